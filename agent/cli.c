@@ -1,0 +1,83 @@
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+#include "errors.h"
+
+volatile sig_atomic_t cli_stop;
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("loopscope: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_attach_error(pid_t pid, int err)
+{
+	switch (-err) {
+	case ESRCH:
+		cli_error("no such process: %d", pid);
+		break;
+	case EPERM:
+	case EACCES:
+		cli_error("cannot attach to PID %d: permission denied (loopscope needs root, "
+			  "or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)", pid);
+		break;
+	case LS_EKTHREAD:
+		cli_error("PID %d is a kernel thread, not a process loopscope can attach to", pid);
+		break;
+	case LS_ENOTPYTHON:
+		cli_error("PID %d is not a Python process", pid);
+		break;
+	default:
+		cli_error("cannot attach to PID %d: %s", pid, ls_strerror(err));
+	}
+	return EXIT_FAIL;
+}
+
+int cli_parse_double(const char *arg, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void on_stop_signal(int sig)
+{
+	cli_stop = 1;
+}
+
+void cli_handle_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+double cli_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}

@@ -1,0 +1,26 @@
+/* What every subcommand shares: exit codes, error lines, number parsing,
+ * Ctrl-C handling. */
+#ifndef LOOPSCOPE_CLI_H
+#define LOOPSCOPE_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* "loopscope: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Explains why PID cannot be attached to (err from proc_check or an
+ * attach step) in one line; returns EXIT_FAIL. */
+int cli_attach_error(pid_t pid, int err);
+/* Positive decimal numbers: 0 or -EINVAL. */
+int cli_parse_double(const char *arg, double min, double max, double *out);
+
+/* SIGINT/SIGTERM set cli_stop; SIGPIPE is ignored (a closed reader). */
+extern volatile sig_atomic_t cli_stop;
+void cli_handle_signals(void);
+
+double cli_now(void); /* CLOCK_MONOTONIC seconds */
+
+#endif

@@ -1,0 +1,195 @@
+/* loopscope stalls PID: every event-loop stall of a running process. */
+#include <argp.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "cli.h"
+#include "commands.h"
+#include "errors.h"
+#include "output.h"
+#include "proc.h"
+#include "stall_monitor.h"
+#include "stall_output.h"
+
+static struct stalls_env {
+	pid_t pid;
+	double threshold_ms;
+	double duration_s;     /* 0: until Ctrl-C or the target exits */
+	bool json;
+	bool no_stacks;
+	bool verbose;
+} env = { .threshold_ms = 100 };
+
+static const char doc[] =
+"Report every event-loop stall of a running process.\n"
+"\n"
+"A stall is a loop iteration longer than the threshold: the loop thread came\n"
+"back from its epoll wait and did not return to it. Each stall says how long,\n"
+"how much of it was on CPU or blocked, in which syscalls, and the Python stack\n"
+"that held the loop. A loop that never comes back is reported while it hangs\n"
+"(\"ongoing\") and again when it ends, with the same id.\n"
+"\n"
+"USAGE: loopscope stalls PID [--threshold MS] [--duration S] [--json]\n"
+"\n"
+"EXAMPLES:\n"
+"    loopscope stalls 1234                 # stalls over 100 ms, until Ctrl-C\n"
+"    loopscope stalls 1234 -t 20 -d 60     # stalls over 20 ms, for one minute\n"
+"    loopscope stalls 1234 --json          # NDJSON: one stall per line, then a summary\n"
+"\n"
+"In JSON mode a stall is first printed with \"ongoing\":true as soon as it passes\n"
+"the threshold, then again when it ends; text mode prints the ongoing line only\n"
+"for stalls that last over a second.";
+
+static const struct argp_option opts[] = {
+	{ "threshold", 't', "MS", 0, "Report iterations longer than MS milliseconds (default 100)", 0 },
+	{ "duration", 'd', "S", 0, "Stop after S seconds (default: until Ctrl-C or exit)", 0 },
+	{ "json", 'j', NULL, 0, "Print NDJSON events instead of text", 0 },
+	{ "no-stacks", 'S', NULL, 0, "Do not read the Python stack of stalls", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 't':
+		if (cli_parse_double(arg, 0.1, 3600e3, &env.threshold_ms))
+			argp_error(state, "invalid threshold '%s' (milliseconds, 0.1 or more)", arg);
+		break;
+	case 'd':
+		if (cli_parse_double(arg, 0.001, 1e9, &env.duration_s))
+			argp_error(state, "invalid duration '%s' (seconds)", arg);
+		break;
+	case 'j':
+		env.json = true;
+		break;
+	case 'S':
+		env.no_stacks = true;
+		break;
+	case 'v':
+		env.verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num > 0)
+			argp_error(state, "unexpected argument '%s'", arg);
+		if (proc_parse_pid(arg, &env.pid))
+			argp_error(state, "invalid PID '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (!env.pid)
+			argp_error(state, "a PID is required");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void on_report(const struct stall_report *r, void *ctx)
+{
+	if (env.json) {
+		ndjson_print(stdout, stall_report_json(r));
+		return;
+	}
+	if (r->ongoing && r->duration_ms < 1000 && env.threshold_ms < 1000)
+		return;
+	stall_report_print(stdout, r);
+}
+
+static bool target_exited(int pidfd, pid_t pid)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	if (pidfd < 0)
+		return !proc_alive(pid);
+	return poll(&p, 1, 0) > 0;
+}
+
+/* Text mode: tell once that nothing looks like an event loop yet. */
+static void warn_no_loop(struct stall_monitor *m, double elapsed, bool *warned)
+{
+	if (*warned || elapsed < 1.0 || stall_monitor_loops(m) > 0)
+		return;
+	*warned = true;
+	fprintf(stderr, "loopscope: no event-loop thread seen in PID %d yet (no thread has "
+		"waited in epoll); still watching\n", env.pid);
+}
+
+static int watch(struct stall_monitor *m, struct stall_run *run)
+{
+	int pidfd = proc_pidfd(env.pid);
+	double start = cli_now();
+	bool warned = false;
+	int err = 0;
+
+	while (!cli_stop) {
+		double elapsed = cli_now() - start;
+		int wait_ms = stall_monitor_poll_interval(m);
+
+		if (env.duration_s && elapsed >= env.duration_s)
+			break;
+		if (target_exited(pidfd, env.pid)) {
+			/* the exit tracepoint has flushed stalls cut short by it */
+			run->target_exited = true;
+			stall_monitor_poll(m, 50);
+			break;
+		}
+		err = stall_monitor_poll(m, wait_ms);
+		if (err)
+			break;
+		warn_no_loop(m, elapsed, &warned);
+	}
+	run->duration_s = cli_now() - start;
+	if (pidfd >= 0)
+		close(pidfd);
+	return err;
+}
+
+int cmd_stalls(int argc, char **argv)
+{
+	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID", .doc = doc };
+	struct stall_monitor_opts mopts = { 0 };
+	struct stall_monitor *m = NULL;
+	struct stall_run run = { 0 };
+	struct stall_summary sum;
+	int err;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return EXIT_USAGE;
+	err = proc_check(env.pid);
+	if (err)
+		return cli_attach_error(env.pid, err);
+	mopts.pid = env.pid;
+	mopts.threshold_ns = (uint64_t)(env.threshold_ms * 1e6);
+	mopts.verbose = env.verbose;
+	mopts.stacks = !env.no_stacks;
+	cli_handle_signals();
+	err = stall_monitor_new(&mopts, on_report, NULL, &m);
+	if (err == -EPERM || err == -EACCES) {
+		cli_error("cannot load BPF programs: %s (loopscope needs root, or CAP_BPF and "
+			  "CAP_PERFMON)", ls_strerror(err));
+		return EXIT_FAIL;
+	}
+	if (err)
+		return cli_attach_error(env.pid, err);
+	if (stall_monitor_warning(m))
+		fprintf(stderr, "loopscope: %s\n", stall_monitor_warning(m));
+	if (!env.json)
+		fprintf(stderr, "Watching PID %d for event-loop stalls over %g ms. Ctrl-C to stop.\n",
+			env.pid, env.threshold_ms);
+	run.pid = env.pid;
+	err = watch(m, &run);
+	stall_monitor_summary(m, &sum);
+	if (env.json)
+		ndjson_print(stdout, stall_summary_json(&sum, &run));
+	else
+		stall_summary_print(stdout, &sum, &run);
+	stall_monitor_free(m);
+	if (err) {
+		cli_error("lost the kernel event stream: %s", ls_strerror(err));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,8 @@
+/* The subcommands of build/loopscope; main.c dispatches on argv[1]. */
+#ifndef LOOPSCOPE_COMMANDS_H
+#define LOOPSCOPE_COMMANDS_H
+
+/* Each gets argv with argv[0] = "loopscope CMD" and returns the exit code. */
+int cmd_stalls(int argc, char **argv);
+
+#endif

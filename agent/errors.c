@@ -1,0 +1,24 @@
+#include <string.h>
+#include "errors.h"
+
+static const char *const messages[] = {
+	[LS_ENOTPYTHON - LS_ERR_FIRST] = "not a Python process",
+	[LS_EUNSUPPORTED - LS_ERR_FIRST] = "unsupported Python version",
+	[LS_ENOLOOP - LS_ERR_FIRST] = "no asyncio event loop found",
+	[LS_ECHANGED - LS_ERR_FIRST] = "target memory changed while it was read",
+	[LS_EBADDATA - LS_ERR_FIRST] = "unexpected data in target memory",
+	[LS_EKTHREAD - LS_ERR_FIRST] = "a kernel thread, not a user process",
+	[LS_ENOSYMBOL - LS_ERR_FIRST] = "symbol not found",
+	[LS_ENOTFOUND - LS_ERR_FIRST] = "not found",
+	[LS_EAMBIGUOUS - LS_ERR_FIRST] = "ambiguous name",
+	[LS_EPROTO - LS_ERR_FIRST] = "malformed protocol message",
+};
+
+const char *ls_strerror(int err)
+{
+	int code = err < 0 ? -err : err;
+
+	if (code > LS_ERR_FIRST && code < LS_ERR_LAST)
+		return messages[code - LS_ERR_FIRST];
+	return strerror(code);
+}

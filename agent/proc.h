@@ -1,0 +1,35 @@
+/* Facts about a live process from /proc: existence, threads, names. */
+#ifndef LOOPSCOPE_PROC_H
+#define LOOPSCOPE_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* 0 if PID is a user process we may attach to; -ESRCH, -EPERM or
+ * -LS_EKTHREAD otherwise. */
+int proc_check(pid_t pid);
+
+/* Parses a PID argument; 0 or -EINVAL. */
+int proc_parse_pid(const char *arg, pid_t *pid);
+
+/* The OS name of a thread (comm), "?" when it cannot be read. */
+void proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len);
+
+/* The tids of PID's threads, in /proc order; free() *tids. */
+int proc_threads(pid_t pid, pid_t **tids, size_t *count);
+
+/* A pidfd that polls readable when the process exits, or -errno. */
+int proc_pidfd(pid_t pid);
+
+/* Whether the process still exists (and is not a zombie). */
+int proc_alive(pid_t pid);
+
+/* The path through which the target's files are read: /proc/PID/root/PATH,
+ * so that targets in other mount namespaces work. */
+void proc_root_path(pid_t pid, const char *path, char *out, size_t len);
+
+/* The syscall a blocked thread is in and its first argument, from
+ * /proc/PID/task/TID/syscall; -EBUSY when it is running. */
+int proc_thread_syscall(pid_t pid, pid_t tid, long *nr, unsigned long *arg0);
+
+#endif

@@ -1,0 +1,364 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "errors.h"
+#include "proc.h"
+#include "stall_monitor.h"
+#include "stall_tracer.h"
+#include "syscalls.h"
+
+/* What user space knows about the current span of one loop slot. */
+struct span_track {
+	pid_t tid;
+	uint64_t start;        /* busy_since of the tracked span, 0: none */
+	uint64_t id;           /* report id, 0 until the span is a stall */
+	bool ongoing_sent;
+	pid_t done_tid;        /* last span of this slot already finished */
+	uint64_t done_start;
+};
+
+struct stall_monitor {
+	struct stall_monitor_opts opts;
+	struct stall_tracer *tracer;
+	stall_report_fn cb;
+	void *ctx;
+	int64_t mono_to_unix_ns;
+	uint64_t next_id;
+	uint64_t stalls;
+	double worst_ms;
+	struct span_track track[LS_MAX_LOOPS];
+	char warning[256];
+};
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t mono_to_unix_offset(void)
+{
+	struct timespec rt, mono;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL +
+	       ((int64_t)rt.tv_nsec - mono.tv_nsec);
+}
+
+static int cmp_syscall_ms(const void *a, const void *b)
+{
+	const struct stall_syscall *x = a, *y = b;
+
+	return (x->ms < y->ms) - (x->ms > y->ms);
+}
+
+static void add_syscall(struct stall_report *r, int nr, uint64_t count, uint64_t ns,
+			bool in_progress)
+{
+	if (r->nsyscalls >= STALL_MAX_SYSCALLS || !count)
+		return;
+	r->syscalls[r->nsyscalls++] = (struct stall_syscall){
+		.nr = nr, .count = count, .ms = ns / 1e6, .in_progress = in_progress,
+	};
+}
+
+static void fill_syscalls(struct stall_report *r, const struct ls_sc_stat *sc,
+			  uint32_t nsc, uint64_t other_count, uint64_t other_ns)
+{
+	if (nsc > LS_MAX_SC)
+		nsc = LS_MAX_SC;
+	for (uint32_t i = 0; i < nsc; i++)
+		add_syscall(r, (int)sc[i].nr, sc[i].count, sc[i].ns, false);
+	add_syscall(r, -1, other_count, other_ns, false);
+}
+
+static void sort_syscalls(struct stall_report *r)
+{
+	qsort(r->syscalls, r->nsyscalls, sizeof(r->syscalls[0]), cmp_syscall_ms);
+}
+
+static void fill_common(struct stall_monitor *m, struct stall_report *r, pid_t tid,
+			uint64_t start, uint64_t end, uint64_t on_cpu)
+{
+	r->pid = m->opts.pid;
+	r->tid = tid;
+	proc_thread_name(m->opts.pid, tid, r->thread_name, sizeof(r->thread_name));
+	r->ts = (double)((int64_t)start + m->mono_to_unix_ns) / 1e9;
+	r->duration_ms = (end - start) / 1e6;
+	if (on_cpu > end - start)
+		on_cpu = end - start;
+	r->on_cpu_ms = on_cpu / 1e6;
+	r->off_cpu_ms = r->duration_ms - r->on_cpu_ms;
+}
+
+static void note_stall(struct stall_monitor *m, const struct stall_report *r)
+{
+	if (r->duration_ms > m->worst_ms)
+		m->worst_ms = r->duration_ms;
+}
+
+/* A finished stall from the kernel. */
+static void on_stall_event(const struct stall_event *e, void *ctx)
+{
+	struct stall_monitor *m = ctx;
+	struct span_track *t = &m->track[e->slot % LS_MAX_LOOPS];
+	struct stall_report r = { 0 };
+
+	if (t->tid == (pid_t)e->tid && t->start == e->start_ns && t->id)
+		r.id = t->id;
+	else
+		r.id = ++m->next_id;
+	fill_common(m, &r, (pid_t)e->tid, e->start_ns, e->end_ns, e->on_cpu_ns);
+	r.thread_exited = e->thread_exited;
+	fill_syscalls(&r, e->sc, e->nsc, e->sc_other_count, e->sc_other_ns);
+	sort_syscalls(&r);
+	t->done_tid = (pid_t)e->tid;
+	t->done_start = e->start_ns;
+	t->id = 0;
+	t->start = 0;
+	m->stalls++;
+	note_stall(m, &r);
+	m->cb(&r, m->ctx);
+}
+
+/* A copy of one slot, taken before the ring buffer is drained: events for
+ * spans that ended before the copy are then already in the buffer. */
+struct slot_copy {
+	pid_t tid;
+	uint64_t busy_since;
+	uint64_t seq;
+	struct ls_loop loop;
+};
+
+static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		uint64_t seq = src->seq;
+
+		__sync_synchronize();
+		memcpy(&c->loop, (const void *)src, sizeof(c->loop));
+		__sync_synchronize();
+		if (src->seq == seq) {
+			c->tid = (pid_t)c->loop.tid;
+			c->busy_since = c->loop.busy_since;
+			c->seq = seq;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_copy *c,
+			   uint64_t now)
+{
+	struct span_track *t = &m->track[slot];
+	const struct ls_loop *l = &c->loop;
+	struct stall_report r = { 0 };
+	uint64_t on_cpu = l->on_cpu_ns;
+	uint64_t from = l->last_on > l->busy_since ? l->last_on : l->busy_since;
+
+	if (l->last_on && now > from)
+		on_cpu += now - from;
+	if (t->tid != c->tid || t->start != c->busy_since) {
+		t->tid = c->tid;
+		t->start = c->busy_since;
+		t->id = 0;
+		t->ongoing_sent = false;
+	}
+	if (t->ongoing_sent)
+		return;
+	if (!t->id)
+		t->id = ++m->next_id;
+	r.id = t->id;
+	r.ongoing = true;
+	fill_common(m, &r, c->tid, c->busy_since, now, on_cpu);
+	fill_syscalls(&r, l->sc, l->nsc, l->sc_other_count, l->sc_other_ns);
+	if (l->sys_nr >= 0 && l->sys_enter_ns >= l->busy_since && now > l->sys_enter_ns)
+		add_syscall(&r, l->sys_nr, 1, now - l->sys_enter_ns, true);
+	sort_syscalls(&r);
+	t->ongoing_sent = true;
+	m->cb(&r, m->ctx);
+}
+
+static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies,
+			 const bool *valid, uint64_t now)
+{
+	for (int i = 0; i < LS_MAX_LOOPS; i++) {
+		const struct slot_copy *c = &copies[i];
+		const struct span_track *t = &m->track[i];
+
+		if (!valid[i] || !c->tid || !c->busy_since)
+			continue;
+		if (now - c->busy_since < m->opts.threshold_ns)
+			continue;
+		if (t->done_tid == c->tid && t->done_start == c->busy_since)
+			continue; /* finished while we drained the ring buffer */
+		report_ongoing(m, i, c, now);
+	}
+}
+
+int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
+{
+	static struct slot_copy copies[LS_MAX_LOOPS];
+	bool valid[LS_MAX_LOOPS];
+	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
+	uint64_t now;
+	int err;
+
+	err = stall_tracer_poll(m->tracer, timeout_ms);
+	if (err)
+		return err;
+	now = mono_now();
+	for (int i = 0; i < LS_MAX_LOOPS; i++)
+		valid[i] = loops[i].tid && copy_slot(&loops[i], &copies[i]);
+	err = stall_tracer_poll(m->tracer, 0);
+	if (err)
+		return err;
+	scan_ongoing(m, copies, valid, now);
+	return 0;
+}
+
+int stall_monitor_poll_interval(const struct stall_monitor *m)
+{
+	uint64_t quarter_ms = m->opts.threshold_ns / 4000000;
+
+	if (quarter_ms < 1)
+		return 1;
+	return quarter_ms > 10 ? 10 : (int)quarter_ms;
+}
+
+int stall_monitor_loops(struct stall_monitor *m)
+{
+	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
+	int n = 0;
+
+	for (int i = 0; i < LS_MAX_LOOPS; i++)
+		n += loops[i].tid != 0;
+	return n;
+}
+
+/* Threads already blocked in an epoll wait when we attach are loop threads
+ * whose next iteration we want to measure from its very start. */
+static void seed_waiting_loops(struct stall_monitor *m)
+{
+	pid_t *tids;
+	size_t n;
+
+	if (proc_threads(m->opts.pid, &tids, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		unsigned long arg0;
+		long nr;
+
+		if (proc_thread_syscall(m->opts.pid, tids[i], &nr, &arg0) == 0 &&
+		    syscall_is_epoll_wait(nr))
+			stall_tracer_seed_loop(m->tracer, tids[i], (int)arg0);
+	}
+	free(tids);
+}
+
+int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
+		      void *ctx, struct stall_monitor **out)
+{
+	struct stall_tracer_opts topts = {
+		.pid = opts->pid, .threshold_ns = opts->threshold_ns, .verbose = opts->verbose,
+	};
+	struct stall_monitor *m;
+	int err;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->opts = *opts;
+	m->cb = cb;
+	m->ctx = ctx;
+	m->mono_to_unix_ns = mono_to_unix_offset();
+	err = stall_tracer_new(&topts, on_stall_event, m, &m->tracer);
+	if (err) {
+		free(m);
+		return err;
+	}
+	seed_waiting_loops(m);
+	*out = m;
+	return 0;
+}
+
+/* The value under which a fraction p of the spans fall, interpolated inside
+ * its log2 bucket. */
+static double hist_percentile_ms(const struct ls_totals *t, double p)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (int b = 0; b < LS_HIST_SLOTS; b++)
+		total += t->hist[b];
+	if (!total)
+		return 0;
+	for (int b = 0; b < LS_HIST_SLOTS; b++) {
+		double lo = b ? (double)(1ULL << b) : 0, hi = (double)(1ULL << (b + 1));
+		double want = p * (double)total;
+
+		if (!t->hist[b])
+			continue;
+		if ((double)(seen + t->hist[b]) >= want) {
+			double frac = (want - (double)seen) / (double)t->hist[b];
+
+			return (lo + frac * (hi - lo)) / 1000.0;
+		}
+		seen += t->hist[b];
+	}
+	return (double)(1ULL << LS_HIST_SLOTS) / 1000.0;
+}
+
+void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
+{
+	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
+	struct ls_totals t;
+	uint64_t now = mono_now();
+	double busy, idle;
+
+	stall_tracer_totals(m->tracer, &t);
+	memset(out, 0, sizeof(*out));
+	out->stalls = m->stalls;
+	out->worst_ms = m->worst_ms;
+	busy = (double)t.busy_ns;
+	idle = (double)t.idle_ns;
+	for (int i = 0; i < LS_MAX_LOOPS; i++) {
+		uint64_t since = loops[i].busy_since;
+
+		if (!loops[i].tid)
+			continue;
+		out->loops_seen++;
+		if (since && now > since) {
+			double ms = (now - since) / 1e6;
+
+			busy += (double)(now - since);
+			if (now - since >= m->opts.threshold_ns) {
+				out->stalls++; /* still under way */
+				if (ms > out->worst_ms)
+					out->worst_ms = ms;
+			}
+		}
+	}
+	out->busy_p50_ms = hist_percentile_ms(&t, 0.50);
+	out->busy_p99_ms = hist_percentile_ms(&t, 0.99);
+	out->utilisation = busy + idle > 0 ? busy / (busy + idle) : 0;
+	out->iterations = t.spans;
+	out->dropped = t.dropped;
+}
+
+const char *stall_monitor_warning(const struct stall_monitor *m)
+{
+	return m->warning[0] ? m->warning : NULL;
+}
+
+void stall_monitor_free(struct stall_monitor *m)
+{
+	if (!m)
+		return;
+	stall_tracer_free(m->tracer);
+	free(m);
+}

@@ -1,0 +1,76 @@
+/* Turns the kernel's stall events and the live loop state into stall
+ * reports: assigns ids, reports stalls still under way ("ongoing"), and
+ * keeps the numbers of the summary. */
+#ifndef LOOPSCOPE_STALL_MONITOR_H
+#define LOOPSCOPE_STALL_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "pystack.h"
+
+#define STALL_MAX_SYSCALLS 18
+
+struct stall_syscall {
+	int nr;               /* -1: the "other" bucket */
+	uint64_t count;
+	double ms;
+	bool in_progress;     /* the call the thread is in right now */
+};
+
+struct stall_report {
+	uint64_t id;          /* the same for the ongoing and final reports */
+	pid_t pid;
+	pid_t tid;
+	char thread_name[32];
+	double ts;            /* Unix seconds, start of the stall */
+	double duration_ms;
+	double on_cpu_ms;
+	double off_cpu_ms;
+	bool ongoing;
+	bool thread_exited;
+	size_t nsyscalls;     /* longest first */
+	struct stall_syscall syscalls[STALL_MAX_SYSCALLS];
+	const struct py_stack *stack;   /* NULL: no Python stack known */
+	const struct py_task_ref *task; /* NULL: no task was running */
+	pid_t gil_holder;     /* >0: the loop waited for the GIL held by it */
+	const struct py_stack *gil_holder_stack;
+	int samples;          /* stack samples taken during the stall */
+};
+
+struct stall_summary {
+	uint64_t stalls;      /* finished stalls */
+	double worst_ms;
+	double busy_p50_ms;
+	double busy_p99_ms;
+	double utilisation;   /* busy / (busy + idle), 0..1 */
+	uint64_t iterations;
+	uint64_t dropped;
+	int loops_seen;
+};
+
+typedef void (*stall_report_fn)(const struct stall_report *r, void *ctx);
+
+struct stall_monitor_opts {
+	pid_t pid;
+	uint64_t threshold_ns;
+	bool verbose;
+	bool stacks;           /* read the Python stack of stalls */
+};
+
+struct stall_monitor;
+
+int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
+		      void *ctx, struct stall_monitor **out);
+/* Waits up to timeout_ms, delivers what happened. 0 or -errno. */
+int stall_monitor_poll(struct stall_monitor *m, int timeout_ms);
+/* How long the caller may wait before the next poll, in ms. */
+int stall_monitor_poll_interval(const struct stall_monitor *m);
+/* Number of loop threads seen so far. */
+int stall_monitor_loops(struct stall_monitor *m);
+void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out);
+/* Non-fatal problems found at start (e.g. no stacks for this Python). */
+const char *stall_monitor_warning(const struct stall_monitor *m);
+void stall_monitor_free(struct stall_monitor *m);
+
+#endif

@@ -1,0 +1,113 @@
+#include <time.h>
+#include "output.h"
+#include "stall_output.h"
+#include "syscalls.h"
+
+static const char *sc_name(const struct stall_syscall *sc)
+{
+	return sc->nr < 0 ? "other" : syscall_name(sc->nr);
+}
+
+static json_t *syscalls_json(const struct stall_report *r)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < r->nsyscalls; i++) {
+		const struct stall_syscall *sc = &r->syscalls[i];
+		json_t *o = json_pack("{s:s, s:I, s:o}", "name", sc_name(sc),
+				      "count", (json_int_t)sc->count, "ms", json_round(sc->ms, 3));
+
+		if (sc->in_progress)
+			json_object_set_new(o, "in_progress", json_true());
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+json_t *stall_report_json(const struct stall_report *r)
+{
+	json_t *o = json_pack("{s:s, s:I, s:i, s:i, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o}",
+		"event", "stall", "id", (json_int_t)r->id, "pid", r->pid, "tid", r->tid,
+		"ts", json_round(r->ts, 6), "duration_ms", json_round(r->duration_ms, 3),
+		"on_cpu_ms", json_round(r->on_cpu_ms, 3), "off_cpu_ms", json_round(r->off_cpu_ms, 3),
+		"ongoing", r->ongoing, "syscalls", syscalls_json(r),
+		"task", py_task_json(r->task), "stack", py_stack_json(r->stack));
+
+	json_object_set_new(o, "thread", json_string(r->thread_name));
+	if (r->stack && r->stack->partial)
+		json_object_set_new(o, "stack_partial", json_true());
+	if (r->gil_holder > 0) {
+		json_object_set_new(o, "gil_holder", json_pack("{s:i, s:o}", "tid", r->gil_holder,
+			"stack", py_stack_json(r->gil_holder_stack)));
+	}
+	if (r->thread_exited)
+		json_object_set_new(o, "thread_exited", json_true());
+	return o;
+}
+
+json_t *stall_summary_json(const struct stall_summary *s, const struct stall_run *run)
+{
+	return json_pack("{s:s, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:I, s:b, s:I, s:i}",
+		"event", "summary", "pid", run->pid, "duration_s", json_round(run->duration_s, 3),
+		"stalls", (json_int_t)s->stalls, "worst_ms", json_round(s->worst_ms, 3),
+		"busy_p50_ms", json_round(s->busy_p50_ms, 3),
+		"busy_p99_ms", json_round(s->busy_p99_ms, 3),
+		"utilisation", json_round(s->utilisation, 4), "dropped", (json_int_t)s->dropped,
+		"target_exited", run->target_exited, "iterations", (json_int_t)s->iterations,
+		"loops", s->loops_seen);
+}
+
+static void print_clock(FILE *f, double ts)
+{
+	time_t secs = (time_t)ts;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	fprintf(f, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		(int)((ts - (double)secs) * 1000));
+}
+
+void stall_report_print(FILE *f, const struct stall_report *r)
+{
+	const struct colors *c = colors_for(f);
+	const char *sev = r->duration_ms >= 1000 ? c->red : c->yellow;
+
+	print_clock(f, r->ts);
+	fprintf(f, "  %s%sSTALL %8.1f ms%s%s  tid %d (%s)  on-CPU %.1f ms  off-CPU %.1f ms",
+		c->bold, sev, r->duration_ms, r->ongoing ? " and counting" : "", c->reset,
+		r->tid, r->thread_name, r->on_cpu_ms, r->off_cpu_ms);
+	for (size_t i = 0; i < r->nsyscalls && i < 3; i++) {
+		const struct stall_syscall *sc = &r->syscalls[i];
+
+		fprintf(f, "%s %s %llu\u00d7 %.1f ms%s", i ? "," : " ", sc_name(sc),
+			(unsigned long long)sc->count, sc->ms, sc->in_progress ? " (in progress)" : "");
+	}
+	fprintf(f, "  [#%llu]\n", (unsigned long long)r->id);
+	if (r->task)
+		fprintf(f, "    task %s%s%s (%s) 0x%llx\n", c->cyan, r->task->name, c->reset,
+			r->task->coro, (unsigned long long)r->task->addr);
+	if (r->gil_holder > 0) {
+		fprintf(f, "    waiting for the GIL held by thread %d:\n", r->gil_holder);
+		py_stack_print(f, r->gil_holder_stack, "      ", 12);
+	}
+	py_stack_print(f, r->stack, "    ", 12);
+	fflush(f);
+}
+
+void stall_summary_print(FILE *f, const struct stall_summary *s, const struct stall_run *run)
+{
+	const struct colors *c = colors_for(f);
+
+	fprintf(f, "\n%s--- PID %d: %.1f s watched%s ---%s\n", c->bold, run->pid, run->duration_s,
+		run->target_exited ? ", target exited" : "", c->reset);
+	fprintf(f, "stalls: %llu   worst: %.1f ms   loop threads: %d\n",
+		(unsigned long long)s->stalls, s->worst_ms, s->loops_seen);
+	fprintf(f, "loop iterations: %llu   busy p50: %.3f ms   p99: %.3f ms   utilisation: %.1f%%\n",
+		(unsigned long long)s->iterations, s->busy_p50_ms, s->busy_p99_ms,
+		s->utilisation * 100);
+	if (s->dropped)
+		fprintf(f, "%sevents dropped: %llu (ring buffer full)%s\n", c->red,
+			(unsigned long long)s->dropped, c->reset);
+	else
+		fprintf(f, "events dropped: 0\n");
+}

@@ -1,0 +1,38 @@
+/* The BPF stall tracer: loads bpf/stall.bpf.c for one target process and
+ * hands over the stalls it reports. Only this file sees the skeleton. */
+#ifndef LOOPSCOPE_STALL_TRACER_H
+#define LOOPSCOPE_STALL_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "stall.h"
+
+struct stall_tracer;
+
+/* Called for each stall the kernel side reports; e is a private copy. */
+typedef void (*stall_event_fn)(const struct stall_event *e, void *ctx);
+
+struct stall_tracer_opts {
+	pid_t pid;
+	uint64_t threshold_ns;
+	bool verbose;          /* libbpf's own messages on stderr */
+};
+
+int stall_tracer_new(const struct stall_tracer_opts *opts, stall_event_fn cb,
+		     void *ctx, struct stall_tracer **out);
+/* Waits up to timeout_ms for stalls and delivers them; 0 or -errno. */
+int stall_tracer_poll(struct stall_tracer *t, int timeout_ms);
+/* The fd to wait on for new stalls (epoll), for event-loop users. */
+int stall_tracer_fd(struct stall_tracer *t);
+/* The live per-loop-thread state, LS_MAX_LOOPS entries, shared with the
+ * kernel (read it, never write it; it changes while you read). */
+const volatile struct ls_loop *stall_tracer_loops(struct stall_tracer *t);
+/* Registers a thread found blocked in its epoll wait at attach time, so
+ * its first iteration is measured without waiting for it to poll again. */
+int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd);
+void stall_tracer_totals(struct stall_tracer *t, struct ls_totals *out);
+void stall_tracer_free(struct stall_tracer *t);
+
+#endif
