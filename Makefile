@@ -11,7 +11,7 @@ PKGS_LIBS := libbpf jansson libuv ncursesw
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
-            -I$(OUTPUT) -Iagent -Ibpf
+            -I$(OUTPUT) -Iagent -Iagent/cpython -Ibpf
 LDLIBS   += -lbpf -lelf -lz -ljansson -luv -lncursesw -lm
 
 # Debian packages for building, testing, the demo and the benchmarks.

@@ -4,5 +4,6 @@
 
 /* Each gets argv with argv[0] = "loopscope CMD" and returns the exit code. */
 int cmd_stalls(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "stalls", cmd_stalls, "report every event-loop stall: how long, why, which line" },
+	{ "dump", cmd_dump, "print the Python stack of every thread" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,139 @@
+/* loopscope dump PID: every Python thread's stack, py-spy style. */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "commands.h"
+#include "errors.h"
+#include "output.h"
+#include "proc.h"
+#include "pyproc.h"
+#include "thread_view.h"
+
+static struct dump_env {
+	pid_t pid;
+	bool json;
+	long max_depth;
+} env = { .max_depth = PY_MAX_DEPTH };
+
+static const char doc[] =
+"Print the Python stack of every thread of a running process.\n"
+"\n"
+"Reads the interpreter's memory from outside (process_vm_readv): the target\n"
+"is never stopped. For each thread: its id and name, whether it holds the GIL,\n"
+"the asyncio task it is running, and its stack, innermost frame first.\n"
+"\n"
+"USAGE: loopscope dump PID [--json]\n"
+"\n"
+"EXAMPLES:\n"
+"    loopscope dump 1234            # stacks as text\n"
+"    loopscope dump 1234 --json     # one JSON document\n"
+"\n"
+"Supported: CPython 3.10 to 3.13, with symbols or stripped (Debian's python3.11).";
+
+static const struct argp_option opts[] = {
+	{ "json", 'j', NULL, 0, "Print one JSON document", 0 },
+	{ "max-depth", 'm', "N", 0, "Read at most N frames per thread (default 2048)", 0 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	double v;
+
+	switch (key) {
+	case 'j':
+		env.json = true;
+		break;
+	case 'm':
+		if (cli_parse_double(arg, 1, 1e6, &v))
+			argp_error(state, "invalid depth '%s'", arg);
+		env.max_depth = (long)v;
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num > 0)
+			argp_error(state, "unexpected argument '%s'", arg);
+		if (proc_parse_pid(arg, &env.pid))
+			argp_error(state, "invalid PID '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (!env.pid)
+			argp_error(state, "a PID is required");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void print_text(struct py_proc *p, const struct thread_view *v, size_t n)
+{
+	const struct colors *c = colors_for(stdout);
+
+	printf("%sProcess %d: Python %s%s (%s)\n", c->bold, p->pid, p->version, c->reset, p->binary);
+	for (size_t i = 0; i < n; i++) {
+		printf("\n%sThread %d%s (%s)%s%s\n", c->bold, v[i].tid, c->reset, v[i].name,
+		       v[i].gil ? " [holds the GIL]" : "", v[i].stack.partial ? " [partial]" : "");
+		if (v[i].has_task)
+			printf("    running task %s%s%s (%s) 0x%llx\n", c->cyan, v[i].task.name, c->reset,
+			       v[i].task.coro, (unsigned long long)v[i].task.addr);
+		if (!v[i].stack.depth)
+			printf("    (no Python frames: idle or in C code)\n");
+		py_stack_print(stdout, &v[i].stack, "    ", (size_t)env.max_depth);
+	}
+}
+
+static json_t *dump_json(struct py_proc *p, const struct thread_view *v, size_t n)
+{
+	json_t *threads = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *t = json_pack("{s:i, s:s, s:s, s:b, s:o, s:o}", "tid", v[i].tid,
+				      "name", v[i].name, "os_name", v[i].os_name, "gil", v[i].gil,
+				      "task", py_task_json(v[i].has_task ? &v[i].task : NULL),
+				      "stack", py_stack_json(&v[i].stack));
+
+		if (v[i].stack.partial)
+			json_object_set_new(t, "partial", json_true());
+		if (v[i].stack.truncated)
+			json_object_set_new(t, "truncated", json_true());
+		json_array_append_new(threads, t);
+	}
+	return json_pack("{s:i, s:s, s:o}", "pid", p->pid, "python", p->version, "threads", threads);
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID", .doc = doc };
+	struct thread_view *views = NULL;
+	struct py_proc *p = NULL;
+	char why[256];
+	size_t n = 0;
+	int err;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return EXIT_USAGE;
+	err = py_proc_open(env.pid, &p, why, sizeof(why));
+	if (err) {
+		if (err == -ESRCH || err == -EPERM || err == -LS_EKTHREAD)
+			return cli_attach_error(env.pid, err);
+		cli_error("%s", why);
+		return EXIT_FAIL;
+	}
+	err = thread_views_read(p, (size_t)env.max_depth, &views, &n);
+	if (err) {
+		cli_error(err == -ESRCH ? "PID %d exited while it was read"
+					: "cannot read the threads of PID %d: %s", env.pid, ls_strerror(err));
+		py_proc_free(p);
+		return EXIT_FAIL;
+	}
+	if (env.json)
+		json_doc_print(stdout, dump_json(p, views, n));
+	else
+		print_text(p, views, n);
+	thread_views_free(views, n);
+	py_proc_free(p);
+	return EXIT_OK;
+}

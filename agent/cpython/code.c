@@ -1,0 +1,234 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "code.h"
+#include "errors.h"
+#include "intern.h"
+#include "pyproc.h"
+
+#define CODE_HEADER_MAX 512       /* bytes of PyCodeObject we copy */
+#define LINETABLE_MAX (1 << 20)   /* a larger line table is not believed */
+#define NAME_MAX_LEN 256
+#define FILE_MAX_LEN 1024
+
+struct code_cache {
+	size_t cap, used;
+	struct code_info *slots;  /* open addressing on addr, power of two */
+};
+
+struct code_cache *code_cache_new(void)
+{
+	struct code_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->cap = 1024;
+	c->slots = calloc(c->cap, sizeof(*c->slots));
+	if (!c->slots) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void code_cache_free(struct code_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->slots[i].linetable);
+	free(c->slots);
+	free(c);
+}
+
+static size_t slot_of(const struct code_info *slots, size_t cap, uint64_t addr)
+{
+	size_t i = (size_t)((addr >> 4) * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+
+	while (slots[i].addr && slots[i].addr != addr)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static int cache_grow(struct code_cache *c)
+{
+	size_t cap = c->cap * 2;
+	struct code_info *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].addr)
+			slots[slot_of(slots, cap, c->slots[i].addr)] = c->slots[i];
+	free(c->slots);
+	c->slots = slots;
+	c->cap = cap;
+	return 0;
+}
+
+static size_t header_size(const struct cpy_layout *L)
+{
+	int end = L->co_code_adaptive > 0 ? L->co_code_adaptive : L->co_linetable + 8;
+
+	return end > CODE_HEADER_MAX ? CODE_HEADER_MAX : (size_t)end;
+}
+
+static int fill_info(struct py_proc *p, struct code_info *ci, const char *hdr, size_t size)
+{
+	const struct cpy_layout *L = &p->L;
+	uint64_t name_obj = L->co_qualname >= 0 ? field_ptr(hdr, size, L->co_qualname)
+						 : field_ptr(hdr, size, L->co_name);
+	char name[NAME_MAX_LEN], file[FILE_MAX_LEN];
+	int err;
+
+	ci->filename_obj = field_ptr(hdr, size, L->co_filename);
+	ci->name_obj = name_obj;
+	ci->firstlineno = field_i32(hdr, size, L->co_firstlineno);
+	ci->firsttraceable = L->co_firsttraceable >= 0 ? field_i32(hdr, size, L->co_firsttraceable) : 0;
+	err = py_read_str(p, ci->filename_obj, file, sizeof(file));
+	if (err)
+		return err;
+	err = py_read_str(p, name_obj, name, sizeof(name));
+	if (err)
+		return err;
+	ci->file = intern_str(p->strings, file);
+	ci->func = intern_str(p->strings, name);
+	return py_read_bytes(p, field_ptr(hdr, size, L->co_linetable), &ci->linetable,
+			     &ci->linetable_len, LINETABLE_MAX);
+}
+
+const struct code_info *code_get(struct py_proc *p, uint64_t addr, int *err)
+{
+	struct code_cache *c = p->codes;
+	char hdr[CODE_HEADER_MAX];
+	size_t size = header_size(&p->L), i;
+	struct code_info fresh = { .addr = addr };
+
+	*err = remote_read(&p->mem, addr, hdr, size);
+	if (*err)
+		return NULL;
+	if (p->types.code && field_ptr(hdr, size, p->L.ob_type) != p->types.code) {
+		*err = -LS_EBADDATA;
+		return NULL;
+	}
+	i = slot_of(c->slots, c->cap, addr);
+	if (c->slots[i].addr == addr) {
+		struct code_info *ci = &c->slots[i];
+		uint64_t name_obj = field_ptr(hdr, size, p->L.co_qualname >= 0 ? p->L.co_qualname
+									: p->L.co_name);
+
+		if (ci->filename_obj == field_ptr(hdr, size, p->L.co_filename) &&
+		    ci->name_obj == name_obj &&
+		    ci->firstlineno == field_i32(hdr, size, p->L.co_firstlineno))
+			return ci;
+		/* freed and reused for another code object: read it again */
+		free(ci->linetable);
+		memset(ci, 0, sizeof(*ci));
+		c->used--;
+	}
+	*err = fill_info(p, &fresh, hdr, size);
+	if (*err) {
+		free(fresh.linetable);
+		return NULL;
+	}
+	if (c->used * 2 >= c->cap && cache_grow(c)) {
+		free(fresh.linetable);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	i = slot_of(c->slots, c->cap, addr);
+	c->slots[i] = fresh;
+	c->used++;
+	return &c->slots[i];
+}
+
+/* 3.10: (offset delta, line delta) byte pairs; -128 marks "no line". */
+static int line_310(const struct code_info *ci, int offset)
+{
+	int line = ci->firstlineno, end = 0;
+
+	for (size_t i = 0; i + 1 < ci->linetable_len; i += 2) {
+		int start = end;
+		int ldelta = (int8_t)ci->linetable[i + 1];
+		int cur;
+
+		end += ci->linetable[i];
+		if (ldelta == -128) {
+			cur = -1;
+		} else {
+			line += ldelta;
+			cur = line;
+		}
+		if (start <= offset && offset < end)
+			return cur;
+	}
+	return -1;
+}
+
+static unsigned int read_varint(const uint8_t *t, size_t len, size_t *i)
+{
+	unsigned int val = 0, shift = 0, b;
+
+	do {
+		if (*i >= len || shift > 28)
+			return val;
+		b = t[(*i)++];
+		val |= (b & 63) << shift;
+		shift += 6;
+	} while (b & 64);
+	return val;
+}
+
+static int read_svarint(const uint8_t *t, size_t len, size_t *i)
+{
+	unsigned int v = read_varint(t, len, i);
+
+	return (v & 1) ? -(int)(v >> 1) : (int)(v >> 1);
+}
+
+/* The line delta of one 3.11+ location entry (Objects/locations.md). */
+static int entry_line_delta(const uint8_t *t, size_t len, size_t at)
+{
+	int code = (t[at] >> 3) & 15;
+	size_t i = at + 1;
+
+	switch (code) {
+	case 13: /* no columns */
+	case 14: /* long form */
+		return read_svarint(t, len, &i);
+	case 11:
+		return 1;
+	case 12:
+		return 2;
+	default:  /* 0-10: same line; 15: no location */
+		return 0;
+	}
+}
+
+static int line_311(const struct code_info *ci, int offset)
+{
+	const uint8_t *t = ci->linetable;
+	size_t len = ci->linetable_len, i = 0;
+	int line = ci->firstlineno, end = 0;
+
+	while (i < len) {
+		int start = end;
+		bool no_line = (t[i] >> 3) == 0x1f;
+
+		line += entry_line_delta(t, len, i);
+		end += ((t[i] & 7) + 1) * 2;
+		do {
+			i++;
+		} while (i < len && !(t[i] & 128));
+		if (start <= offset && offset < end)
+			return no_line ? -1 : line;
+	}
+	return -1;
+}
+
+int code_line(const struct py_proc *p, const struct code_info *ci, int offset)
+{
+	if (offset < 0)
+		return ci->firstlineno;
+	return p->minor >= 11 ? line_311(ci, offset) : line_310(ci, offset);
+}

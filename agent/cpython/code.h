@@ -1,0 +1,32 @@
+/* Code objects read from the target, cached by address: names, file, and
+ * the line table that maps an instruction offset to a line number. */
+#ifndef LOOPSCOPE_CODE_H
+#define LOOPSCOPE_CODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct py_proc;
+struct code_cache;
+
+struct code_info {
+	uint64_t addr;
+	uint64_t filename_obj, name_obj;  /* identity check against reuse */
+	const char *file;                 /* interned */
+	const char *func;                 /* qualname on 3.11+, name on 3.10 */
+	int firstlineno;
+	int firsttraceable;               /* 3.11+: first traceable code unit */
+	uint8_t *linetable;
+	size_t linetable_len;
+};
+
+struct code_cache *code_cache_new(void);
+void code_cache_free(struct code_cache *c);
+
+/* The code object at addr, read once and then checked cheaply. NULL with
+ * *err set when addr is not a readable code object. */
+const struct code_info *code_get(struct py_proc *p, uint64_t addr, int *err);
+/* The line of the instruction at byte offset `offset`, -1 when none. */
+int code_line(const struct py_proc *p, const struct code_info *ci, int offset);
+
+#endif

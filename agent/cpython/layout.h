@@ -1,0 +1,65 @@
+/* CPython structure offsets, one table per minor version, kept as data
+ * (austin's approach): code reads target memory through these numbers,
+ * never through CPython's own structs. The tables in layout_3_X.c are
+ * generated from each version's headers by tests/cpython/layout_gen.c, and
+ * tests/test_layout.py checks them against every installed CPython.
+ * An offset of -1 means the field does not exist in that version. */
+#ifndef LOOPSCOPE_CPY_LAYOUT_H
+#define LOOPSCOPE_CPY_LAYOUT_H
+
+struct cpy_layout {
+	int major, minor;
+
+	/* _PyRuntimeState, PyInterpreterState, the GIL */
+	int rt_interpreters_head;
+	int rt_gil_locked, rt_gil_holder;  /* <= 3.11: the GIL is in _PyRuntime */
+	int is_gil;                        /* >= 3.12: interp->ceval.gil pointer */
+	int gil_locked, gil_holder;        /* >= 3.12: in struct _gil_runtime_state */
+	int is_next, is_threads_head, is_modules, is_sysdict;
+
+	/* PyThreadState */
+	int ts_next, ts_interp, ts_thread_id, ts_dict, ts_native_thread_id;
+	int ts_frame;          /* 3.10: frame, 3.11-12: cframe, 3.13: current_frame */
+	int cf_current_frame;  /* 3.11-12: _PyCFrame.current_frame */
+
+	/* 3.10 PyFrameObject */
+	int fo_back, fo_code, fo_lasti, fo_gen, fo_valuestack, fo_stackdepth, fo_state, fo_size;
+
+	/* 3.11+ _PyInterpreterFrame */
+	int if_previous, if_code, if_instr, if_owner, if_is_entry, if_stacktop,
+	    if_localsplus, if_size;
+
+	/* PyCodeObject */
+	int co_filename, co_name, co_firstlineno, co_linetable, co_flags, co_qualname,
+	    co_code, co_code_adaptive, co_firsttraceable, co_nlocalsplus;
+
+	/* PyGenObject / PyCoroObject */
+	int gen_name, gen_qualname, gen_frame, gen_iframe, gen_frame_state, gen_code;
+
+	/* objects, types, strings, containers, numbers */
+	int ob_type, ob_size;
+	int tp_name, tp_basicsize, tp_flags, tp_dictoffset, tp_base, tp_dealloc, tp_finalize;
+	int bytes_sval, tuple_item, list_item;
+	int u_length, u_state, u_ascii_size, u_compact_size;
+	int long_digits, long_tag, float_value;
+
+	/* dict (keys: 3.10 dk_size, 3.11+ log2 sizes and kind), set, weakref */
+	int dict_used, dict_keys, dict_values, dk_nentries, dk_indices, dict_entry_size;
+	int dk_size, dk_log2_size, dk_log2_index_bytes, dk_kind, dict_uentry_size, dv_values;
+	int ht_cached_keys, mod_dict;
+	int set_fill, set_used, set_mask, set_table, set_entry_size;
+	int wr_object;
+};
+
+extern const struct cpy_layout cpy_layout_3_10, cpy_layout_3_11, cpy_layout_3_12,
+	cpy_layout_3_13;
+
+/* The table for a minor version, NULL when unsupported. */
+const struct cpy_layout *cpy_layout_lookup(int major, int minor);
+/* "3.10, 3.11, 3.12, 3.13", for error messages. */
+const char *cpy_layout_supported(void);
+
+/* Frame owners (3.12+: shim frames on the C stack are skipped). */
+enum { CPY_FRAME_OWNED_BY_GENERATOR = 1, CPY_FRAME_OWNED_BY_CSTACK = 3 };
+
+#endif

@@ -1,0 +1,202 @@
+/* Reading basic Python objects out of target memory: str, bytes, int,
+ * float, and the names of types. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "errors.h"
+#include "pyproc.h"
+
+#define OBJ_HEADER_MAX 128
+
+uint64_t py_type_of(struct py_proc *p, uint64_t obj)
+{
+	uint64_t type = 0;
+
+	if (remote_read_ptr(&p->mem, obj + (uint64_t)p->L.ob_type, &type))
+		return 0;
+	return type;
+}
+
+int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t len)
+{
+	uint64_t type = py_type_of(p, obj), name;
+	int err;
+
+	if (!type)
+		return -EFAULT;
+	err = remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_name, &name);
+	if (err)
+		return err;
+	if (len > 256)
+		len = 256;
+	/* the C string may end right before an unmapped page: stop at it */
+	if (len > 4096 - (name & 4095))
+		len = 4096 - (name & 4095);
+	err = remote_read(&p->mem, name, buf, len);
+	if (err)
+		return err;
+	buf[len - 1] = 0;
+	buf[strnlen(buf, len)] = 0;
+	return 0;
+}
+
+/* Appends code point cp as UTF-8 if it fits; false when full. */
+static bool put_utf8(char *buf, size_t len, size_t *at, uint32_t cp)
+{
+	char tmp[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		tmp[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		tmp[0] = (char)(0xc0 | (cp >> 6));
+		tmp[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		tmp[0] = (char)(0xe0 | (cp >> 12));
+		tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		tmp[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		if (cp > 0x10ffff)
+			cp = 0xfffd;
+		tmp[0] = (char)(0xf0 | (cp >> 18));
+		tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		tmp[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	if (*at + n >= len)
+		return false;
+	memcpy(buf + *at, tmp, n);
+	*at += n;
+	return true;
+}
+
+static uint32_t code_point(const uint8_t *data, int kind, size_t i)
+{
+	if (kind == 1)
+		return data[i];
+	if (kind == 2) {
+		uint16_t v;
+
+		memcpy(&v, data + 2 * i, 2);
+		return v;
+	}
+	uint32_t v;
+
+	memcpy(&v, data + 4 * i, 4);
+	return v;
+}
+
+int py_read_str(struct py_proc *p, uint64_t obj, char *buf, size_t len)
+{
+	const struct cpy_layout *L = &p->L;
+	uint8_t hdr[OBJ_HEADER_MAX], *data;
+	size_t hsize = (size_t)L->u_compact_size + 8, chars, at = 0;
+	uint64_t addr;
+	uint32_t state;
+	int64_t length;
+	int kind, err;
+
+	if (!len)
+		return -EINVAL;
+	buf[0] = 0;
+	err = remote_read(&p->mem, obj, hdr, hsize);
+	if (err)
+		return err;
+	if (p->types.unicode && field_ptr(hdr, hsize, L->ob_type) != p->types.unicode)
+		return -LS_EBADDATA;
+	length = field_i64(hdr, hsize, L->u_length);
+	state = (uint32_t)field_i32(hdr, hsize, L->u_state);
+	kind = (state >> 2) & 7;
+	if (length < 0 || (kind != 1 && kind != 2 && kind != 4))
+		return -LS_EBADDATA;
+	if (!((state >> 5) & 1))                    /* legacy, not compact */
+		addr = field_ptr(hdr, hsize, L->u_compact_size);
+	else if ((state >> 6) & 1)                  /* compact ASCII */
+		addr = obj + (uint64_t)L->u_ascii_size;
+	else
+		addr = obj + (uint64_t)L->u_compact_size;
+	chars = (size_t)length < len ? (size_t)length : len - 1;
+	data = malloc(chars * (size_t)kind + 1);
+	if (!data)
+		return -ENOMEM;
+	err = remote_read(&p->mem, addr, data, chars * (size_t)kind);
+	for (size_t i = 0; !err && i < chars; i++)
+		if (!put_utf8(buf, len, &at, code_point(data, kind, i)))
+			break;
+	buf[at] = 0;
+	free(data);
+	return err;
+}
+
+int py_read_bytes(struct py_proc *p, uint64_t obj, uint8_t **out, size_t *len, size_t max)
+{
+	uint8_t hdr[OBJ_HEADER_MAX];
+	size_t hsize = (size_t)p->L.bytes_sval;
+	int64_t size;
+	int err;
+
+	*out = NULL;
+	*len = 0;
+	if (hsize > sizeof(hdr))
+		return -LS_EBADDATA;
+	err = remote_read(&p->mem, obj, hdr, hsize);
+	if (err)
+		return err;
+	if (p->types.bytes && field_ptr(hdr, hsize, p->L.ob_type) != p->types.bytes)
+		return -LS_EBADDATA;
+	size = field_i64(hdr, hsize, p->L.ob_size);
+	if (size < 0 || (size_t)size > max)
+		return -LS_EBADDATA;
+	*out = malloc((size_t)size + 1);
+	if (!*out)
+		return -ENOMEM;
+	err = remote_read(&p->mem, obj + hsize, *out, (size_t)size);
+	if (err) {
+		free(*out);
+		*out = NULL;
+		return err;
+	}
+	*len = (size_t)size;
+	return 0;
+}
+
+int py_read_long(struct py_proc *p, uint64_t obj, int64_t *out)
+{
+	uint8_t hdr[OBJ_HEADER_MAX];
+	size_t hsize = (size_t)p->L.long_digits + 8;
+	int64_t ndigits, value = 0;
+	bool negative;
+	uint32_t digits[2];
+	int err;
+
+	err = remote_read(&p->mem, obj, hdr, hsize);
+	if (err)
+		return err;
+	if (p->L.long_tag >= 0) { /* 3.12+: lv_tag = ndigits << 3 | sign */
+		uint64_t tag = (uint64_t)field_i64(hdr, hsize, p->L.long_tag);
+
+		ndigits = (int64_t)(tag >> 3);
+		negative = (tag & 3) == 2;
+	} else {
+		int64_t size = field_i64(hdr, hsize, p->L.ob_size);
+
+		negative = size < 0;
+		ndigits = negative ? -size : size;
+	}
+	if (ndigits > 2)
+		return -ERANGE;
+	memcpy(digits, hdr + p->L.long_digits, sizeof(digits));
+	for (int64_t i = ndigits - 1; i >= 0; i--)
+		value = (value << 30) | (digits[i] & 0x3fffffff);
+	*out = negative ? -value : value;
+	return 0;
+}
+
+int py_read_float(struct py_proc *p, uint64_t obj, double *out)
+{
+	return remote_read(&p->mem, obj + (uint64_t)p->L.float_value, out, sizeof(*out));
+}

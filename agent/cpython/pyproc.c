@@ -1,0 +1,260 @@
+/* Attaching to a CPython process: find the file that holds the interpreter,
+ * its version, the addresses of _PyRuntime and of the type objects. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "code.h"
+#include "debug_offsets.h"
+#include "elf_file.h"
+#include "errors.h"
+#include "intern.h"
+#include "maps.h"
+#include "modules.h"
+#include "proc.h"
+#include "pyproc.h"
+#include "pthread_tid.h"
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* Files worth looking into for _PyRuntime: the executable and anything
+ * named like Python (libpython3.X.so, python3.X, uwsgi's python plugin). */
+static bool is_candidate(const char *path, const char *exe)
+{
+	return path[0] == '/' && (!strcmp(path, exe) || strstr(base_name(path), "python"));
+}
+
+/* Opens a mapped file as the target sees it: through its root (other
+ * mount namespaces), else through map_files (deleted or replaced files). */
+static int open_mapped(struct py_proc *p, const struct map_entry *m, struct elf_file **ef)
+{
+	char path[sizeof(p->binary_local)];
+
+	proc_root_path(p->pid, m->path, path, sizeof(path));
+	if (!elf_file_open(path, ef)) {
+		snprintf(p->binary_local, sizeof(p->binary_local), "%s", path);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", p->pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	if (!elf_file_open(path, ef)) {
+		snprintf(p->binary_local, sizeof(p->binary_local), "%s", path);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* "python3.10", "libpython3.10.so.1.0" -> 3, 10 */
+static bool version_from_name(const char *path, int *major, int *minor)
+{
+	const char *b = strstr(base_name(path), "python");
+
+	return b && sscanf(b, "python%d.%d", major, minor) == 2;
+}
+
+static int read_version(struct py_proc *p, struct elf_file *ef)
+{
+	uint64_t sym;
+
+	if (!elf_file_symbol(ef, "Py_Version", &sym, NULL)) { /* 3.11+ */
+		uint64_t hex;
+		int err = remote_read_ptr(&p->mem, p->bias + sym, &hex);
+
+		if (err)
+			return err;
+		p->major = (int)((hex >> 24) & 0xff);
+		p->minor = (int)((hex >> 16) & 0xff);
+		p->micro = (int)((hex >> 8) & 0xff);
+		return 0;
+	}
+	/* 3.10 and older: the file name says which minor version; the micro
+	 * one comes from sys.hexversion once the layout is known. */
+	if (version_from_name(p->binary, &p->major, &p->minor))
+		return 0;
+	return -LS_EUNSUPPORTED;
+}
+
+static void refine_micro(struct py_proc *p)
+{
+	uint64_t obj;
+	int64_t hex;
+
+	if (p->micro || py_sys_attr(p, "hexversion", &obj) || py_read_long(p, obj, &hex))
+		return;
+	if (((hex >> 24) & 0xff) == p->major && ((hex >> 16) & 0xff) == p->minor)
+		p->micro = (int)((hex >> 8) & 0xff);
+}
+
+static void resolve_types(struct py_proc *p, struct elf_file *ef)
+{
+	static const struct { const char *sym; size_t off; } names[] = {
+		{ "PyCode_Type", offsetof(struct py_types, code) },
+		{ "PyUnicode_Type", offsetof(struct py_types, unicode) },
+		{ "PyBytes_Type", offsetof(struct py_types, bytes) },
+		{ "PyDict_Type", offsetof(struct py_types, dict) },
+		{ "PySet_Type", offsetof(struct py_types, set) },
+		{ "PyFrozenSet_Type", offsetof(struct py_types, frozenset) },
+		{ "PyList_Type", offsetof(struct py_types, list) },
+		{ "PyTuple_Type", offsetof(struct py_types, tuple) },
+		{ "PyLong_Type", offsetof(struct py_types, long_) },
+		{ "PyFloat_Type", offsetof(struct py_types, float_) },
+		{ "_Py_NoneStruct", offsetof(struct py_types, none) },
+		{ "PyBool_Type", offsetof(struct py_types, bool_) },
+		{ "PyCoro_Type", offsetof(struct py_types, coro) },
+		{ "PyGen_Type", offsetof(struct py_types, gen) },
+		{ "_PyWeakref_RefType", offsetof(struct py_types, weakref) },
+		{ "PyModule_Type", offsetof(struct py_types, module) },
+		{ "PyType_Type", offsetof(struct py_types, type) },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		uint64_t v;
+
+		if (!elf_file_symbol(ef, names[i].sym, &v, NULL))
+			*(uint64_t *)((char *)&p->types + names[i].off) = p->bias + v;
+	}
+}
+
+/* Looks for _PyRuntime in one mapped file; 0 when this is the interpreter. */
+static int try_file(struct py_proc *p, const struct maps *maps, const struct map_entry *m)
+{
+	const struct map_entry *first = maps_first_of(maps, m->path);
+	struct elf_file *ef;
+	uint64_t sym;
+	int err;
+
+	if (open_mapped(p, first, &ef))
+		return -ENOENT;
+	err = elf_file_symbol(ef, "_PyRuntime", &sym, NULL);
+	if (!err) {
+		snprintf(p->binary, sizeof(p->binary), "%s", m->path);
+		p->bias = first->start - elf_file_base_vaddr(ef);
+		p->runtime = p->bias + sym;
+		p->has_symtab = elf_file_has_symtab(ef);
+		err = read_version(p, ef);
+		resolve_types(p, ef);
+	}
+	elf_file_close(ef);
+	return err;
+}
+
+static int find_interpreter(struct py_proc *p, char *why, size_t whylen)
+{
+	char exe_link[64], exe[PATH_MAX] = "";
+	struct maps maps;
+	int err, maj = 0, min = 0;
+	ssize_t n;
+
+	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", p->pid);
+	n = readlink(exe_link, exe, sizeof(exe) - 1);
+	if (n > 0)
+		exe[n] = 0;
+	err = maps_read(p->pid, &maps);
+	if (err)
+		return err;
+	err = -LS_ENOTPYTHON;
+	for (size_t i = 0; i < maps.count; i++) {
+		const struct map_entry *m = &maps.entries[i];
+		int ret;
+
+		if (!is_candidate(m->path, exe) || maps_first_of(&maps, m->path) != m)
+			continue;
+		ret = try_file(p, &maps, m);
+		if (p->runtime) {
+			err = ret;
+			break;
+		}
+		if (version_from_name(m->path, &maj, &min))
+			err = -LS_EUNSUPPORTED; /* unless a libpython comes later */
+	}
+	maps_free(&maps);
+	if (err == -LS_ENOTPYTHON)
+		snprintf(why, whylen, "PID %d is not a Python process", p->pid);
+	else if (err == -LS_EUNSUPPORTED && !p->major)
+		snprintf(why, whylen, "PID %d runs Python %d.%d, which is not supported "
+			 "(supported: %s)", p->pid, maj, min, cpy_layout_supported());
+	return err;
+}
+
+static int check_runtime(struct py_proc *p, char *why, size_t whylen)
+{
+	uint64_t head;
+	int err = remote_read_ptr(&p->mem, p->runtime + (uint64_t)p->L.rt_interpreters_head, &head);
+
+	if (err == -ESRCH)
+		return err;
+	if (err || !head) {
+		snprintf(why, whylen, "PID %d: the Python interpreter is not initialised "
+			 "(starting up or shutting down)", p->pid);
+		return -LS_EBADDATA;
+	}
+	return 0;
+}
+
+int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen)
+{
+	const struct cpy_layout *layout;
+	struct py_proc *p;
+	int err;
+
+	why[0] = 0;
+	err = proc_check(pid);
+	if (err)
+		return err;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	p->mem.pid = pid;
+	p->pthread_tid_off = -1;
+	err = find_interpreter(p, why, whylen);
+	if (err)
+		goto fail;
+	layout = cpy_layout_lookup(p->major, p->minor);
+	if (!layout) {
+		snprintf(p->version, sizeof(p->version), "%d.%d.%d", p->major, p->minor, p->micro);
+		snprintf(why, whylen, "PID %d runs Python %s, which is not supported "
+			 "(supported: %s)", pid, p->version, cpy_layout_supported());
+		err = -LS_EUNSUPPORTED;
+		goto fail;
+	}
+	p->L = *layout;
+	if (p->minor >= 13)
+		p->debug_offsets = debug_offsets_apply(p) == 0;
+	err = check_runtime(p, why, whylen);
+	if (err)
+		goto fail;
+	refine_micro(p);
+	snprintf(p->version, sizeof(p->version), "%d.%d.%d", p->major, p->minor, p->micro);
+	if (p->L.ts_native_thread_id < 0)
+		p->pthread_tid_off = pthread_tid_offset();
+	p->strings = intern_new();
+	p->codes = code_cache_new();
+	if (!p->strings || !p->codes) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	if (!why[0])
+		snprintf(why, whylen, "cannot read Python in PID %d: %s", pid, ls_strerror(err));
+	py_proc_free(p);
+	return err;
+}
+
+void py_proc_free(struct py_proc *p)
+{
+	if (!p)
+		return;
+	code_cache_free(p->codes);
+	intern_free(p->strings);
+	free(p);
+}

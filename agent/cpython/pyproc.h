@@ -1,0 +1,77 @@
+/* A live CPython process, read from outside: where its interpreter is, which
+ * version, its threads, their stacks. Nothing here stops the target. */
+#ifndef LOOPSCOPE_PYPROC_H
+#define LOOPSCOPE_PYPROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "layout.h"
+#include "pystack.h"
+#include "remote.h"
+
+struct intern;
+struct code_cache;
+
+/* Addresses of the type objects loopscope recognises objects by. */
+struct py_types {
+	uint64_t code, unicode, bytes, dict, set, frozenset, list, tuple, long_, float_,
+		 none, bool_, coro, gen, weakref, module, type;
+};
+
+struct py_proc {
+	pid_t pid;
+	struct remote mem;
+	struct cpy_layout L;      /* the version's table (3.13+: from _Py_DebugOffsets) */
+	int major, minor, micro;
+	char version[24];         /* "3.11.7" */
+	char binary[256];         /* the file that holds the interpreter, as the target sees it */
+	char binary_local[300];   /* the same file, as we open it (/proc/PID/root/...) */
+	uint64_t bias;            /* load bias of that file */
+	uint64_t runtime;         /* &_PyRuntime */
+	bool has_symtab;          /* not stripped */
+	bool debug_offsets;       /* _Py_DebugOffsets were read */
+	struct py_types types;
+	struct intern *strings;
+	struct code_cache *codes;
+	int pthread_tid_off;      /* 3.10: tid inside glibc's struct pthread */
+};
+
+/* Maximum frames read per stack: deeper stacks are cut and marked. */
+#define PY_MAX_DEPTH 2048
+
+/* Finds and checks the interpreter of PID. On failure returns -ESRCH,
+ * -EPERM, -LS_ENOTPYTHON or -LS_EUNSUPPORTED and writes why (one line). */
+int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen);
+void py_proc_free(struct py_proc *p);
+
+/* One PyThreadState. */
+struct py_thread {
+	uint64_t tstate;
+	uint64_t interp;
+	uint64_t pthread_id;  /* threading.get_ident() */
+	pid_t tid;            /* kernel thread id, 0 when unknown */
+};
+
+/* The Python threads of every interpreter, at most max. */
+int py_proc_threads(struct py_proc *p, struct py_thread *out, size_t max, size_t *count);
+/* The thread state holding the GIL of interp, 0 when it is free. */
+int py_proc_gil_holder(struct py_proc *p, uint64_t interp, uint64_t *tstate);
+/* The stack of a thread, innermost first. -ESRCH when the target is gone,
+ * -LS_ECHANGED when it changed too much under the reader to be trusted. */
+int py_proc_stack(struct py_proc *p, uint64_t tstate, struct py_stack *out, size_t max_depth);
+
+/* Readers of basic objects (objects.c). Strings come out as UTF-8 and are
+ * cut to fit buf; a non-str object gives -LS_EBADDATA. */
+int py_read_str(struct py_proc *p, uint64_t obj, char *buf, size_t len);
+/* The contents of a bytes object, at most max bytes; free() *out. */
+int py_read_bytes(struct py_proc *p, uint64_t obj, uint8_t **out, size_t *len, size_t max);
+uint64_t py_type_of(struct py_proc *p, uint64_t obj);
+/* tp_name of an object's type. */
+int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t len);
+/* An int object's value (small ints only: up to 60 bits). */
+int py_read_long(struct py_proc *p, uint64_t obj, int64_t *out);
+int py_read_float(struct py_proc *p, uint64_t obj, double *out);
+
+#endif

@@ -1,0 +1,23 @@
+/* Symbols and strings of an ELF file on disk (the target's executable or
+ * libpython, opened through /proc/PID/root). */
+#ifndef LOOPSCOPE_ELF_H
+#define LOOPSCOPE_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_file;
+
+int elf_file_open(const char *path, struct elf_file **out);
+/* Looks NAME up in .symtab, then .dynsym; 0 or -LS_ENOSYMBOL. */
+int elf_file_symbol(struct elf_file *e, const char *name, uint64_t *value, uint64_t *size);
+/* The page-aligned virtual address of the first PT_LOAD segment: the load
+ * bias is where that segment is mapped minus this. */
+uint64_t elf_file_base_vaddr(struct elf_file *e);
+/* The GNU build id as lowercase hex, or "" */
+void elf_file_build_id(struct elf_file *e, char *out, size_t len);
+/* Whether the file has a full .symtab (not stripped). */
+int elf_file_has_symtab(struct elf_file *e);
+void elf_file_close(struct elf_file *e);
+
+#endif

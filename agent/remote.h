@@ -1,0 +1,31 @@
+/* The one way loopscope reads another process's memory. Every address that
+ * comes from the target is hostile: reads are bounded, a bad pointer is an
+ * error code, never a crash. */
+#ifndef LOOPSCOPE_REMOTE_H
+#define LOOPSCOPE_REMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct remote {
+	pid_t pid;
+	uint64_t reads;   /* statistics: calls and bytes */
+	uint64_t bytes;
+};
+
+/* Reads len bytes at addr. 0, -EFAULT (unmapped or partly unmapped),
+ * -ESRCH (the process is gone), -EPERM. */
+int remote_read(struct remote *r, uint64_t addr, void *buf, size_t len);
+int remote_read_ptr(struct remote *r, uint64_t addr, uint64_t *out);
+int remote_read_i32(struct remote *r, uint64_t addr, int32_t *out);
+int remote_read_i64(struct remote *r, uint64_t addr, int64_t *out);
+
+/* Values at an offset of a local copy of a remote struct; the offset comes
+ * from a layout table and is checked against the copy's size. */
+uint64_t field_ptr(const void *copy, size_t size, int off);
+int64_t field_i64(const void *copy, size_t size, int off);
+int32_t field_i32(const void *copy, size_t size, int off);
+int8_t field_i8(const void *copy, size_t size, int off);
+
+#endif

@@ -1,0 +1,271 @@
+/* Prints agent/cpython/layout_3_X.c for the CPython whose headers it is
+ * compiled against (see tests/cpython/gen-layouts.sh):
+ *
+ *   cc -DPy_BUILD_CORE -I$PREFIX/include/python3.X -I$PREFIX/include/python3.X/internal
+ *
+ * The structure offsets loopscope uses to read a live interpreter are data,
+ * one table per minor version; this program is how they are made and how
+ * tests/test_layout.py checks them against every installed CPython. */
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include <frameobject.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <internal/pycore_runtime.h>
+#include <internal/pycore_interp.h>
+#if PY_VERSION_HEX >= 0x030B0000
+#include <internal/pycore_frame.h>
+#include <internal/pycore_code.h>
+#include <internal/pycore_dict.h>
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+#include <internal/pycore_gil.h>
+#endif
+
+#define FIELD(name, value) printf("\t.%s = %d,\n", #name, (int)(value))
+#define ABSENT(name) printf("\t.%s = -1,\n", #name)
+
+static void runtime_and_threads(void)
+{
+	FIELD(rt_interpreters_head, offsetof(_PyRuntimeState, interpreters.head));
+#if PY_VERSION_HEX < 0x030C0000
+	FIELD(rt_gil_locked, offsetof(_PyRuntimeState, ceval.gil.locked));
+	FIELD(rt_gil_holder, offsetof(_PyRuntimeState, ceval.gil.last_holder));
+	ABSENT(is_gil);
+	ABSENT(gil_locked);
+	ABSENT(gil_holder);
+#else
+	ABSENT(rt_gil_locked);
+	ABSENT(rt_gil_holder);
+	FIELD(is_gil, offsetof(PyInterpreterState, ceval.gil));
+	FIELD(gil_locked, offsetof(struct _gil_runtime_state, locked));
+	FIELD(gil_holder, offsetof(struct _gil_runtime_state, last_holder));
+#endif
+	FIELD(is_next, offsetof(PyInterpreterState, next));
+#if PY_VERSION_HEX < 0x030B0000
+	FIELD(is_threads_head, offsetof(PyInterpreterState, tstate_head));
+#else
+	FIELD(is_threads_head, offsetof(PyInterpreterState, threads.head));
+#endif
+#if PY_VERSION_HEX < 0x030C0000
+	FIELD(is_modules, offsetof(PyInterpreterState, modules));
+#else
+	FIELD(is_modules, offsetof(PyInterpreterState, imports.modules));
+#endif
+	FIELD(is_sysdict, offsetof(PyInterpreterState, sysdict));
+	FIELD(ts_next, offsetof(PyThreadState, next));
+	FIELD(ts_interp, offsetof(PyThreadState, interp));
+	FIELD(ts_thread_id, offsetof(PyThreadState, thread_id));
+	FIELD(ts_dict, offsetof(PyThreadState, dict));
+#if PY_VERSION_HEX < 0x030B0000
+	ABSENT(ts_native_thread_id);
+	FIELD(ts_frame, offsetof(PyThreadState, frame));
+	ABSENT(cf_current_frame);
+#elif PY_VERSION_HEX < 0x030D0000
+	FIELD(ts_native_thread_id, offsetof(PyThreadState, native_thread_id));
+	FIELD(ts_frame, offsetof(PyThreadState, cframe));
+	FIELD(cf_current_frame, offsetof(_PyCFrame, current_frame));
+#else
+	FIELD(ts_native_thread_id, offsetof(PyThreadState, native_thread_id));
+	FIELD(ts_frame, offsetof(PyThreadState, current_frame));
+	ABSENT(cf_current_frame);
+#endif
+}
+
+static void frames(void)
+{
+#if PY_VERSION_HEX < 0x030B0000
+	FIELD(fo_back, offsetof(PyFrameObject, f_back));
+	FIELD(fo_code, offsetof(PyFrameObject, f_code));
+	FIELD(fo_lasti, offsetof(PyFrameObject, f_lasti));
+	FIELD(fo_gen, offsetof(PyFrameObject, f_gen));
+	FIELD(fo_valuestack, offsetof(PyFrameObject, f_valuestack));
+	FIELD(fo_stackdepth, offsetof(PyFrameObject, f_stackdepth));
+	FIELD(fo_state, offsetof(PyFrameObject, f_state));
+	FIELD(fo_size, sizeof(PyFrameObject));
+	ABSENT(if_previous);
+	ABSENT(if_code);
+	ABSENT(if_instr);
+	ABSENT(if_owner);
+	ABSENT(if_is_entry);
+	ABSENT(if_stacktop);
+	ABSENT(if_localsplus);
+	ABSENT(if_size);
+#else
+	ABSENT(fo_back);
+	ABSENT(fo_code);
+	ABSENT(fo_lasti);
+	ABSENT(fo_gen);
+	ABSENT(fo_valuestack);
+	ABSENT(fo_stackdepth);
+	ABSENT(fo_state);
+	ABSENT(fo_size);
+	FIELD(if_previous, offsetof(_PyInterpreterFrame, previous));
+#if PY_VERSION_HEX < 0x030D0000
+	FIELD(if_code, offsetof(_PyInterpreterFrame, f_code));
+	FIELD(if_instr, offsetof(_PyInterpreterFrame, prev_instr));
+#else
+	FIELD(if_code, offsetof(_PyInterpreterFrame, f_executable));
+	FIELD(if_instr, offsetof(_PyInterpreterFrame, instr_ptr));
+#endif
+	FIELD(if_owner, offsetof(_PyInterpreterFrame, owner));
+#if PY_VERSION_HEX < 0x030C0000
+	FIELD(if_is_entry, offsetof(_PyInterpreterFrame, is_entry));
+#else
+	ABSENT(if_is_entry);
+#endif
+	FIELD(if_stacktop, offsetof(_PyInterpreterFrame, stacktop));
+	FIELD(if_localsplus, offsetof(_PyInterpreterFrame, localsplus));
+	FIELD(if_size, sizeof(_PyInterpreterFrame));
+#endif
+}
+
+static void code_objects(void)
+{
+	FIELD(co_filename, offsetof(PyCodeObject, co_filename));
+	FIELD(co_name, offsetof(PyCodeObject, co_name));
+	FIELD(co_firstlineno, offsetof(PyCodeObject, co_firstlineno));
+	FIELD(co_linetable, offsetof(PyCodeObject, co_linetable));
+	FIELD(co_flags, offsetof(PyCodeObject, co_flags));
+#if PY_VERSION_HEX < 0x030B0000
+	ABSENT(co_qualname);
+	FIELD(co_code, offsetof(PyCodeObject, co_code));
+	ABSENT(co_code_adaptive);
+	ABSENT(co_firsttraceable);
+	FIELD(co_nlocalsplus, offsetof(PyCodeObject, co_nlocals));
+#else
+	FIELD(co_qualname, offsetof(PyCodeObject, co_qualname));
+	ABSENT(co_code);
+	FIELD(co_code_adaptive, offsetof(PyCodeObject, co_code_adaptive));
+	FIELD(co_firsttraceable, offsetof(PyCodeObject, _co_firsttraceable));
+	FIELD(co_nlocalsplus, offsetof(PyCodeObject, co_nlocalsplus));
+#endif
+}
+
+static void generators(void)
+{
+	FIELD(gen_name, offsetof(PyGenObject, gi_name));
+	FIELD(gen_qualname, offsetof(PyGenObject, gi_qualname));
+#if PY_VERSION_HEX < 0x030B0000
+	FIELD(gen_frame, offsetof(PyGenObject, gi_frame));
+	ABSENT(gen_iframe);
+	ABSENT(gen_frame_state);
+	FIELD(gen_code, offsetof(PyGenObject, gi_code));
+#else
+	ABSENT(gen_frame);
+	FIELD(gen_iframe, offsetof(PyGenObject, gi_iframe));
+	FIELD(gen_frame_state, offsetof(PyGenObject, gi_frame_state));
+#if PY_VERSION_HEX < 0x030C0000
+	FIELD(gen_code, offsetof(PyGenObject, gi_code));
+#else
+	ABSENT(gen_code);
+#endif
+#endif
+}
+
+static void basic_objects(void)
+{
+	FIELD(ob_type, offsetof(PyObject, ob_type));
+	FIELD(ob_size, offsetof(PyVarObject, ob_size));
+	FIELD(tp_name, offsetof(PyTypeObject, tp_name));
+	FIELD(tp_basicsize, offsetof(PyTypeObject, tp_basicsize));
+	FIELD(tp_flags, offsetof(PyTypeObject, tp_flags));
+	FIELD(tp_dictoffset, offsetof(PyTypeObject, tp_dictoffset));
+	FIELD(tp_base, offsetof(PyTypeObject, tp_base));
+	FIELD(tp_dealloc, offsetof(PyTypeObject, tp_dealloc));
+	FIELD(tp_finalize, offsetof(PyTypeObject, tp_finalize));
+	FIELD(bytes_sval, offsetof(PyBytesObject, ob_sval));
+	FIELD(tuple_item, offsetof(PyTupleObject, ob_item));
+	FIELD(list_item, offsetof(PyListObject, ob_item));
+	FIELD(u_length, offsetof(PyASCIIObject, length));
+	FIELD(u_state, offsetof(PyASCIIObject, state));
+	FIELD(u_ascii_size, sizeof(PyASCIIObject));
+	FIELD(u_compact_size, sizeof(PyCompactUnicodeObject));
+#if PY_VERSION_HEX < 0x030C0000
+	FIELD(long_digits, offsetof(PyLongObject, ob_digit));
+	ABSENT(long_tag);
+#else
+	FIELD(long_digits, offsetof(PyLongObject, long_value.ob_digit));
+	FIELD(long_tag, offsetof(PyLongObject, long_value.lv_tag));
+#endif
+	FIELD(float_value, offsetof(PyFloatObject, ob_fval));
+}
+
+#if PY_VERSION_HEX < 0x030B0000
+/* 3.10 keeps these in Objects/dict-common.h, not in installed headers. */
+typedef struct {
+	Py_hash_t me_hash;
+	PyObject *me_key;
+	PyObject *me_value;
+} PyDictKeyEntry;
+struct _dictkeysobject {
+	Py_ssize_t dk_refcnt;
+	Py_ssize_t dk_size;
+	void *dk_lookup;
+	Py_ssize_t dk_usable;
+	Py_ssize_t dk_nentries;
+	char dk_indices[];
+};
+#endif
+
+#if PY_VERSION_HEX < 0x030B0000
+/* 3.10 keeps it in Objects/moduleobject.c. */
+typedef struct {
+	PyObject_HEAD
+	PyObject *md_dict;
+} PyModuleObject;
+#else
+#include <internal/pycore_moduleobject.h>
+#endif
+
+static void containers(void)
+{
+	FIELD(mod_dict, offsetof(PyModuleObject, md_dict));
+	FIELD(dict_used, offsetof(PyDictObject, ma_used));
+	FIELD(dict_keys, offsetof(PyDictObject, ma_keys));
+	FIELD(dict_values, offsetof(PyDictObject, ma_values));
+	FIELD(dk_nentries, offsetof(PyDictKeysObject, dk_nentries));
+	FIELD(dk_indices, offsetof(PyDictKeysObject, dk_indices));
+	FIELD(dict_entry_size, sizeof(PyDictKeyEntry));
+#if PY_VERSION_HEX < 0x030B0000
+	FIELD(dk_size, offsetof(PyDictKeysObject, dk_size));
+	ABSENT(dk_log2_size);
+	ABSENT(dk_log2_index_bytes);
+	ABSENT(dk_kind);
+	ABSENT(dict_uentry_size);
+	FIELD(dv_values, 0);
+#else
+	ABSENT(dk_size);
+	FIELD(dk_log2_size, offsetof(PyDictKeysObject, dk_log2_size));
+	FIELD(dk_log2_index_bytes, offsetof(PyDictKeysObject, dk_log2_index_bytes));
+	FIELD(dk_kind, offsetof(PyDictKeysObject, dk_kind));
+	FIELD(dict_uentry_size, sizeof(PyDictUnicodeEntry));
+	FIELD(dv_values, offsetof(PyDictValues, values));
+#endif
+	FIELD(ht_cached_keys, offsetof(PyHeapTypeObject, ht_cached_keys));
+	FIELD(set_fill, offsetof(PySetObject, fill));
+	FIELD(set_used, offsetof(PySetObject, used));
+	FIELD(set_mask, offsetof(PySetObject, mask));
+	FIELD(set_table, offsetof(PySetObject, table));
+	FIELD(set_entry_size, sizeof(setentry));
+	FIELD(wr_object, offsetof(PyWeakReference, wr_object));
+}
+
+int main(void)
+{
+	printf("/* Generated by tests/cpython/layout_gen.c from CPython %d.%d headers:\n"
+	       " * do not edit; run tests/cpython/gen-layouts.sh. */\n"
+	       "#include \"layout.h\"\n\n"
+	       "const struct cpy_layout cpy_layout_%d_%d = {\n",
+	       PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_MAJOR_VERSION, PY_MINOR_VERSION);
+	FIELD(major, PY_MAJOR_VERSION);
+	FIELD(minor, PY_MINOR_VERSION);
+	runtime_and_threads();
+	frames();
+	code_objects();
+	generators();
+	basic_objects();
+	containers();
+	printf("};\n");
+	return 0;
+}
