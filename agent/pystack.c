@@ -3,7 +3,7 @@
 #include <string.h>
 #include "pystack.h"
 
-int py_stack_push(struct py_stack *s, const char *func, const char *file, int line)
+int py_stack_push(struct py_stack *s, const char *func, const char *file, int line, uint64_t addr)
 {
 	if (s->depth == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 32;
@@ -14,7 +14,7 @@ int py_stack_push(struct py_stack *s, const char *func, const char *file, int li
 		s->frames = f;
 		s->cap = cap;
 	}
-	s->frames[s->depth++] = (struct py_frame){ func, file, line };
+	s->frames[s->depth++] = (struct py_frame){ func, file, line, addr };
 	return 0;
 }
 
@@ -23,7 +23,7 @@ int py_stack_copy(struct py_stack *dst, const struct py_stack *src)
 	py_stack_clear(dst);
 	for (size_t i = 0; i < src->depth; i++) {
 		const struct py_frame *f = &src->frames[i];
-		int err = py_stack_push(dst, f->func, f->file, f->line);
+		int err = py_stack_push(dst, f->func, f->file, f->line, f->addr);
 
 		if (err)
 			return err;

@@ -12,6 +12,7 @@ struct py_frame {
 	const char *func;  /* qualified name when the version has one */
 	const char *file;
 	int line;          /* -1 when unknown */
+	uint64_t addr;     /* the frame's address in the target (not compared) */
 };
 
 struct py_stack {
@@ -29,7 +30,7 @@ struct py_task_ref {
 	char coro[256];
 };
 
-int py_stack_push(struct py_stack *s, const char *func, const char *file, int line);
+int py_stack_push(struct py_stack *s, const char *func, const char *file, int line, uint64_t addr);
 int py_stack_copy(struct py_stack *dst, const struct py_stack *src);
 bool py_stack_equal(const struct py_stack *a, const struct py_stack *b);
 void py_stack_clear(struct py_stack *s);

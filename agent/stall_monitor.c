@@ -1,10 +1,13 @@
 #include <errno.h>
+#include <stdio.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "errors.h"
 #include "proc.h"
 #include "stall_monitor.h"
+#include "stall_sampler.h"
 #include "stall_tracer.h"
 #include "syscalls.h"
 
@@ -18,9 +21,19 @@ struct span_track {
 	uint64_t done_start;
 };
 
+/* After this many samples of one span, sample it every SLOW_SAMPLE_NS only:
+ * a loop hung for minutes should not cost us a core. */
+#define FAST_SAMPLES 200
+#define SLOW_SAMPLE_NS 20000000ULL
+
 struct stall_monitor {
 	struct stall_monitor_opts opts;
 	struct stall_tracer *tracer;
+	struct stall_sampler *sampler;      /* NULL: no Python stacks */
+	struct span_profile *profiles;      /* LS_MAX_LOOPS, one per slot */
+	uint64_t *last_sample_ns;
+	struct stall_sample scratch;
+	bool sampling;                      /* some span is being sampled */
 	stall_report_fn cb;
 	void *ctx;
 	int64_t mono_to_unix_ns;
@@ -28,7 +41,7 @@ struct stall_monitor {
 	uint64_t stalls;
 	double worst_ms;
 	struct span_track track[LS_MAX_LOOPS];
-	char warning[256];
+	char warning[320];
 };
 
 static uint64_t mono_now(void)
@@ -95,6 +108,31 @@ static void fill_common(struct stall_monitor *m, struct stall_report *r, pid_t t
 	r->off_cpu_ms = r->duration_ms - r->on_cpu_ms;
 }
 
+/* The stack, task and GIL holder the samples of this span saw most. */
+static void attach_profile(struct stall_monitor *m, int slot, pid_t tid, uint64_t start,
+			   struct stall_report *r)
+{
+	const struct span_profile *prof;
+	const struct span_bucket *top, *gil;
+
+	if (!m->profiles)
+		return;
+	prof = &m->profiles[slot];
+	if (prof->tid != tid || prof->start != start)
+		return;
+	r->samples = prof->samples;
+	top = span_profile_top(prof);
+	if (!top)
+		return;
+	r->stack = &top->sample.stack;
+	r->task = top->sample.has_task ? &top->sample.task : NULL;
+	gil = span_profile_gil(prof);
+	if (gil) {
+		r->gil_holder = gil->sample.gil_holder;
+		r->gil_holder_stack = &gil->sample.holder_stack;
+	}
+}
+
 static void note_stall(struct stall_monitor *m, const struct stall_report *r)
 {
 	if (r->duration_ms > m->worst_ms)
@@ -113,6 +151,7 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
 	else
 		r.id = ++m->next_id;
 	fill_common(m, &r, (pid_t)e->tid, e->start_ns, e->end_ns, e->on_cpu_ns);
+	attach_profile(m, (int)(e->slot % LS_MAX_LOOPS), (pid_t)e->tid, e->start_ns, &r);
 	r.thread_exited = e->thread_exited;
 	fill_syscalls(&r, e->sc, e->nsc, e->sc_other_count, e->sc_other_ns);
 	sort_syscalls(&r);
@@ -176,6 +215,7 @@ static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_
 	r.id = t->id;
 	r.ongoing = true;
 	fill_common(m, &r, c->tid, c->busy_since, now, on_cpu);
+	attach_profile(m, slot, c->tid, c->busy_since, &r);
 	fill_syscalls(&r, l->sc, l->nsc, l->sc_other_count, l->sc_other_ns);
 	if (l->sys_nr >= 0 && l->sys_enter_ns >= l->busy_since && now > l->sys_enter_ns)
 		add_syscall(&r, l->sys_nr, 1, now - l->sys_enter_ns, true);
@@ -201,6 +241,44 @@ static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies
 	}
 }
 
+static bool sample_due(struct stall_monitor *m, int slot, uint64_t now)
+{
+	if (m->profiles[slot].samples < FAST_SAMPLES)
+		return true;
+	return now - m->last_sample_ns[slot] >= SLOW_SAMPLE_NS;
+}
+
+/* Reads the stack of every loop thread busy for over half the threshold.
+ * A reading counts only if the span is still the same one afterwards: a
+ * stack must never come from after the stall ended. */
+static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
+			const bool *valid, uint64_t now)
+{
+	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
+	uint64_t half = m->opts.threshold_ns / 2;
+
+	m->sampling = false;
+	if (!m->sampler)
+		return;
+	for (int i = 0; i < LS_MAX_LOOPS; i++) {
+		const struct slot_copy *c = &copies[i];
+		struct span_profile *prof = &m->profiles[i];
+
+		if (!valid[i] || !c->tid || !c->busy_since || now - c->busy_since < half)
+			continue;
+		m->sampling = true;
+		if (prof->tid != c->tid || prof->start != c->busy_since)
+			span_profile_reset(prof, c->tid, c->busy_since);
+		if (!sample_due(m, i, now))
+			continue;
+		m->last_sample_ns[i] = now;
+		if (stall_sampler_read(m->sampler, c->tid, c->loop.sys_nr == SYS_futex, &m->scratch))
+			continue;
+		if (loops[i].seq == c->seq)
+			span_profile_add(prof, &m->scratch);
+	}
+}
+
 int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 {
 	static struct slot_copy copies[LS_MAX_LOOPS];
@@ -218,6 +296,7 @@ int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 	err = stall_tracer_poll(m->tracer, 0);
 	if (err)
 		return err;
+	sample_busy(m, copies, valid, now);
 	scan_ongoing(m, copies, valid, now);
 	return 0;
 }
@@ -225,6 +304,9 @@ int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 int stall_monitor_poll_interval(const struct stall_monitor *m)
 {
 	uint64_t quarter_ms = m->opts.threshold_ns / 4000000;
+
+	if (m->sampling)
+		return 1; /* ~1 kHz while a stall is under way */
 
 	if (quarter_ms < 1)
 		return 1;
@@ -261,6 +343,24 @@ static void seed_waiting_loops(struct stall_monitor *m)
 	free(tids);
 }
 
+static void start_sampler(struct stall_monitor *m)
+{
+	char why[256];
+	int err = stall_sampler_new(m->opts.pid, &m->sampler, why, sizeof(why));
+
+	if (!err) {
+		m->profiles = calloc(LS_MAX_LOOPS, sizeof(*m->profiles));
+		m->last_sample_ns = calloc(LS_MAX_LOOPS, sizeof(*m->last_sample_ns));
+		if (m->profiles && m->last_sample_ns)
+			return;
+		snprintf(why, sizeof(why), "out of memory");
+		stall_sampler_free(m->sampler);
+		m->sampler = NULL;
+	}
+	snprintf(m->warning, sizeof(m->warning), "stalls are reported without Python stacks: %s",
+		 why[0] ? why : ls_strerror(err));
+}
+
 int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 		      void *ctx, struct stall_monitor **out)
 {
@@ -283,6 +383,8 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 		return err;
 	}
 	seed_waiting_loops(m);
+	if (opts->stacks)
+		start_sampler(m);
 	*out = m;
 	return 0;
 }
@@ -360,5 +462,11 @@ void stall_monitor_free(struct stall_monitor *m)
 	if (!m)
 		return;
 	stall_tracer_free(m->tracer);
+	for (int i = 0; m->profiles && i < LS_MAX_LOOPS; i++)
+		span_profile_free(&m->profiles[i]);
+	free(m->profiles);
+	free(m->last_sample_ns);
+	stall_sample_free(&m->scratch);
+	stall_sampler_free(m->sampler);
 	free(m);
 }

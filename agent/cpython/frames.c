@@ -26,9 +26,9 @@ static int top_frame(struct py_proc *p, uint64_t tstate, uint64_t *frame)
 }
 
 static int push_frame(struct py_proc *p, struct py_stack *out, const struct code_info *ci,
-		      int byte_offset)
+		      int byte_offset, uint64_t frame)
 {
-	return py_stack_push(out, ci->func, ci->file, code_line(p, ci, byte_offset));
+	return py_stack_push(out, ci->func, ci->file, code_line(p, ci, byte_offset), frame);
 }
 
 /* 3.10: f_back chain of frame objects; f_lasti counts code units. */
@@ -54,7 +54,7 @@ static int walk_310(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 		ci = code_get(p, field_ptr(f, size, L->fo_code), &err);
 		if (!ci)
 			return err;
-		err = push_frame(p, out, ci, field_i32(f, size, L->fo_lasti) * 2);
+		err = push_frame(p, out, ci, field_i32(f, size, L->fo_lasti) * 2, frame);
 		if (err)
 			return err;
 		frame = field_ptr(f, size, L->fo_back);
@@ -74,7 +74,7 @@ static int walk_311(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 		return -LS_EBADDATA;
 	while (frame) {
 		const struct code_info *ci;
-		uint64_t code, instr;
+		uint64_t code, instr, here;
 		int8_t owner;
 		int err, lasti;
 
@@ -85,6 +85,7 @@ static int walk_311(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 		err = remote_read(&p->mem, frame, f, size);
 		if (err)
 			return err;
+		here = frame;
 		frame = field_ptr(f, size, L->if_previous);
 		owner = field_i8(f, size, L->if_owner);
 		if (owner == CPY_FRAME_OWNED_BY_CSTACK && p->minor >= 12)
@@ -100,7 +101,7 @@ static int walk_311(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 		lasti = (int)(((int64_t)instr - (int64_t)(code + (uint64_t)L->co_code_adaptive)) / 2);
 		if (owner != CPY_FRAME_OWNED_BY_GENERATOR && lasti < ci->firsttraceable)
 			continue; /* incomplete: before its first RESUME */
-		err = push_frame(p, out, ci, lasti * 2);
+		err = push_frame(p, out, ci, lasti * 2, here);
 		if (err)
 			return err;
 	}

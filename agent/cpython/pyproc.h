@@ -36,6 +36,8 @@ struct py_proc {
 	struct intern *strings;
 	struct code_cache *codes;
 	int pthread_tid_off;      /* 3.10: tid inside glibc's struct pthread */
+	uint64_t aio_current_tasks;  /* asyncio.tasks._current_tasks, once found */
+	double aio_next_lookup;      /* when to look for it again (monotonic s) */
 };
 
 /* Maximum frames read per stack: deeper stacks are cut and marked. */

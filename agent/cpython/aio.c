@@ -1,0 +1,155 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "aio.h"
+#include "containers.h"
+#include "errors.h"
+#include "modules.h"
+
+#define MAX_RUNNING_LOOPS 256
+
+static double mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The _current_tasks dict is created once at import: find it once, check it
+ * is still a dict on every use, and do not look again for a second when
+ * asyncio is not imported yet. */
+static int current_tasks_dict(struct py_proc *p, uint64_t *dict)
+{
+	double now = mono_seconds();
+	int err;
+
+	if (p->aio_current_tasks && py_type_of(p, p->aio_current_tasks) == p->types.dict) {
+		*dict = p->aio_current_tasks;
+		return 0;
+	}
+	if (now < p->aio_next_lookup)
+		return -LS_ENOLOOP;
+	err = py_module_attr(p, "asyncio.tasks", "_current_tasks", dict);
+	if (err) {
+		p->aio_next_lookup = now + 1.0;
+		return err == -ESRCH ? err : -LS_ENOLOOP;
+	}
+	p->aio_current_tasks = *dict;
+	return 0;
+}
+
+struct running_ctx {
+	struct aio_running *out;
+	size_t max, n;
+};
+
+static int add_running(struct py_proc *p, uint64_t loop, uint64_t task, void *ctx)
+{
+	struct running_ctx *c = ctx;
+
+	if (c->n < c->max)
+		c->out[c->n++] = (struct aio_running){ loop, task };
+	return 0;
+}
+
+int aio_current_tasks(struct py_proc *p, struct aio_running *out, size_t max, size_t *n)
+{
+	struct running_ctx c = { out, max, 0 };
+	uint64_t dict;
+	int err = current_tasks_dict(p, &dict);
+
+	*n = 0;
+	if (err)
+		return err;
+	err = py_dict_items(p, dict, add_running, &c);
+	*n = c.n;
+	return err;
+}
+
+uint64_t aio_coro_frame(struct py_proc *p, uint64_t coro)
+{
+	uint64_t frame = 0;
+
+	if (p->L.gen_iframe >= 0)
+		return coro + (uint64_t)p->L.gen_iframe;
+	remote_read_ptr(&p->mem, coro + (uint64_t)p->L.gen_frame, &frame);
+	return frame;
+}
+
+int aio_coro_name(struct py_proc *p, uint64_t coro, char *buf, size_t len)
+{
+	uint64_t type = py_type_of(p, coro), qualname;
+
+	if (type && (type == p->types.coro || type == p->types.gen) &&
+	    !remote_read_ptr(&p->mem, coro + (uint64_t)p->L.gen_qualname, &qualname) &&
+	    !py_read_str(p, qualname, buf, len))
+		return 0;
+	return py_type_name(p, coro, buf, len);
+}
+
+/* Task names are str; 3.12+ keeps an int until someone asks for the name. */
+static void task_name(struct py_proc *p, uint64_t obj, char *buf, size_t len)
+{
+	int64_t counter;
+
+	if (!py_read_str(p, obj, buf, len))
+		return;
+	if (!py_read_long(p, obj, &counter))
+		snprintf(buf, len, "Task-%lld", (long long)counter);
+	else
+		snprintf(buf, len, "?");
+}
+
+int aio_task_ref(struct py_proc *p, uint64_t task, struct py_task_ref *out)
+{
+	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	uint64_t name, coro;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->addr = task;
+	if (!A)
+		return -LS_EUNSUPPORTED;
+	err = remote_read_ptr(&p->mem, task + (uint64_t)A->task_name, &name);
+	if (!err)
+		err = remote_read_ptr(&p->mem, task + (uint64_t)A->task_coro, &coro);
+	if (err)
+		return err;
+	task_name(p, name, out->name, sizeof(out->name));
+	if (aio_coro_name(p, coro, out->coro, sizeof(out->coro)))
+		snprintf(out->coro, sizeof(out->coro), "?");
+	return 0;
+}
+
+static bool stack_has_frame(const struct py_stack *s, uint64_t frame)
+{
+	for (size_t i = 0; frame && i < s->depth; i++)
+		if (s->frames[i].addr == frame)
+			return true;
+	return false;
+}
+
+int aio_task_on_stack(struct py_proc *p, const struct py_stack *s, struct py_task_ref *out)
+{
+	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	struct aio_running running[MAX_RUNNING_LOOPS];
+	size_t n;
+	int err;
+
+	if (!A || !s->depth)
+		return -LS_ENOTFOUND;
+	err = aio_current_tasks(p, running, MAX_RUNNING_LOOPS, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t coro;
+
+		if (remote_read_ptr(&p->mem, running[i].task + (uint64_t)A->task_coro, &coro))
+			continue;
+		if (stack_has_frame(s, aio_coro_frame(p, coro)))
+			return aio_task_ref(p, running[i].task, out);
+	}
+	return -LS_ENOTFOUND;
+}

@@ -1,0 +1,24 @@
+/* The layout of _asyncio's C Future and Task objects, per minor version.
+ * They live in Modules/_asynciomodule.c, not in any header: the tables in
+ * aio_layout_3_X.c are generated from the DWARF of each version's _asyncio
+ * by tests/cpython/gen_aio_layout.py and checked by tests/test_layout.py.
+ * A _bit value >= 0 means the field is that bit of a bitfield word. */
+#ifndef LOOPSCOPE_AIO_LAYOUT_H
+#define LOOPSCOPE_AIO_LAYOUT_H
+
+struct cpy_aio_layout {
+	int fut_loop, fut_callback0, fut_callbacks, fut_exception, fut_exception_tb,
+	    fut_result, fut_source_tb, fut_state, fut_log_tb, fut_log_tb_bit, fut_dict, fut_size;
+	int task_fut_waiter, task_coro, task_name, task_context, task_log_destroy_pending,
+	    task_log_destroy_pending_bit, task_size;
+};
+
+extern const struct cpy_aio_layout cpy_aio_layout_3_10, cpy_aio_layout_3_11,
+	cpy_aio_layout_3_12, cpy_aio_layout_3_13;
+
+const struct cpy_aio_layout *cpy_aio_layout_lookup(int major, int minor);
+
+/* fut_state values */
+enum { CPY_FUT_PENDING = 0, CPY_FUT_CANCELLED = 1, CPY_FUT_FINISHED = 2 };
+
+#endif

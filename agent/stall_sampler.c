@@ -1,0 +1,186 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aio.h"
+#include "errors.h"
+#include "pyproc.h"
+#include "stall_sampler.h"
+
+#define MAX_THREADS 1024
+#define SAMPLE_DEPTH 256  /* a stall's culprit is near the top */
+
+struct stall_sampler {
+	struct py_proc *proc;
+	struct py_thread threads[MAX_THREADS];
+	size_t nthreads;
+};
+
+int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t whylen)
+{
+	struct stall_sampler *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	err = py_proc_open(pid, &s->proc, why, whylen);
+	if (err) {
+		free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+void stall_sampler_free(struct stall_sampler *s)
+{
+	if (!s)
+		return;
+	py_proc_free(s->proc);
+	free(s);
+}
+
+static const struct py_thread *thread_of_tid(struct stall_sampler *s, pid_t tid, bool refresh)
+{
+	if (refresh && py_proc_threads(s->proc, s->threads, MAX_THREADS, &s->nthreads))
+		s->nthreads = 0;
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].tid == tid)
+			return &s->threads[i];
+	return refresh ? NULL : thread_of_tid(s, tid, true);
+}
+
+static pid_t tid_of_tstate(struct stall_sampler *s, uint64_t tstate)
+{
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].tstate == tstate)
+			return s->threads[i].tid;
+	return 0;
+}
+
+/* A loop thread asleep in futex while another thread holds the GIL is
+ * (most likely) waiting for that GIL: name the holder and its stack. */
+static void read_gil_holder(struct stall_sampler *s, const struct py_thread *t,
+			    struct stall_sample *out)
+{
+	uint64_t holder;
+
+	if (py_proc_gil_holder(s->proc, t->interp, &holder) || !holder || holder == t->tstate)
+		return;
+	out->gil_holder = tid_of_tstate(s, holder);
+	if (!out->gil_holder)
+		return;
+	if (py_proc_stack(s->proc, holder, &out->holder_stack, SAMPLE_DEPTH))
+		py_stack_clear(&out->holder_stack);
+}
+
+int stall_sampler_read(struct stall_sampler *s, pid_t tid, bool in_futex, struct stall_sample *out)
+{
+	const struct py_thread *t = thread_of_tid(s, tid, false);
+	int err;
+
+	py_stack_clear(&out->stack);
+	py_stack_clear(&out->holder_stack);
+	out->has_task = false;
+	out->gil_holder = 0;
+	if (!t)
+		return -LS_ENOTFOUND;
+	err = py_proc_stack(s->proc, t->tstate, &out->stack, SAMPLE_DEPTH);
+	if (err)
+		return err;
+	out->has_task = aio_task_on_stack(s->proc, &out->stack, &out->task) == 0;
+	if (in_futex)
+		read_gil_holder(s, t, out);
+	return 0;
+}
+
+void stall_sample_free(struct stall_sample *smp)
+{
+	py_stack_free(&smp->stack);
+	py_stack_free(&smp->holder_stack);
+}
+
+void span_profile_reset(struct span_profile *sp, pid_t tid, uint64_t start)
+{
+	for (int i = 0; i < sp->nbuckets; i++) {
+		py_stack_clear(&sp->buckets[i].sample.stack);
+		py_stack_clear(&sp->buckets[i].sample.holder_stack);
+		sp->buckets[i].count = 0;
+		sp->buckets[i].gil_count = 0;
+	}
+	sp->nbuckets = 0;
+	sp->samples = 0;
+	sp->gil_samples = 0;
+	sp->tid = tid;
+	sp->start = start;
+}
+
+static bool same_reading(const struct stall_sample *a, const struct stall_sample *b)
+{
+	if (a->has_task != b->has_task || (a->has_task && a->task.addr != b->task.addr))
+		return false;
+	return py_stack_equal(&a->stack, &b->stack);
+}
+
+static void copy_sample(struct stall_sample *dst, const struct stall_sample *src)
+{
+	py_stack_copy(&dst->stack, &src->stack);
+	py_stack_copy(&dst->holder_stack, &src->holder_stack);
+	dst->has_task = src->has_task;
+	dst->task = src->task;
+	dst->gil_holder = src->gil_holder;
+}
+
+void span_profile_add(struct span_profile *sp, const struct stall_sample *smp)
+{
+	struct span_bucket *b = NULL;
+
+	sp->samples++;
+	if (smp->gil_holder)
+		sp->gil_samples++;
+	for (int i = 0; i < sp->nbuckets && !b; i++)
+		if (same_reading(&sp->buckets[i].sample, smp))
+			b = &sp->buckets[i];
+	if (!b && sp->nbuckets < SPAN_MAX_BUCKETS) {
+		b = &sp->buckets[sp->nbuckets++];
+		copy_sample(&b->sample, smp);
+	}
+	if (!b)
+		return; /* too many distinct stacks: the top ones are kept */
+	b->count++;
+	if (smp->gil_holder) {
+		b->gil_count++;
+		if (!b->sample.gil_holder) {
+			b->sample.gil_holder = smp->gil_holder;
+			py_stack_copy(&b->sample.holder_stack, &smp->holder_stack);
+		}
+	}
+}
+
+const struct span_bucket *span_profile_top(const struct span_profile *sp)
+{
+	const struct span_bucket *top = NULL;
+
+	for (int i = 0; i < sp->nbuckets; i++)
+		if (!top || sp->buckets[i].count > top->count)
+			top = &sp->buckets[i];
+	return top;
+}
+
+const struct span_bucket *span_profile_gil(const struct span_profile *sp)
+{
+	const struct span_bucket *top = NULL;
+
+	if (sp->gil_samples * 2 <= sp->samples)
+		return NULL;
+	for (int i = 0; i < sp->nbuckets; i++)
+		if (sp->buckets[i].gil_count && (!top || sp->buckets[i].gil_count > top->gil_count))
+			top = &sp->buckets[i];
+	return top;
+}
+
+void span_profile_free(struct span_profile *sp)
+{
+	for (int i = 0; i < SPAN_MAX_BUCKETS; i++)
+		stall_sample_free(&sp->buckets[i].sample);
+	memset(sp, 0, sizeof(*sp));
+}

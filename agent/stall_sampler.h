@@ -1,0 +1,59 @@
+/* Python stacks of stalled loop threads. While a span is under way and
+ * past half the threshold, the monitor reads the loop thread's stack about
+ * every millisecond; a stall reports the stack seen most often, the task
+ * that was running, and the GIL holder when the loop was waiting for it. */
+#ifndef LOOPSCOPE_STALL_SAMPLER_H
+#define LOOPSCOPE_STALL_SAMPLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "pystack.h"
+
+struct stall_sampler;
+
+/* One reading of a loop thread. */
+struct stall_sample {
+	struct py_stack stack;
+	bool has_task;
+	struct py_task_ref task;
+	pid_t gil_holder;             /* another thread held the GIL, 0: no */
+	struct py_stack holder_stack;
+};
+
+#define SPAN_MAX_BUCKETS 16
+
+/* The samples of one busy span, grouped by identical stack and task. */
+struct span_profile {
+	pid_t tid;
+	uint64_t start;
+	int samples;
+	int gil_samples;              /* samples where another thread held the GIL */
+	int nbuckets;
+	struct span_bucket {
+		struct stall_sample sample;
+		int count;
+		int gil_count;
+	} buckets[SPAN_MAX_BUCKETS];
+};
+
+/* Fails (with why) when the target is not a supported Python: stalls are
+ * then reported without stacks. */
+int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t whylen);
+/* Reads tid's stack now; in_futex: the thread is in a futex wait, which is
+ * where a thread waiting for the GIL sleeps. */
+int stall_sampler_read(struct stall_sampler *s, pid_t tid, bool in_futex, struct stall_sample *out);
+void stall_sampler_free(struct stall_sampler *s);
+
+void stall_sample_free(struct stall_sample *smp);
+
+void span_profile_reset(struct span_profile *sp, pid_t tid, uint64_t start);
+void span_profile_add(struct span_profile *sp, const struct stall_sample *smp);
+/* The most frequent reading, NULL when there was none. */
+const struct span_bucket *span_profile_top(const struct span_profile *sp);
+/* The reading that shows the GIL holder most often, NULL unless most
+ * samples saw another thread holding the GIL. */
+const struct span_bucket *span_profile_gil(const struct span_profile *sp);
+void span_profile_free(struct span_profile *sp);
+
+#endif
