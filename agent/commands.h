@@ -5,5 +5,8 @@
 /* Each gets argv with argv[0] = "loopscope CMD" and returns the exit code. */
 int cmd_stalls(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_where(int argc, char **argv);
+int cmd_pstree(int argc, char **argv);
 
 #endif

@@ -17,6 +17,9 @@ struct command {
 static const struct command commands[] = {
 	{ "stalls", cmd_stalls, "report every event-loop stall: how long, why, which line" },
 	{ "dump", cmd_dump, "print the Python stack of every thread" },
+	{ "ps", cmd_ps, "list every asyncio task: state, location, what it awaits" },
+	{ "where", cmd_where, "one task: its coroutine chain and who awaits it" },
+	{ "pstree", cmd_pstree, "the await tree of every running loop" },
 };
 
 static void usage(FILE *f)

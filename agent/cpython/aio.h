@@ -23,4 +23,58 @@ int aio_coro_name(struct py_proc *p, uint64_t coro, char *buf, size_t len);
 /* The current task whose coroutine is on this stack; -LS_ENOTFOUND. */
 int aio_task_on_stack(struct py_proc *p, const struct py_stack *s, struct py_task_ref *out);
 
+
+/* --- every task of the live loops (ps, where, pstree) --- */
+
+enum aio_state { AIO_PENDING, AIO_RUNNING, AIO_DONE, AIO_CANCELLED };
+
+struct aio_task {
+	uint64_t addr;            /* the Task object: the task id */
+	uint64_t loop;
+	uint64_t coro;
+	uint64_t fut_waiter;      /* what the task's __step waits on, 0: nothing */
+	uint64_t callback0, callbacks;
+	char name[128];
+	char coro_name[256];
+	int state;                /* enum aio_state */
+	pid_t loop_tid;
+	struct py_stack stack;    /* the coroutine chain, innermost first */
+	char awaiting[192];       /* what the innermost coroutine waits on, "" */
+	uint64_t awaiting_task;   /* when that is a task */
+	uint64_t *awaited_by;     /* the tasks that wait for this one */
+	size_t n_awaited_by, cap_awaited_by;
+	bool partial;             /* changed while read */
+};
+
+struct aio_loop {
+	uint64_t addr;
+	pid_t tid;
+	bool uvloop;
+	uint64_t running_task;    /* 0: between tasks */
+	char type_name[64];
+};
+
+struct aio_snapshot {
+	struct aio_task *tasks;   /* sorted by address */
+	size_t n;
+	struct aio_loop *loops;
+	size_t nloops;
+	int partial;              /* tasks that changed under the reader */
+	uint64_t future_type, task_type;
+};
+
+/* Reads every pending task of every running loop. -LS_ENOLOOP when the
+ * process runs no asyncio loop. */
+int aio_snapshot_read(struct py_proc *p, struct aio_snapshot *snap);
+/* The task with that address, NULL when none. */
+struct aio_task *aio_snapshot_find(const struct aio_snapshot *snap, uint64_t addr);
+void aio_snapshot_free(struct aio_snapshot *snap);
+
+/* Internals shared by the aio_*.c files. */
+int aio_read_chain(struct py_proc *p, const struct aio_snapshot *snap, struct aio_task *t);
+int aio_link_awaiters(struct py_proc *p, struct aio_snapshot *snap);
+bool aio_is_future(struct py_proc *p, const struct aio_snapshot *snap, uint64_t obj);
+bool aio_is_task(struct py_proc *p, const struct aio_snapshot *snap, uint64_t obj);
+int aio_add_awaiter(struct aio_task *t, uint64_t awaiter);
+
 #endif

@@ -19,11 +19,13 @@ struct cpy_layout {
 
 	/* PyThreadState */
 	int ts_next, ts_interp, ts_thread_id, ts_dict, ts_native_thread_id;
+	int ts_asyncio_running_loop;  /* 3.13+: _PyThreadStateImpl field */
 	int ts_frame;          /* 3.10: frame, 3.11-12: cframe, 3.13: current_frame */
 	int cf_current_frame;  /* 3.11-12: _PyCFrame.current_frame */
 
 	/* 3.10 PyFrameObject */
-	int fo_back, fo_code, fo_lasti, fo_gen, fo_valuestack, fo_stackdepth, fo_state, fo_size;
+	int fo_back, fo_code, fo_lasti, fo_gen, fo_valuestack, fo_stackdepth, fo_state, fo_size,
+	    fo_localsplus;
 
 	/* 3.11+ _PyInterpreterFrame */
 	int if_previous, if_code, if_instr, if_owner, if_is_entry, if_stacktop,
@@ -49,6 +51,10 @@ struct cpy_layout {
 	int ht_cached_keys, mod_dict;
 	int set_fill, set_used, set_mask, set_table, set_entry_size;
 	int wr_object;
+
+	/* callables: builtin methods, bound methods, functions, cells, partial */
+	int cfunc_ml, cfunc_self, ml_name, method_func, method_self, func_code, func_closure,
+	    func_qualname, cell_ref, partial_fn, partial_args;
 };
 
 extern const struct cpy_layout cpy_layout_3_10, cpy_layout_3_11, cpy_layout_3_12,

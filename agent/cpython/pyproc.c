@@ -112,6 +112,10 @@ static void resolve_types(struct py_proc *p, struct elf_file *ef)
 		{ "_PyWeakref_RefType", offsetof(struct py_types, weakref) },
 		{ "PyModule_Type", offsetof(struct py_types, module) },
 		{ "PyType_Type", offsetof(struct py_types, type) },
+		{ "PyCFunction_Type", offsetof(struct py_types, cfunction) },
+		{ "PyMethod_Type", offsetof(struct py_types, method) },
+		{ "PyFunction_Type", offsetof(struct py_types, function) },
+		{ "PyCell_Type", offsetof(struct py_types, cell) },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -219,7 +223,8 @@ int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen)
 		goto fail;
 	layout = cpy_layout_lookup(p->major, p->minor);
 	if (!layout) {
-		snprintf(p->version, sizeof(p->version), "%d.%d.%d", p->major, p->minor, p->micro);
+		snprintf(p->version, sizeof(p->version), p->micro ? "%d.%d.%d" : "%d.%d",
+			 p->major, p->minor, p->micro);
 		snprintf(why, whylen, "PID %d runs Python %s, which is not supported "
 			 "(supported: %s)", pid, p->version, cpy_layout_supported());
 		err = -LS_EUNSUPPORTED;

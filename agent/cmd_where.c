@@ -1,0 +1,178 @@
+/* loopscope where PID TASK: one task's coroutine chain and who awaits it. */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attach.h"
+#include "cli.h"
+#include "commands.h"
+#include "output.h"
+#include "proc.h"
+#include "task_output.h"
+
+#define MAX_AWAITER_CHAIN 256
+
+static struct where_env {
+	pid_t pid;
+	const char *task;
+	bool json;
+} env;
+
+static const char doc[] =
+"Show one asyncio task of a running process: its full coroutine chain\n"
+"(coroutine A awaiting B awaiting C, innermost first, with file:line) and the\n"
+"chain of tasks awaiting it, up to the root task.\n"
+"\n"
+"TASK is a task id as `loopscope ps` prints it (0x...), or a task name when\n"
+"only one task has that name.\n"
+"\n"
+"USAGE: loopscope where PID TASK [--json]\n"
+"\n"
+"EXAMPLES:\n"
+"    loopscope where 1234 0x7f3a2c1e5e40\n"
+"    loopscope where 1234 worker-3 --json";
+
+static const struct argp_option opts[] = {
+	{ "json", 'j', NULL, 0, "Print one JSON document", 0 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'j':
+		env.json = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num == 0 && proc_parse_pid(arg, &env.pid))
+			argp_error(state, "invalid PID '%s'", arg);
+		else if (state->arg_num == 1)
+			env.task = arg;
+		else if (state->arg_num > 1)
+			argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (!env.pid || !env.task)
+			argp_error(state, "a PID and a TASK are required");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* By id, else by unique name; prints why when not found or ambiguous. */
+static const struct aio_task *find_task(const struct aio_snapshot *snap, const char *spec)
+{
+	const struct aio_task *found = NULL;
+	char *end;
+	unsigned long long addr = strtoull(spec, &end, 16);
+	size_t matches = 0;
+
+	if (!strncmp(spec, "0x", 2) && !*end && (found = aio_snapshot_find(snap, addr)))
+		return found;
+	for (size_t i = 0; i < snap->n; i++)
+		if (!strcmp(snap->tasks[i].name, spec) && !matches++)
+			found = &snap->tasks[i];
+	if (matches == 1)
+		return found;
+	if (!matches) {
+		cli_error("no task '%s' in PID %d (see 'loopscope ps %d')", spec, env.pid, env.pid);
+		return NULL;
+	}
+	fflush(stdout);
+	fprintf(stderr, "loopscope: %zu tasks are named '%s':", matches, spec);
+	for (size_t i = 0; i < snap->n; i++)
+		if (!strcmp(snap->tasks[i].name, spec))
+			fprintf(stderr, " 0x%llx", (unsigned long long)snap->tasks[i].addr);
+	fprintf(stderr, "\n");
+	return NULL;
+}
+
+/* The first awaiter of each task, up to a root; stops at a cycle. */
+static size_t awaiter_chain(const struct aio_snapshot *snap, const struct aio_task *t,
+			    const struct aio_task **chain, bool *cycle)
+{
+	size_t n = 0;
+
+	*cycle = false;
+	while (t->n_awaited_by && n < MAX_AWAITER_CHAIN) {
+		t = aio_snapshot_find(snap, t->awaited_by[0]);
+		if (!t)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (chain[i] == t)
+				*cycle = true;
+		if (*cycle)
+			break;
+		chain[n++] = t;
+	}
+	return n;
+}
+
+static void print_text(const struct aio_task *t, const struct aio_task **chain, size_t n, bool cycle)
+{
+	const struct colors *c = colors_for(stdout);
+
+	printf("%sTask 0x%llx %s%s (%s), %s, loop thread %d\n", c->bold, (unsigned long long)t->addr,
+	       t->name, c->reset, t->coro_name, task_state_name(t->state), t->loop_tid);
+	printf("  awaiting: %s\n", t->awaiting[0] ? t->awaiting : "-");
+	printf("  coroutine chain, innermost first:\n");
+	py_stack_print(stdout, &t->stack, "    ", 256);
+	printf("  awaited by:%s\n", n ? "" : " nobody (a root task)");
+	for (size_t i = 0; i < n; i++)
+		printf("    %*s<- Task 0x%llx %s (%s) at %s:%d\n", (int)(2 * i), "",
+		       (unsigned long long)chain[i]->addr, chain[i]->name, chain[i]->coro_name,
+		       chain[i]->stack.depth ? chain[i]->stack.frames[0].file : "?",
+		       chain[i]->stack.depth ? chain[i]->stack.frames[0].line : -1);
+	if (cycle)
+		printf("    %s(await cycle: the chain loops back here)%s\n", c->red, c->reset);
+}
+
+static json_t *where_json(const struct py_proc *p, const struct aio_snapshot *snap,
+			  const struct aio_task *t, const struct aio_task **chain, size_t n, bool cycle)
+{
+	json_t *doc = snapshot_header_json(p, snap), *arr = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, task_json(chain[i]));
+	json_object_set_new(doc, "task", task_json(t));
+	json_object_set_new(doc, "awaiter_chain", arr);
+	json_object_set_new(doc, "cycle", json_boolean(cycle));
+	return doc;
+}
+
+int cmd_where(int argc, char **argv)
+{
+	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID TASK",
+				   .doc = doc };
+	const struct aio_task *chain[MAX_AWAITER_CHAIN], *t;
+	struct aio_snapshot snap;
+	struct py_proc *p;
+	int rc = EXIT_OK;
+	bool cycle;
+	size_t n;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return EXIT_USAGE;
+	if (attach_python(env.pid, &p))
+		return EXIT_FAIL;
+	if (attach_tasks(p, &snap)) {
+		py_proc_free(p);
+		return EXIT_FAIL;
+	}
+	t = find_task(&snap, env.task);
+	if (!t) {
+		rc = EXIT_FAIL;
+	} else {
+		n = awaiter_chain(&snap, t, chain, &cycle);
+		if (env.json)
+			json_doc_print(stdout, where_json(p, &snap, t, chain, n, cycle));
+		else
+			print_text(t, chain, n, cycle);
+	}
+	aio_snapshot_free(&snap);
+	py_proc_free(p);
+	return rc;
+}

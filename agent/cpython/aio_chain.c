@@ -1,0 +1,259 @@
+/* The coroutine chain of a task (A awaits B awaits C) and what its
+ * innermost coroutine waits on. A suspended coroutine's frame holds the
+ * awaited object on top of its value stack (CPython's _PyGen_yf). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "aio.h"
+#include "code.h"
+#include "containers.h"
+#include "errors.h"
+
+#define MAX_CHAIN 256
+#define IFRAME_COPY 256
+
+/* One coroutine, as read from its frame. */
+struct coro_frame {
+	uint64_t frame;         /* frame address (matches py_frame.addr) */
+	const struct code_info *code;
+	int line;
+	uint64_t awaited;       /* top of stack when suspended in an await */
+	uint64_t locals;        /* address of localsplus[0] */
+	bool finished;
+};
+
+/* Frame states that differ across versions: CREATED, and the suspended
+ * state in which the top of the stack is the awaited object. */
+static int state_created(const struct py_proc *p)
+{
+	return p->minor >= 13 ? -3 : -2;
+}
+
+static int read_frame_311(struct py_proc *p, uint64_t coro, struct coro_frame *out)
+{
+	const struct cpy_layout *L = &p->L;
+	size_t size = (size_t)L->if_localsplus;
+	char f[IFRAME_COPY];
+	int8_t state;
+	int32_t stacktop;
+	uint64_t code, instr;
+	int err, lasti;
+
+	out->frame = coro + (uint64_t)L->gen_iframe;
+	err = remote_read(&p->mem, coro + (uint64_t)L->gen_frame_state, &state, 1);
+	if (!err && size <= sizeof(f))
+		err = remote_read(&p->mem, out->frame, f, size);
+	if (err || size > sizeof(f))
+		return err ? err : -LS_EBADDATA;
+	if (state >= 1) {
+		out->finished = true;
+		return 0;
+	}
+	code = field_ptr(f, size, L->if_code);
+	out->code = code_get(p, code, &err);
+	if (!out->code)
+		return err;
+	instr = field_ptr(f, size, L->if_instr);
+	lasti = (int)(((int64_t)instr - (int64_t)(code + (uint64_t)L->co_code_adaptive)) / 2);
+	out->line = state == state_created(p) ? out->code->firstlineno
+					      : code_line(p, out->code, lasti * 2);
+	out->locals = out->frame + (uint64_t)L->if_localsplus;
+	stacktop = field_i32(f, size, L->if_stacktop);
+	if (state == -1 && stacktop > 0 && stacktop < (1 << 16))
+		err = remote_read_ptr(&p->mem, out->locals + (uint64_t)(stacktop - 1) * 8, &out->awaited);
+	return err;
+}
+
+static int read_frame_310(struct py_proc *p, uint64_t coro, struct coro_frame *out)
+{
+	const struct cpy_layout *L = &p->L;
+	size_t size = (size_t)L->fo_state + 4;
+	char f[IFRAME_COPY];
+	int8_t state;
+	int32_t depth;
+	int err;
+
+	err = remote_read_ptr(&p->mem, coro + (uint64_t)L->gen_frame, &out->frame);
+	if (err || !out->frame) {
+		out->finished = true;
+		return err;
+	}
+	if (size > sizeof(f))
+		return -LS_EBADDATA;
+	err = remote_read(&p->mem, out->frame, f, size);
+	if (err)
+		return err;
+	state = field_i8(f, size, L->fo_state);
+	if (state >= 1) {
+		out->finished = true;
+		return 0;
+	}
+	out->code = code_get(p, field_ptr(f, size, L->fo_code), &err);
+	if (!out->code)
+		return err;
+	out->line = code_line(p, out->code, field_i32(f, size, L->fo_lasti) * 2);
+	out->locals = out->frame + (uint64_t)L->fo_localsplus;
+	depth = field_i32(f, size, L->fo_stackdepth);
+	if (state == -1 && depth > 0 && depth < (1 << 16))
+		err = remote_read_ptr(&p->mem, field_ptr(f, size, L->fo_valuestack) +
+				      (uint64_t)(depth - 1) * 8, &out->awaited);
+	return err;
+}
+
+static bool is_native_coroutine(struct py_proc *p, uint64_t obj)
+{
+	uint64_t type = py_type_of(p, obj);
+
+	return type && (type == p->types.coro || type == p->types.gen);
+}
+
+static bool type_name_ends(struct py_proc *p, uint64_t obj, const char *suffix)
+{
+	char name[96];
+	size_t n, s = strlen(suffix);
+
+	if (py_type_name(p, obj, name, sizeof(name)))
+		return false;
+	n = strlen(name);
+	return n >= s && !strcmp(name + n - s, suffix);
+}
+
+/* A local of a frame (index into localsplus), 0 when unreadable. */
+static uint64_t frame_local(struct py_proc *p, const struct coro_frame *f, int index)
+{
+	uint64_t v = 0;
+
+	if (f->locals)
+		remote_read_ptr(&p->mem, f->locals + (uint64_t)index * 8, &v);
+	return v;
+}
+
+static size_t container_len(struct py_proc *p, uint64_t obj)
+{
+	int64_t n = 0;
+
+	remote_read_i64(&p->mem, obj + (uint64_t)(py_type_of(p, obj) == p->types.set ||
+						  py_type_of(p, obj) == p->types.frozenset
+						  ? p->L.set_used : p->L.ob_size), &n);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* asyncio's own coroutines say best what a task waits for. */
+static bool describe_asyncio_frame(struct py_proc *p, const struct coro_frame *f, char *buf, size_t len)
+{
+	const char *func = f->code->func;
+	uint64_t v, tasks;
+	double secs;
+	int64_t isecs;
+
+	if (!strstr(f->code->file, "asyncio/"))
+		return false;
+	if (!strcmp(func, "sleep")) {
+		v = frame_local(p, f, 0);
+		if (!py_read_float(p, v, &secs) && py_type_of(p, v) == p->types.float_)
+			snprintf(buf, len, "sleep %gs", secs);
+		else if (!py_read_long(p, v, &isecs))
+			snprintf(buf, len, "sleep %llds", (long long)isecs);
+		else
+			snprintf(buf, len, "sleep");
+		return true;
+	}
+	if (!strcmp(func, "TaskGroup.__aexit__") &&
+	    !py_getattr_str(p, frame_local(p, f, 0), "_tasks", &tasks)) {
+		snprintf(buf, len, "TaskGroup of %zu", container_len(p, tasks));
+		return true;
+	}
+	snprintf(buf, len, "%s", func);
+	return true;
+}
+
+static void describe_awaited(struct py_proc *p, const struct aio_snapshot *snap, struct aio_task *t,
+			     const struct coro_frame *inner, uint64_t awaited)
+{
+	char *buf = t->awaiting;
+	size_t len = sizeof(t->awaiting);
+	uint64_t children;
+	struct py_task_ref ref;
+
+	if (awaited && type_name_ends(p, awaited, "FutureIter"))
+		remote_read_ptr(&p->mem, awaited + 16, &awaited); /* its future */
+	if (awaited && aio_is_task(p, snap, awaited) && !aio_task_ref(p, awaited, &ref)) {
+		snprintf(buf, len, "Task 0x%llx %s", (unsigned long long)awaited, ref.name);
+		t->awaiting_task = awaited;
+		return;
+	}
+	if (awaited && type_name_ends(p, awaited, "_GatheringFuture") &&
+	    !py_getattr_str(p, awaited, "_children", &children)) {
+		snprintf(buf, len, "gather of %zu", container_len(p, children));
+		return;
+	}
+	if (inner && inner->code && describe_asyncio_frame(p, inner, buf, len))
+		return;
+	if (awaited && aio_is_future(p, snap, awaited))
+		snprintf(buf, len, "Future 0x%llx", (unsigned long long)awaited);
+	else if (awaited && !py_type_name(p, awaited, buf, len))
+		return;
+	else
+		buf[0] = 0;
+}
+
+/* A running task's chain is on its thread's stack: the frames above and
+ * including its coroutine's frame. */
+static int running_chain(struct py_proc *p, struct aio_task *t)
+{
+	struct py_thread threads[256];
+	uint64_t coro_frame = aio_coro_frame(p, t->coro);
+	size_t n;
+	int err = py_proc_threads(p, threads, 256, &n);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		if (threads[i].tid != t->loop_tid)
+			continue;
+		err = py_proc_stack(p, threads[i].tstate, &t->stack, MAX_CHAIN);
+		for (size_t k = 0; !err && k < t->stack.depth; k++) {
+			if (t->stack.frames[k].addr == coro_frame) {
+				t->stack.depth = k + 1;
+				snprintf(t->awaiting, sizeof(t->awaiting), "(running)");
+				return 0;
+			}
+		}
+	}
+	py_stack_clear(&t->stack);
+	return err ? err : -LS_ECHANGED;
+}
+
+static void reverse(struct py_stack *s)
+{
+	for (size_t i = 0, j = s->depth ? s->depth - 1 : 0; i < j; i++, j--) {
+		struct py_frame tmp = s->frames[i];
+
+		s->frames[i] = s->frames[j];
+		s->frames[j] = tmp;
+	}
+}
+
+int aio_read_chain(struct py_proc *p, const struct aio_snapshot *snap, struct aio_task *t)
+{
+	struct coro_frame f = { 0 }, inner = { 0 };
+	uint64_t coro = t->coro;
+	int err = 0;
+
+	if (t->state == AIO_RUNNING)
+		return running_chain(p, t);
+	for (int i = 0; i < MAX_CHAIN && is_native_coroutine(p, coro); i++) {
+		memset(&f, 0, sizeof(f));
+		err = p->minor >= 11 ? read_frame_311(p, coro, &f) : read_frame_310(p, coro, &f);
+		if (err || f.finished)
+			break;
+		err = py_stack_push(&t->stack, f.code->func, f.code->file, f.line, f.frame);
+		if (err)
+			break;
+		inner = f;
+		coro = f.awaited;
+	}
+	reverse(&t->stack);
+	if (!err)
+		describe_awaited(p, snap, t, inner.code ? &inner : NULL,
+				 is_native_coroutine(p, coro) ? 0 : coro);
+	return err;
+}

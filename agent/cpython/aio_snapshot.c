@@ -1,0 +1,319 @@
+/* A snapshot of every pending asyncio task of every running loop: the
+ * same set asyncio.all_tasks(loop) returns, for all loops at once.
+ *
+ * Running loops are found per thread (the thread state's dict holds
+ * __asyncio_running_event_loop__, set by asyncio and by uvloop alike);
+ * tasks come from asyncio's registry (_all_tasks on 3.10-3.11,
+ * _scheduled_tasks and _eager_tasks on 3.12+). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aio.h"
+#include "containers.h"
+#include "errors.h"
+#include "modules.h"
+
+#define MAX_THREADS 1024
+#define MAX_LOOPS 256
+#define TASK_COPY 512
+
+struct addr_list {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int addr_push(struct addr_list *l, uint64_t a)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		uint64_t *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = a;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The loop a thread is running, 0 when none. */
+static uint64_t running_loop_of(struct py_proc *p, const struct py_thread *t)
+{
+	uint64_t dict, obj, loop = 0;
+	char type[64];
+
+	if (p->L.ts_asyncio_running_loop >= 0) { /* 3.13+: a field of the thread state */
+		if (remote_read_ptr(&p->mem, t->tstate + (uint64_t)p->L.ts_asyncio_running_loop, &loop))
+			return 0;
+		return loop == p->types.none ? 0 : loop;
+	}
+	if (remote_read_ptr(&p->mem, t->tstate + (uint64_t)p->L.ts_dict, &dict) || !dict)
+		return 0;
+	if (py_dict_get_str(p, dict, "__asyncio_running_event_loop__", &obj) || obj == p->types.none)
+		return 0;
+	if (p->minor <= 11) { /* a _RunningLoopHolder: rl_loop follows the header */
+		if (py_type_name(p, obj, type, sizeof(type)) || !strstr(type, "RunningLoopHolder") ||
+		    remote_read_ptr(&p->mem, obj + 16, &loop))
+			return 0;
+		return loop == p->types.none ? 0 : loop;
+	}
+	return obj;
+}
+
+static int read_loops(struct py_proc *p, struct aio_snapshot *snap)
+{
+	struct py_thread *threads = calloc(MAX_THREADS, sizeof(*threads));
+	struct aio_running running[MAX_LOOPS];
+	size_t n = 0, nrunning = 0;
+	int err;
+
+	if (!threads)
+		return -ENOMEM;
+	snap->loops = calloc(MAX_LOOPS, sizeof(*snap->loops));
+	err = snap->loops ? py_proc_threads(p, threads, MAX_THREADS, &n) : -ENOMEM;
+	for (size_t i = 0; !err && i < n && snap->nloops < MAX_LOOPS; i++) {
+		struct aio_loop *l = &snap->loops[snap->nloops];
+
+		l->addr = running_loop_of(p, &threads[i]);
+		if (!l->addr)
+			continue;
+		l->tid = threads[i].tid;
+		if (py_type_name(p, l->addr, l->type_name, sizeof(l->type_name)))
+			strcpy(l->type_name, "?");
+		l->uvloop = strstr(l->type_name, "uvloop") != NULL;
+		snap->nloops++;
+	}
+	free(threads);
+	if (err)
+		return err;
+	if (!snap->nloops)
+		return -LS_ENOLOOP;
+	if (!aio_current_tasks(p, running, MAX_LOOPS, &nrunning))
+		for (size_t i = 0; i < nrunning; i++)
+			for (size_t j = 0; j < snap->nloops; j++)
+				if (snap->loops[j].addr == running[i].loop)
+					snap->loops[j].running_task = running[i].task;
+	return 0;
+}
+
+static int add_weak_item(struct py_proc *p, uint64_t ref, void *ctx)
+{
+	uint64_t obj;
+
+	if (!py_weakref_get(p, ref, &obj) && obj)
+		return addr_push(ctx, obj);
+	return 0;
+}
+
+static int add_item(struct py_proc *p, uint64_t obj, void *ctx)
+{
+	return addr_push(ctx, obj);
+}
+
+/* The registry of tasks; the WeakSet keeps weak references in .data. */
+static int collect_task_addrs(struct py_proc *p, struct addr_list *out)
+{
+	uint64_t weakset, data, eager;
+	int err;
+
+	err = py_module_attr(p, "asyncio.tasks", p->minor >= 12 ? "_scheduled_tasks" : "_all_tasks",
+			     &weakset);
+	if (!err)
+		err = py_getattr_str(p, weakset, "data", &data);
+	if (!err)
+		err = py_set_items(p, data, add_weak_item, out);
+	if (!err && p->minor >= 12 &&
+	    !py_module_attr(p, "asyncio.tasks", "_eager_tasks", &eager))
+		err = py_set_items(p, eager, add_item, out);
+	if (err == -LS_ENOTFOUND)
+		err = -LS_ENOLOOP;
+	return err;
+}
+
+static int resolve_types(struct py_proc *p, struct aio_snapshot *snap)
+{
+	int err = py_module_attr(p, "_asyncio", "Task", &snap->task_type);
+
+	if (!err)
+		err = py_module_attr(p, "_asyncio", "Future", &snap->future_type);
+	return err == -LS_ENOTFOUND ? -LS_ENOLOOP : err;
+}
+
+static bool is_subtype(struct py_proc *p, uint64_t type, uint64_t base)
+{
+	for (int depth = 0; type && depth < 16; depth++) {
+		if (type == base)
+			return true;
+		if (remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_base, &type))
+			return false;
+	}
+	return false;
+}
+
+bool aio_is_future(struct py_proc *p, const struct aio_snapshot *snap, uint64_t obj)
+{
+	return obj && is_subtype(p, py_type_of(p, obj), snap->future_type);
+}
+
+bool aio_is_task(struct py_proc *p, const struct aio_snapshot *snap, uint64_t obj)
+{
+	return obj && is_subtype(p, py_type_of(p, obj), snap->task_type);
+}
+
+static const struct aio_loop *loop_of(const struct aio_snapshot *snap, uint64_t loop)
+{
+	for (size_t i = 0; i < snap->nloops; i++)
+		if (snap->loops[i].addr == loop)
+			return &snap->loops[i];
+	return NULL;
+}
+
+/* Fills t from the Task object; 1 when the task is not to be listed
+ * (done, or of a loop that is not running), <0 when it could not be read. */
+static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr, struct aio_task *t)
+{
+	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	char buf[TASK_COPY];
+	size_t size = (size_t)A->task_size;
+	const struct aio_loop *loop;
+	struct py_task_ref ref;
+	int err;
+
+	if (size > sizeof(buf))
+		return -LS_EBADDATA;
+	err = remote_read(&p->mem, addr, buf, size);
+	if (err)
+		return err;
+	if (!is_subtype(p, field_ptr(buf, size, p->L.ob_type), snap->task_type))
+		return -LS_ECHANGED;
+	if (field_i32(buf, size, A->fut_state) != CPY_FUT_PENDING)
+		return 1;
+	loop = loop_of(snap, field_ptr(buf, size, A->fut_loop));
+	if (!loop)
+		return 1;
+	memset(t, 0, sizeof(*t));
+	t->addr = addr;
+	t->loop = loop->addr;
+	t->loop_tid = loop->tid;
+	t->state = loop->running_task == addr ? AIO_RUNNING : AIO_PENDING;
+	t->coro = field_ptr(buf, size, A->task_coro);
+	t->fut_waiter = field_ptr(buf, size, A->task_fut_waiter);
+	t->callback0 = field_ptr(buf, size, A->fut_callback0);
+	t->callbacks = field_ptr(buf, size, A->fut_callbacks);
+	if (t->fut_waiter == p->types.none)
+		t->fut_waiter = 0;
+	err = aio_task_ref(p, addr, &ref);
+	if (err)
+		return err;
+	memcpy(t->name, ref.name, sizeof(t->name));
+	memcpy(t->coro_name, ref.coro, sizeof(t->coro_name));
+	return 0;
+}
+
+static int read_tasks(struct py_proc *p, struct aio_snapshot *snap, const struct addr_list *addrs)
+{
+	snap->tasks = calloc(addrs->n ? addrs->n : 1, sizeof(*snap->tasks));
+	if (!snap->tasks)
+		return -ENOMEM;
+	for (size_t i = 0; i < addrs->n; i++) {
+		struct aio_task *t = &snap->tasks[snap->n];
+		int ret;
+
+		if (i && addrs->v[i] == addrs->v[i - 1])
+			continue;
+		ret = read_task(p, snap, addrs->v[i], t);
+		if (ret == -ESRCH || ret == -ENOMEM)
+			return ret;
+		if (ret < 0)
+			snap->partial++;
+		if (ret)
+			continue;
+		snap->n++;
+		if (aio_read_chain(p, snap, t))
+			t->partial = true;
+	}
+	return 0;
+}
+
+int aio_snapshot_read(struct py_proc *p, struct aio_snapshot *snap)
+{
+	struct addr_list addrs = { 0 };
+	int err;
+
+	memset(snap, 0, sizeof(*snap));
+	if (!cpy_aio_layout_lookup(p->major, p->minor))
+		return -LS_EUNSUPPORTED;
+	err = resolve_types(p, snap);
+	if (!err)
+		err = read_loops(p, snap);
+	if (!err)
+		err = collect_task_addrs(p, &addrs);
+	if (!err) {
+		qsort(addrs.v, addrs.n, sizeof(*addrs.v), cmp_u64);
+		err = read_tasks(p, snap, &addrs);
+	}
+	if (!err)
+		err = aio_link_awaiters(p, snap);
+	free(addrs.v);
+	for (size_t i = 0; i < snap->n; i++)
+		snap->partial += snap->tasks[i].partial;
+	if (err)
+		aio_snapshot_free(snap);
+	return err;
+}
+
+struct aio_task *aio_snapshot_find(const struct aio_snapshot *snap, uint64_t addr)
+{
+	size_t lo = 0, hi = snap->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (snap->tasks[mid].addr == addr)
+			return &snap->tasks[mid];
+		if (snap->tasks[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int aio_add_awaiter(struct aio_task *t, uint64_t awaiter)
+{
+	if (awaiter == t->addr)
+		return 0;
+	for (size_t i = 0; i < t->n_awaited_by; i++)
+		if (t->awaited_by[i] == awaiter)
+			return 0;
+	if (t->n_awaited_by == t->cap_awaited_by) {
+		size_t cap = t->cap_awaited_by ? t->cap_awaited_by * 2 : 4;
+		uint64_t *v = realloc(t->awaited_by, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->awaited_by = v;
+		t->cap_awaited_by = cap;
+	}
+	t->awaited_by[t->n_awaited_by++] = awaiter;
+	return 0;
+}
+
+void aio_snapshot_free(struct aio_snapshot *snap)
+{
+	for (size_t i = 0; snap->tasks && i < snap->n; i++) {
+		py_stack_free(&snap->tasks[i].stack);
+		free(snap->tasks[i].awaited_by);
+	}
+	free(snap->tasks);
+	free(snap->loops);
+	memset(snap, 0, sizeof(*snap));
+}
