@@ -184,12 +184,10 @@ int cmd_ps(int argc, char **argv)
 	}
 	v = select_tasks(&snap, &n);
 	if (env.json) {
-		json_t *doc = snapshot_header_json(p, &snap), *tasks = json_array();
-
+		json_stream_begin(stdout, snapshot_header_json(p, &snap), "tasks");
 		for (size_t i = 0; v && i < n; i++)
-			json_array_append_new(tasks, task_json(v[i]));
-		json_object_set_new(doc, "tasks", tasks);
-		json_doc_print(stdout, doc);
+			json_stream_item(stdout, task_json(v[i]), i == 0);
+		json_stream_end(stdout);
 	} else if (v) {
 		print_text(p, &snap, v, n);
 	}

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "output.h"
@@ -21,6 +22,37 @@ void json_doc_print(FILE *f, json_t *obj)
 	fputc('\n', f);
 	fflush(f);
 	json_decref(obj);
+}
+
+#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER)
+
+void json_stream_begin(FILE *f, json_t *header, const char *key)
+{
+	char *text = json_dumps(header, JSON_FLAGS);
+	size_t n = text ? strlen(text) : 0;
+
+	if (n >= 2 && text[n - 1] == '}') {
+		text[n - 1] = 0;
+		fprintf(f, "%s%s\"%s\":[\n", text, n > 2 ? "," : "", key);
+	} else {
+		fprintf(f, "{\"%s\":[\n", key);
+	}
+	free(text);
+	json_decref(header);
+}
+
+void json_stream_item(FILE *f, json_t *item, bool first)
+{
+	if (!first)
+		fputs(",\n", f);
+	json_dumpf(item, f, JSON_FLAGS);
+	json_decref(item);
+}
+
+void json_stream_end(FILE *f)
+{
+	fputs("\n]}\n", f);
+	fflush(f);
 }
 
 json_t *json_round(double v, int decimals)

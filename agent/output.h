@@ -12,6 +12,11 @@
 void ndjson_print(FILE *f, json_t *obj);
 /* Pretty JSON document (for one-shot commands); steals the reference. */
 void json_doc_print(FILE *f, json_t *obj);
+/* A large document printed as it is made: the header object's fields, then
+ * "key": [ items, one per line ]. Each call steals its reference. */
+void json_stream_begin(FILE *f, json_t *header, const char *key);
+void json_stream_item(FILE *f, json_t *item, bool first);
+void json_stream_end(FILE *f);
 /* Rounds to `decimals` places, so JSON shows 250.612, not 250.61200000000002. */
 json_t *json_round(double v, int decimals);
 /* [{"func":S,"file":S,"line":N}], innermost first; never NULL. */

@@ -6,7 +6,7 @@
 int py_stack_push(struct py_stack *s, const char *func, const char *file, int line, uint64_t addr)
 {
 	if (s->depth == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 32;
+		size_t cap = s->cap ? s->cap * 2 : 8;
 		struct py_frame *f = realloc(s->frames, cap * sizeof(*f));
 
 		if (!f)

@@ -2,12 +2,13 @@
 #include <string.h>
 #include <sys/uio.h>
 #include "remote.h"
+#include "remote_cache.h"
 
 /* Nothing lives in the first page, and user space ends below 2^47. */
 #define MIN_ADDR 4096ULL
 #define MAX_ADDR (1ULL << 47)
 
-int remote_read(struct remote *r, uint64_t addr, void *buf, size_t len)
+int remote_read_direct(struct remote *r, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
@@ -23,6 +24,13 @@ int remote_read(struct remote *r, uint64_t addr, void *buf, size_t len)
 		return errno == ESRCH ? -ESRCH : errno == EPERM ? -EPERM : -EFAULT;
 	r->bytes += (uint64_t)n;
 	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+int remote_read(struct remote *r, uint64_t addr, void *buf, size_t len)
+{
+	if (r->cache)
+		return remote_cache_read(r, addr, buf, len);
+	return remote_read_direct(r, addr, buf, len);
 }
 
 int remote_read_ptr(struct remote *r, uint64_t addr, uint64_t *out)

@@ -8,10 +8,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct remote_cache;
+
 struct remote {
 	pid_t pid;
 	uint64_t reads;   /* statistics: calls and bytes */
 	uint64_t bytes;
+	struct remote_cache *cache;  /* set between remote_snapshot_begin/end */
 };
 
 /* Reads len bytes at addr. 0, -EFAULT (unmapped or partly unmapped),
@@ -20,6 +23,13 @@ int remote_read(struct remote *r, uint64_t addr, void *buf, size_t len);
 int remote_read_ptr(struct remote *r, uint64_t addr, uint64_t *out);
 int remote_read_i32(struct remote *r, uint64_t addr, int32_t *out);
 int remote_read_i64(struct remote *r, uint64_t addr, int64_t *out);
+
+/* Between begin and end, reads go through a page cache: each page of the
+ * target is read once (with read-ahead), which turns a walk over 100,000
+ * objects into a few thousand syscalls, and gives the walk one consistent
+ * view. Only for one-shot snapshots: the cache never refreshes. */
+int remote_snapshot_begin(struct remote *r);
+void remote_snapshot_end(struct remote *r);
 
 /* Values at an offset of a local copy of a remote struct; the offset comes
  * from a layout table and is checked against the copy's size. */

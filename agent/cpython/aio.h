@@ -34,12 +34,12 @@ struct aio_task {
 	uint64_t coro;
 	uint64_t fut_waiter;      /* what the task's __step waits on, 0: nothing */
 	uint64_t callback0, callbacks;
-	char name[128];
-	char coro_name[256];
+	const char *name;         /* interned (p->strings), like the two below */
+	const char *coro_name;
 	int state;                /* enum aio_state */
 	pid_t loop_tid;
 	struct py_stack stack;    /* the coroutine chain, innermost first */
-	char awaiting[192];       /* what the innermost coroutine waits on, "" */
+	const char *awaiting;     /* what the innermost coroutine waits on, "" */
 	uint64_t awaiting_task;   /* when that is a task */
 	uint64_t *awaited_by;     /* the tasks that wait for this one */
 	size_t n_awaited_by, cap_awaited_by;

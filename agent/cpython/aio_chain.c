@@ -8,6 +8,7 @@
 #include "code.h"
 #include "containers.h"
 #include "errors.h"
+#include "intern.h"
 
 #define MAX_CHAIN 256
 #define IFRAME_COPY 256
@@ -168,10 +169,8 @@ static bool describe_asyncio_frame(struct py_proc *p, const struct coro_frame *f
 }
 
 static void describe_awaited(struct py_proc *p, const struct aio_snapshot *snap, struct aio_task *t,
-			     const struct coro_frame *inner, uint64_t awaited)
+			     const struct coro_frame *inner, uint64_t awaited, char *buf, size_t len)
 {
-	char *buf = t->awaiting;
-	size_t len = sizeof(t->awaiting);
 	uint64_t children;
 	struct py_task_ref ref;
 
@@ -213,7 +212,7 @@ static int running_chain(struct py_proc *p, struct aio_task *t)
 		for (size_t k = 0; !err && k < t->stack.depth; k++) {
 			if (t->stack.frames[k].addr == coro_frame) {
 				t->stack.depth = k + 1;
-				snprintf(t->awaiting, sizeof(t->awaiting), "(running)");
+				t->awaiting = "(running)";
 				return 0;
 			}
 		}
@@ -236,6 +235,7 @@ int aio_read_chain(struct py_proc *p, const struct aio_snapshot *snap, struct ai
 {
 	struct coro_frame f = { 0 }, inner = { 0 };
 	uint64_t coro = t->coro;
+	char awaiting[192];
 	int err = 0;
 
 	if (t->state == AIO_RUNNING)
@@ -252,8 +252,10 @@ int aio_read_chain(struct py_proc *p, const struct aio_snapshot *snap, struct ai
 		coro = f.awaited;
 	}
 	reverse(&t->stack);
-	if (!err)
+	if (!err) {
 		describe_awaited(p, snap, t, inner.code ? &inner : NULL,
-				 is_native_coroutine(p, coro) ? 0 : coro);
+				 is_native_coroutine(p, coro) ? 0 : coro, awaiting, sizeof(awaiting));
+		t->awaiting = intern_str(p->strings, awaiting);
+	}
 	return err;
 }

@@ -11,6 +11,7 @@
 #include "aio.h"
 #include "containers.h"
 #include "errors.h"
+#include "intern.h"
 #include "modules.h"
 
 #define MAX_THREADS 1024
@@ -200,6 +201,7 @@ static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr
 	if (!loop)
 		return 1;
 	memset(t, 0, sizeof(*t));
+	t->awaiting = "";
 	t->addr = addr;
 	t->loop = loop->addr;
 	t->loop_tid = loop->tid;
@@ -213,8 +215,8 @@ static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr
 	err = aio_task_ref(p, addr, &ref);
 	if (err)
 		return err;
-	memcpy(t->name, ref.name, sizeof(t->name));
-	memcpy(t->coro_name, ref.coro, sizeof(t->coro_name));
+	t->name = intern_str(p->strings, ref.name);
+	t->coro_name = intern_str(p->strings, ref.coro);
 	return 0;
 }
 
@@ -251,6 +253,9 @@ int aio_snapshot_read(struct py_proc *p, struct aio_snapshot *snap)
 	memset(snap, 0, sizeof(*snap));
 	if (!cpy_aio_layout_lookup(p->major, p->minor))
 		return -LS_EUNSUPPORTED;
+	err = remote_snapshot_begin(&p->mem);
+	if (err)
+		return err;
 	err = resolve_types(p, snap);
 	if (!err)
 		err = read_loops(p, snap);
@@ -263,6 +268,7 @@ int aio_snapshot_read(struct py_proc *p, struct aio_snapshot *snap)
 	if (!err)
 		err = aio_link_awaiters(p, snap);
 	free(addrs.v);
+	remote_snapshot_end(&p->mem);
 	for (size_t i = 0; i < snap->n; i++)
 		snap->partial += snap->tasks[i].partial;
 	if (err)
