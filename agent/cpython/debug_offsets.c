@@ -37,6 +37,10 @@ struct debug_offsets_313 {
 	struct { uint64_t size, collecting; } gc;
 };
 
+/* Note: gil_runtime_state_locked/holder are offsets into the interpreter
+ * state (interp->_gil), not into the struct ceval.gil points to: the
+ * generated table keeps those. */
+
 /* Offsets are small; anything else means we are not reading what we think. */
 static int set(int *field, uint64_t value)
 {
@@ -65,8 +69,6 @@ int debug_offsets_apply(struct py_proc *p)
 	      set(&L.is_modules, d.interpreter_state.imports_modules) ||
 	      set(&L.is_sysdict, d.interpreter_state.sysdict) ||
 	      set(&L.is_gil, d.interpreter_state.ceval_gil) ||
-	      set(&L.gil_locked, d.interpreter_state.gil_runtime_state_locked) ||
-	      set(&L.gil_holder, d.interpreter_state.gil_runtime_state_holder) ||
 	      set(&L.ts_next, d.thread_state.next) ||
 	      set(&L.ts_interp, d.thread_state.interp) ||
 	      set(&L.ts_frame, d.thread_state.current_frame) ||
