@@ -143,6 +143,7 @@ static size_t container_len(struct py_proc *p, uint64_t obj)
 static bool describe_asyncio_frame(struct py_proc *p, const struct coro_frame *f, char *buf, size_t len)
 {
 	const char *func = f->code->func;
+	char type[64];
 	uint64_t v, tasks;
 	double secs;
 	int64_t isecs;
@@ -162,6 +163,11 @@ static bool describe_asyncio_frame(struct py_proc *p, const struct coro_frame *f
 	if (!strcmp(func, "TaskGroup.__aexit__") &&
 	    !py_getattr_str(p, frame_local(p, f, 0), "_tasks", &tasks)) {
 		snprintf(buf, len, "TaskGroup of %zu", container_len(p, tasks));
+		return true;
+	}
+	if (!strchr(func, '.') && p->minor < 11 &&
+	    !py_type_name(p, frame_local(p, f, 0), type, sizeof(type)) && !strchr(type, '.')) {
+		snprintf(buf, len, "%s.%s", type, func); /* 3.10 has no qualname: self's class */
 		return true;
 	}
 	snprintf(buf, len, "%s", func);

@@ -71,9 +71,9 @@ static bool ml_name_is(struct py_proc *p, uint64_t cfunc, const char *want)
 
 	if (remote_read_ptr(&p->mem, cfunc + (uint64_t)p->L.cfunc_ml, &ml) ||
 	    remote_read_ptr(&p->mem, ml + (uint64_t)p->L.ml_name, &name) ||
-	    remote_read(&p->mem, name, buf, strlen(want) + 1))
+	    py_read_cstr(p, name, buf, sizeof(buf)))
 		return false;
-	return !memcmp(buf, want, strlen(want) + 1);
+	return !strcmp(buf, want);
 }
 
 /* T.__wakeup (a builtin method bound to the waiting task). */

@@ -69,6 +69,25 @@ static uint64_t running_loop_of(struct py_proc *p, const struct py_thread *t)
 	return obj;
 }
 
+/* uvloop.Loop is a Python subclass of the Cython uvloop.loop.Loop: look
+ * at the type and its bases. */
+static bool is_uvloop(struct py_proc *p, uint64_t loop)
+{
+	uint64_t type = py_type_of(p, loop), tp_name;
+	char name[96];
+
+	for (int depth = 0; type && depth < 8; depth++) {
+		if (remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_name, &tp_name) ||
+		    py_read_cstr(p, tp_name, name, sizeof(name)))
+			return false;
+		if (strstr(name, "uvloop"))
+			return true;
+		if (remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_base, &type))
+			return false;
+	}
+	return false;
+}
+
 static int read_loops(struct py_proc *p, struct aio_snapshot *snap)
 {
 	struct py_thread *threads = calloc(MAX_THREADS, sizeof(*threads));
@@ -89,7 +108,7 @@ static int read_loops(struct py_proc *p, struct aio_snapshot *snap)
 		l->tid = threads[i].tid;
 		if (py_type_name(p, l->addr, l->type_name, sizeof(l->type_name)))
 			strcpy(l->type_name, "?");
-		l->uvloop = strstr(l->type_name, "uvloop") != NULL;
+		l->uvloop = is_uvloop(p, l->addr);
 		snap->nloops++;
 	}
 	free(threads);

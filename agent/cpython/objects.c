@@ -17,27 +17,45 @@ uint64_t py_type_of(struct py_proc *p, uint64_t obj)
 	return type;
 }
 
+/* A C string of the target: read page by page, so that one ending right
+ * before an unmapped page is read, and one crossing into the next page is
+ * read whole. */
+int py_read_cstr(struct py_proc *p, uint64_t addr, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got + 1 < len) {
+		size_t room = len - 1 - got;
+		size_t to_page = 4096 - ((addr + got) & 4095);
+		size_t n = room < to_page ? room : to_page;
+		int err = remote_read(&p->mem, addr + got, buf + got, n);
+
+		if (err) {
+			buf[got] = 0;
+			return got ? 0 : err;
+		}
+		if (memchr(buf + got, 0, n))
+			return 0;
+		got += n;
+	}
+	buf[len - 1] = 0;
+	return 0;
+}
+
 int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t len)
 {
 	uint64_t type = py_type_of(p, obj), name;
 	int err;
 
-	if (!type)
+	if (!type || !len)
 		return -EFAULT;
 	err = remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_name, &name);
 	if (err)
 		return err;
-	if (len > 256)
-		len = 256;
-	/* the C string may end right before an unmapped page: stop at it */
-	if (len > 4096 - (name & 4095))
-		len = 4096 - (name & 4095);
-	err = remote_read(&p->mem, name, buf, len);
-	if (err)
-		return err;
+	buf[0] = 0;
+	err = py_read_cstr(p, name, buf, len > 256 ? 256 : len);
 	buf[len - 1] = 0;
-	buf[strnlen(buf, len)] = 0;
-	return 0;
+	return err;
 }
 
 /* Appends code point cp as UTF-8 if it fits; false when full. */

@@ -70,6 +70,8 @@ int py_read_str(struct py_proc *p, uint64_t obj, char *buf, size_t len);
 /* The contents of a bytes object, at most max bytes; free() *out. */
 int py_read_bytes(struct py_proc *p, uint64_t obj, uint8_t **out, size_t *len, size_t max);
 uint64_t py_type_of(struct py_proc *p, uint64_t obj);
+/* A NUL-terminated C string of the target, cut to fit buf. */
+int py_read_cstr(struct py_proc *p, uint64_t addr, char *buf, size_t len);
 /* tp_name of an object's type. */
 int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t len);
 /* An int object's value (small ints only: up to 60 bits). */
