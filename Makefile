@@ -12,11 +12,11 @@ PKGS_LIBS := libbpf jansson libuv ncursesw
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
             -I$(OUTPUT) -Iagent -Iagent/cpython -Ibpf
-LDLIBS   += -lbpf -lelf -lz -ljansson -luv -lncursesw -lm
+LDLIBS   += -lbpf -ldw -lelf -lz -ljansson -luv -lncursesw -lm
 
 # Debian packages for building, testing, the demo and the benchmarks.
 DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
-            libuv1-dev libjansson-dev libncurses-dev pkg-config linux-libc-dev \
+            libuv1-dev libjansson-dev libncurses-dev libdw-dev pkg-config linux-libc-dev \
             python3 python3-aiohttp python3-uvloop python3.11-dbg wrk tmux
 
 ifeq ($(V),1)

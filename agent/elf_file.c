@@ -124,6 +124,30 @@ uint64_t elf_file_base_vaddr(struct elf_file *e)
 	return 0;
 }
 
+int elf_file_vaddr_to_offset(struct elf_file *e, uint64_t vaddr, uint64_t *offset)
+{
+	size_t n;
+
+	if (elf_getphdrnum(e->elf, &n))
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_memsz) {
+			*offset = vaddr - ph.p_vaddr + ph.p_offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_file_fd(struct elf_file *e)
+{
+	return e->fd;
+}
+
 void elf_file_build_id(struct elf_file *e, char *out, size_t len)
 {
 	Elf_Scn *scn = section_by_name(e->elf, ".note.gnu.build-id");

@@ -14,6 +14,10 @@ int elf_file_symbol(struct elf_file *e, const char *name, uint64_t *value, uint6
 /* The page-aligned virtual address of the first PT_LOAD segment: the load
  * bias is where that segment is mapped minus this. */
 uint64_t elf_file_base_vaddr(struct elf_file *e);
+/* The file offset of a virtual address (for uprobes); 0 or -ENOENT. */
+int elf_file_vaddr_to_offset(struct elf_file *e, uint64_t vaddr, uint64_t *offset);
+/* The underlying fd (for libdw). */
+int elf_file_fd(struct elf_file *e);
 /* The GNU build id as lowercase hex, or "" */
 void elf_file_build_id(struct elf_file *e, char *out, size_t len);
 /* Whether the file has a full .symtab (not stripped). */

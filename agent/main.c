@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "ps", cmd_ps, "list every asyncio task: state, location, what it awaits" },
 	{ "where", cmd_where, "one task: its coroutine chain and who awaits it" },
 	{ "pstree", cmd_pstree, "the await tree of every running loop" },
+	{ "watch", cmd_watch, "lost work: never-awaited coroutines, lost task exceptions, stalls" },
 };
 
 static void usage(FILE *f)

@@ -55,6 +55,9 @@ struct cpy_layout {
 	/* callables: builtin methods, bound methods, functions, cells, partial */
 	int cfunc_ml, cfunc_self, ml_name, method_func, method_self, func_code, func_closure,
 	    func_qualname, cell_ref, partial_fn, partial_args;
+
+	/* exceptions and tracebacks; fo_frame: 3.11+ frame object's frame data */
+	int exc_args, exc_traceback, tb_next, tb_frame, tb_lasti, tb_lineno, fo_frame;
 };
 
 extern const struct cpy_layout cpy_layout_3_10, cpy_layout_3_11, cpy_layout_3_12,

@@ -106,4 +106,11 @@ const struct cpy_layout cpy_layout_3_12 = {
 	.cell_ref = 16,
 	.partial_fn = 16,
 	.partial_args = 24,
+	.exc_args = 24,
+	.exc_traceback = 40,
+	.tb_next = 16,
+	.tb_frame = 24,
+	.tb_lasti = 32,
+	.tb_lineno = 36,
+	.fo_frame = 24,
 };

@@ -108,6 +108,19 @@ static uint32_t code_point(const uint8_t *data, int kind, size_t i)
 	return v;
 }
 
+size_t py_decode_units(const void *data, int kind, size_t n, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	if (!len)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!put_utf8(buf, len, &at, code_point(data, kind, i)))
+			break;
+	buf[at] = 0;
+	return at;
+}
+
 int py_read_str(struct py_proc *p, uint64_t obj, char *buf, size_t len)
 {
 	const struct cpy_layout *L = &p->L;

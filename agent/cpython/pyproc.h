@@ -74,6 +74,8 @@ uint64_t py_type_of(struct py_proc *p, uint64_t obj);
 int py_read_cstr(struct py_proc *p, uint64_t addr, char *buf, size_t len);
 /* tp_name of an object's type. */
 int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t len);
+/* UTF-8 of n code units of `kind` bytes each (1, 2, 4); returns bytes. */
+size_t py_decode_units(const void *data, int kind, size_t n, char *buf, size_t len);
 /* An int object's value (small ints only: up to 60 bits). */
 int py_read_long(struct py_proc *p, uint64_t obj, int64_t *out);
 int py_read_float(struct py_proc *p, uint64_t obj, double *out);

@@ -1,0 +1,260 @@
+/* loopscope watch PID: one live stream of every async bug in the target:
+ * coroutines never awaited, task exceptions never retrieved, tasks
+ * destroyed while pending, and loop stalls. */
+#include <argp.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include "attach.h"
+#include "cli.h"
+#include "commands.h"
+#include "errors.h"
+#include "lost_output.h"
+#include "lostwork_tracer.h"
+#include "output.h"
+#include "proc.h"
+#include "stall_monitor.h"
+#include "stall_output.h"
+
+static struct watch_env {
+	pid_t pid;
+	double threshold_ms;
+	double duration_s;
+	bool json;
+	bool verbose;
+} env = { .threshold_ms = 100 };
+
+static const char doc[] =
+"Watch a running async Python process for the bugs that asyncio only logs,\n"
+"if logging is on: a coroutine called without await, a task whose exception\n"
+"nobody retrieves, a task destroyed while still pending; and loop stalls.\n"
+"\n"
+"It probes the interpreter's own rare paths (the never-awaited warning, the\n"
+"finalizers of Task and Future), so it works whatever the target did to\n"
+"warnings and logging, and costs nothing on the hot path.\n"
+"\n"
+"USAGE: loopscope watch PID [--threshold MS] [--duration S] [--json]\n"
+"\n"
+"EXAMPLES:\n"
+"    loopscope watch 1234                # everything, as readable blocks\n"
+"    loopscope watch 1234 --json -d 60   # NDJSON for one minute\n"
+"\n"
+"A call site that fires again and again is shown once, then as a running\n"
+"count (text), or at most once a second with a \"suppressed\" count (JSON).\n"
+"Never-awaited detection on Debian's python3.X needs python3.X-dbg.";
+
+static const struct argp_option opts[] = {
+	{ "threshold", 't', "MS", 0, "Report loop stalls longer than MS (default 100)", 0 },
+	{ "duration", 'd', "S", 0, "Stop after S seconds", 0 },
+	{ "json", 'j', NULL, 0, "Print NDJSON events", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 't':
+		if (cli_parse_double(arg, 0.1, 3600e3, &env.threshold_ms))
+			argp_error(state, "invalid threshold '%s' (milliseconds)", arg);
+		break;
+	case 'd':
+		if (cli_parse_double(arg, 0.001, 1e9, &env.duration_s))
+			argp_error(state, "invalid duration '%s' (seconds)", arg);
+		break;
+	case 'j':
+		env.json = true;
+		break;
+	case 'v':
+		env.verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num > 0)
+			argp_error(state, "unexpected argument '%s'", arg);
+		if (proc_parse_pid(arg, &env.pid))
+			argp_error(state, "invalid PID '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (!env.pid)
+			argp_error(state, "a PID is required");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+struct watch {
+	struct py_proc *proc;
+	struct stall_monitor *stalls;
+	struct lostwork_tracer *lost;
+	struct lost_output *out;
+	struct lost_report report;
+	int64_t mono_to_unix_ns;
+	uint64_t nstalls;
+};
+
+static void on_stall(const struct stall_report *r, void *ctx)
+{
+	struct watch *w = ctx;
+
+	if (!r->ongoing)
+		w->nstalls++;
+	if (env.json)
+		ndjson_print(stdout, stall_report_json(r));
+	else if (!r->ongoing || r->duration_ms >= 1000)
+		stall_report_print(stdout, r);
+}
+
+static void on_lost(const struct lw_event *e, void *ctx)
+{
+	struct watch *w = ctx;
+
+	lost_report_decode(w->proc, e, w->mono_to_unix_ns, &w->report);
+	lost_output_event(w->out, stdout, &w->report, cli_now());
+}
+
+static int64_t mono_to_unix(void)
+{
+	struct timespec rt, mono;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + ((int64_t)rt.tv_nsec - mono.tv_nsec);
+}
+
+static void warn(const char *msg)
+{
+	if (msg && msg[0])
+		fprintf(stderr, "loopscope: %s\n", msg);
+}
+
+static int start(struct watch *w)
+{
+	struct stall_monitor_opts mopts = {
+		.pid = env.pid, .threshold_ns = (uint64_t)(env.threshold_ms * 1e6),
+		.verbose = env.verbose, .stacks = true,
+	};
+	char why[400];
+	int err;
+
+	err = stall_monitor_new(&mopts, on_stall, w, &w->stalls);
+	if (!err)
+		err = lostwork_tracer_new(w->proc, on_lost, w, &w->lost, why, sizeof(why));
+	if (err == -EPERM || err == -EACCES) {
+		cli_error("cannot load BPF programs: %s (loopscope needs root, or CAP_BPF and "
+			  "CAP_PERFMON)", ls_strerror(err));
+		return EXIT_FAIL;
+	}
+	if (err)
+		return cli_attach_error(env.pid, err);
+	warn(stall_monitor_warning(w->stalls));
+	warn(why);
+	if (!lostwork_tracer_has_asyncio(w->lost) && !env.json)
+		fprintf(stderr, "loopscope: asyncio is not imported in PID %d yet: task and future "
+			"checks start when it is\n", env.pid);
+	return 0;
+}
+
+static bool target_exited(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return pidfd < 0 ? !proc_alive(env.pid) : poll(&p, 1, 0) > 0;
+}
+
+static int run(struct watch *w, double *elapsed, bool *exited)
+{
+	int pidfd = proc_pidfd(env.pid);
+	double t0 = cli_now(), next_asyncio_check = t0 + 1;
+	int err = 0;
+
+	while (!cli_stop && !err) {
+		double now = cli_now();
+
+		if (env.duration_s && now - t0 >= env.duration_s)
+			break;
+		if (target_exited(pidfd)) {
+			*exited = true;
+			stall_monitor_poll(w->stalls, 50);
+			lostwork_tracer_poll(w->lost, 0);
+			break;
+		}
+		err = stall_monitor_poll(w->stalls, stall_monitor_poll_interval(w->stalls));
+		if (!err)
+			err = lostwork_tracer_poll(w->lost, 0);
+		if (now >= next_asyncio_check && !lostwork_tracer_has_asyncio(w->lost)) {
+			lostwork_tracer_attach_asyncio(w->lost);
+			next_asyncio_check = now + 1;
+		}
+	}
+	*elapsed = cli_now() - t0;
+	if (pidfd >= 0)
+		close(pidfd);
+	return err;
+}
+
+static void summarize(struct watch *w, double elapsed, bool exited)
+{
+	uint64_t na = lost_output_total(w->out, LW_NEVER_AWAITED);
+	uint64_t ue = lost_output_total(w->out, LW_UNRETRIEVED);
+	uint64_t dp = lost_output_total(w->out, LW_DESTROYED_PENDING);
+	uint64_t dropped = lostwork_tracer_dropped(w->lost);
+	struct stall_summary s;
+
+	stall_monitor_summary(w->stalls, &s);
+	if (env.json) {
+		ndjson_print(stdout, json_pack("{s:s, s:i, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:b}",
+			"event", "summary", "pid", env.pid, "duration_s", json_round(elapsed, 3),
+			"never_awaited", (json_int_t)na, "unretrieved_exception", (json_int_t)ue,
+			"destroyed_pending", (json_int_t)dp, "stalls", (json_int_t)s.stalls,
+			"worst_ms", json_round(s.worst_ms, 3), "dropped", (json_int_t)(dropped + s.dropped),
+			"target_exited", exited));
+		return;
+	}
+	printf("\n--- PID %d: %.1f s watched%s ---\n", env.pid, elapsed, exited ? ", target exited" : "");
+	printf("never awaited: %llu   unretrieved exceptions: %llu   destroyed pending: %llu   "
+	       "stalls: %llu (worst %.1f ms)\n", (unsigned long long)na, (unsigned long long)ue,
+	       (unsigned long long)dp, (unsigned long long)s.stalls, s.worst_ms);
+	lost_output_sites_print(w->out, stdout);
+	if (dropped + s.dropped)
+		printf("events dropped: %llu\n", (unsigned long long)(dropped + s.dropped));
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID", .doc = doc };
+	struct watch w = { 0 };
+	double elapsed = 0;
+	bool exited = false;
+	int rc, err;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return EXIT_USAGE;
+	if (attach_python(env.pid, &w.proc))
+		return EXIT_FAIL;
+	w.mono_to_unix_ns = mono_to_unix();
+	w.out = lost_output_new(env.json);
+	cli_handle_signals();
+	rc = w.out ? start(&w) : EXIT_FAIL;
+	if (rc == EXIT_OK) {
+		if (!env.json)
+			fprintf(stderr, "Watching PID %d (Python %s) for lost work and stalls over %g ms. "
+				"Ctrl-C to stop.\n", env.pid, w.proc->version, env.threshold_ms);
+		err = run(&w, &elapsed, &exited);
+		summarize(&w, elapsed, exited);
+		if (err) {
+			cli_error("lost the kernel event stream: %s", ls_strerror(err));
+			rc = EXIT_FAIL;
+		}
+	}
+	lostwork_tracer_free(w.lost);
+	stall_monitor_free(w.stalls);
+	lost_output_free(w.out);
+	py_stack_free(&w.report.stack);
+	py_proc_free(w.proc);
+	return rc;
+}

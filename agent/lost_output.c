@@ -1,0 +1,184 @@
+/* Lost-work events as NDJSON and as text, one block per call site: a site
+ * that fires again and again is shown once, then as a running count. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "lost_output.h"
+#include "output.h"
+
+#define MAX_SITES 4096
+#define JSON_SITE_INTERVAL 1.0   /* at most one JSON event per site per second */
+#define TEXT_REPEAT_INTERVAL 5.0 /* a repeating site's count line, at most every 5 s */
+
+struct site {
+	int kind;
+	char coro[256];
+	const char *file;     /* interned: compare by pointer */
+	int line;
+	uint64_t count;
+	uint64_t suppressed;  /* not shown since the last time shown */
+	double last_shown;
+};
+
+struct lost_output {
+	bool json;
+	size_t nsites;
+	struct site *sites;
+	uint64_t totals[4];
+};
+
+struct lost_output *lost_output_new(bool json)
+{
+	struct lost_output *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->json = json;
+	o->sites = calloc(MAX_SITES, sizeof(*o->sites));
+	if (!o->sites) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void lost_output_free(struct lost_output *o)
+{
+	if (!o)
+		return;
+	free(o->sites);
+	free(o);
+}
+
+static struct site *site_of(struct lost_output *o, const struct lost_report *r)
+{
+	const struct py_frame *f = lost_report_site(r);
+	const char *file = f ? f->file : "";
+	int line = f ? f->line : -1;
+	struct site *s;
+
+	for (size_t i = 0; i < o->nsites; i++) {
+		s = &o->sites[i];
+		if (s->kind == r->kind && s->file == file && s->line == line && !strcmp(s->coro, r->coro))
+			return s;
+	}
+	if (o->nsites == MAX_SITES)
+		return NULL;
+	s = &o->sites[o->nsites++];
+	s->kind = r->kind;
+	snprintf(s->coro, sizeof(s->coro), "%s", r->coro);
+	s->file = file;
+	s->line = line;
+	s->last_shown = -1e9;
+	return s;
+}
+
+static json_t *report_json(const struct lost_report *r)
+{
+	const char *frames_key = r->kind == LW_UNRETRIEVED ? "traceback" : "stack";
+	json_t *o = json_pack("{s:s, s:i, s:i, s:o, s:s}", "event", lost_kind_name(r->kind),
+			      "pid", r->pid, "tid", r->tid, "ts", json_round(r->ts, 6), "coro", r->coro);
+
+	if (r->kind != LW_NEVER_AWAITED)
+		json_object_set_new(o, "task", json_string(r->task));
+	if (r->kind == LW_UNRETRIEVED)
+		json_object_set_new(o, "exception", json_string(r->exception));
+	json_object_set_new(o, frames_key, py_stack_json(&r->stack));
+	if (r->suppressed)
+		json_object_set_new(o, "suppressed", json_integer((json_int_t)r->suppressed));
+	return o;
+}
+
+static void print_clock(FILE *f, double ts)
+{
+	time_t secs = (time_t)ts;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	fprintf(f, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		(int)((ts - (double)secs) * 1000));
+}
+
+static void print_block(FILE *f, const struct lost_report *r)
+{
+	const struct colors *c = colors_for(f);
+
+	print_clock(f, r->ts);
+	switch (r->kind) {
+	case LW_NEVER_AWAITED:
+		fprintf(f, "  %s%sNEVER AWAITED%s  coroutine %s'%s'%s was created and dropped without "
+			"await (tid %d)\n", c->bold, c->yellow, c->reset, c->bold, r->coro, c->reset, r->tid);
+		break;
+	case LW_UNRETRIEVED:
+		fprintf(f, "  %s%sEXCEPTION NEVER RETRIEVED%s  task %s%s%s (%s): %s%s%s\n", c->bold, c->red,
+			c->reset, c->cyan, r->task[0] ? r->task : "-", c->reset, r->coro[0] ? r->coro : "-",
+			c->bold, r->exception, c->reset);
+		break;
+	case LW_DESTROYED_PENDING:
+		fprintf(f, "  %s%sTASK DESTROYED PENDING%s  task %s%s%s (%s), suspended at:\n", c->bold,
+			c->red, c->reset, c->cyan, r->task, c->reset, r->coro);
+		break;
+	}
+	if (r->kind == LW_UNRETRIEVED)
+		fprintf(f, "    traceback, innermost first:\n");
+	py_stack_print(f, &r->stack, "    ", 10);
+}
+
+static void print_repeat(FILE *f, const struct site *s, const struct lost_report *r)
+{
+	const struct colors *c = colors_for(f);
+
+	print_clock(f, r->ts);
+	fprintf(f, "  %s%s again at %s:%d: %llu times so far%s\n", c->dim, lost_kind_name(s->kind),
+		s->file, s->line, (unsigned long long)s->count, c->reset);
+}
+
+void lost_output_event(struct lost_output *o, FILE *f, struct lost_report *r, double now)
+{
+	struct site *s = site_of(o, r);
+
+	if (r->kind >= 1 && r->kind <= 3)
+		o->totals[r->kind]++;
+	if (!s) { /* more distinct sites than we track: show them all */
+		if (o->json)
+			ndjson_print(f, report_json(r));
+		else
+			print_block(f, r);
+		return;
+	}
+	s->count++;
+	if (o->json) {
+		if (now - s->last_shown < JSON_SITE_INTERVAL) {
+			s->suppressed++;
+			return;
+		}
+		r->suppressed = s->suppressed;
+		s->suppressed = 0;
+		s->last_shown = now;
+		ndjson_print(f, report_json(r));
+		return;
+	}
+	if (s->count == 1)
+		print_block(f, r);
+	else if (now - s->last_shown >= TEXT_REPEAT_INTERVAL)
+		print_repeat(f, s, r);
+	else
+		return;
+	s->last_shown = now;
+	fflush(f);
+}
+
+uint64_t lost_output_total(const struct lost_output *o, int kind)
+{
+	return kind >= 1 && kind <= 3 ? o->totals[kind] : 0;
+}
+
+void lost_output_sites_print(const struct lost_output *o, FILE *f)
+{
+	for (size_t i = 0; i < o->nsites; i++) {
+		const struct site *s = &o->sites[i];
+
+		fprintf(f, "  %-22s %6llu x  %s at %s:%d\n", lost_kind_name(s->kind),
+			(unsigned long long)s->count, s->coro[0] ? s->coro : "-", s->file, s->line);
+	}
+}

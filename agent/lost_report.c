@@ -1,0 +1,115 @@
+#include <stdio.h>
+#include <string.h>
+#include "code.h"
+#include "lost_report.h"
+
+const char *lost_kind_name(int kind)
+{
+	switch (kind) {
+	case LW_NEVER_AWAITED:
+		return "never_awaited";
+	case LW_UNRETRIEVED:
+		return "unretrieved_exception";
+	case LW_DESTROYED_PENDING:
+		return "destroyed_pending";
+	default:
+		return "?";
+	}
+}
+
+static void decode_str(const struct lw_str *s, char *buf, size_t len)
+{
+	size_t at;
+
+	buf[0] = 0;
+	if (s->kind == 8) { /* an int: a 3.12+ task name not asked for yet */
+		snprintf(buf, len, "Task-%lld", (long long)s->as_int);
+		return;
+	}
+	if (s->kind != 1 && s->kind != 2 && s->kind != 4)
+		return;
+	at = py_decode_units(s->data, s->kind, s->len, buf, len);
+	if (s->total > s->len && at + 4 < len)
+		strcat(buf, "...");
+}
+
+static bool skip_frame(const struct py_proc *p, const struct lw_frame *f, const struct code_info *ci)
+{
+	if (p->minor < 11 || f->owner < 0)
+		return false;
+	return f->owner != 1 && f->lasti < ci->firsttraceable; /* not started yet */
+}
+
+static void decode_frames(struct py_proc *p, const struct lw_event *e, struct py_stack *out)
+{
+	bool traceback = e->kind == LW_UNRETRIEVED;
+	uint32_t n = e->nframes < LW_MAX_FRAMES ? e->nframes : LW_MAX_FRAMES;
+
+	py_stack_clear(out);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct lw_frame *f = &e->frames[i];
+		const struct code_info *ci;
+		int err, line;
+
+		if (p->minor >= 12 && f->owner == 3)
+			continue; /* shim frame of the C stack (not code) */
+		ci = code_get(p, f->code, &err);
+		if (!ci) {
+			py_stack_push(out, "?", "?", -1, 0);
+			continue;
+		}
+		if (skip_frame(p, f, ci))
+			continue;
+		if (traceback)
+			line = f->line > 0 ? f->line : code_line(p, ci, f->lasti);
+		else
+			line = code_line(p, ci, f->lasti * 2);
+		py_stack_push(out, ci->func, ci->file, line, 0);
+	}
+	out->truncated = e->truncated;
+}
+
+static void reverse(struct py_stack *s)
+{
+	for (size_t i = 0, j = s->depth ? s->depth - 1 : 0; i < j; i++, j--) {
+		struct py_frame tmp = s->frames[i];
+
+		s->frames[i] = s->frames[j];
+		s->frames[j] = tmp;
+	}
+}
+
+void lost_report_decode(struct py_proc *p, const struct lw_event *e, int64_t mono_to_unix_ns,
+			struct lost_report *r)
+{
+	char type[LW_TYPE_MAX + 1], msg[400];
+
+	r->kind = (int)e->kind;
+	r->pid = p->pid;
+	r->tid = (pid_t)e->tid;
+	r->ts = (double)((int64_t)e->ts + mono_to_unix_ns) / 1e9;
+	r->obj = e->obj;
+	r->suppressed = 0;
+	decode_str(&e->coro, r->coro, sizeof(r->coro));
+	decode_str(&e->name, r->task, sizeof(r->task));
+	r->exception[0] = 0;
+	if (e->kind == LW_UNRETRIEVED) {
+		memcpy(type, e->exc_type, LW_TYPE_MAX);
+		type[LW_TYPE_MAX] = 0;
+		decode_str(&e->msg, msg, sizeof(msg));
+		if (e->msg.kind == 8)
+			snprintf(msg, sizeof(msg), "%lld", (long long)e->msg.as_int);
+		snprintf(r->exception, sizeof(r->exception), msg[0] ? "%s: %s" : "%s", type, msg);
+	}
+	decode_frames(p, e, &r->stack);
+	if (e->kind != LW_NEVER_AWAITED) /* chains and tracebacks come outermost first */
+		reverse(&r->stack);
+}
+
+const struct py_frame *lost_report_site(const struct lost_report *r)
+{
+	for (size_t i = 0; i < r->stack.depth; i++)
+		if (!strstr(r->stack.frames[i].file, "/asyncio/"))
+			return &r->stack.frames[i];
+	return r->stack.depth ? &r->stack.frames[0] : NULL;
+}

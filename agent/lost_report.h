@@ -1,0 +1,33 @@
+/* Lost-work events decoded for output: names as UTF-8, frames resolved
+ * through the code-object cache, innermost first. */
+#ifndef LOOPSCOPE_LOST_REPORT_H
+#define LOOPSCOPE_LOST_REPORT_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "lostwork.h"
+#include "pyproc.h"
+#include "pystack.h"
+
+struct lost_report {
+	int kind;             /* enum lw_kind */
+	pid_t pid, tid;
+	double ts;            /* Unix seconds */
+	uint64_t obj;
+	char coro[256];
+	char task[256];       /* "" when not a task */
+	char exception[512];  /* "ValueError: msg" */
+	struct py_stack stack;
+	uint64_t suppressed;  /* same-site events left out before this one */
+};
+
+const char *lost_kind_name(int kind);
+void lost_report_decode(struct py_proc *p, const struct lw_event *e, int64_t mono_to_unix_ns,
+			struct lost_report *r);
+/* The innermost frame in user code (not in the stdlib's asyncio), or the
+ * innermost one: what identifies a call site. */
+const struct py_frame *lost_report_site(const struct lost_report *r);
+
+#endif

@@ -1,0 +1,217 @@
+/* Loads bpf/lostwork.bpf.c for one CPython process and attaches its
+ * uprobes; only this file sees the skeleton. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "aio_layout.h"
+#include "errors.h"
+#include "lostwork_tracer.h"
+#include "lostwork.skel.h"
+#include "probe_sites.h"
+
+#define MAX_NEVER_SITES 32
+
+struct lostwork_tracer {
+	struct lostwork_bpf *skel;
+	struct ring_buffer *rb;
+	struct py_proc *proc;
+	struct bpf_link *links[MAX_NEVER_SITES + 2];
+	size_t nlinks;
+	bool finalizers_attached;
+	lostwork_event_fn cb;
+	void *ctx;
+};
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct lostwork_tracer *t = ctx;
+	struct lw_event *e;
+
+	if (size < sizeof(*e))
+		return 0;
+	e = malloc(sizeof(*e)); /* too large for the stack of every caller */
+	if (!e)
+		return 0;
+	memcpy(e, data, sizeof(*e));
+	t->cb(e, t->ctx);
+	free(e);
+	return 0;
+}
+
+static void fill_config(struct lw_config *c, const struct py_proc *p, const struct cpy_aio_layout *A)
+{
+	const struct cpy_layout *L = &p->L;
+
+	c->tgid = (__u32)p->pid;
+	c->minor = (__u32)p->minor;
+	c->runtime = p->runtime;
+	c->coro_type = p->types.coro;
+	c->long_type = p->types.long_;
+	c->unicode_type = p->types.unicode;
+	c->rt_interpreters_head = L->rt_interpreters_head;
+	c->rt_gil_holder = L->rt_gil_holder;
+	c->is_gil = L->is_gil;
+	c->gil_holder = L->gil_holder;
+	c->ts_frame = L->ts_frame;
+	c->cf_current_frame = L->cf_current_frame;
+	c->fo_back = L->fo_back;
+	c->fo_code = L->fo_code;
+	c->fo_lasti = L->fo_lasti;
+	c->fo_frame = L->fo_frame;
+	c->fo_state = L->fo_state;
+	c->fo_stackdepth = L->fo_stackdepth;
+	c->fo_valuestack = L->fo_valuestack;
+	c->if_previous = L->if_previous;
+	c->if_code = L->if_code;
+	c->if_instr = L->if_instr;
+	c->if_owner = L->if_owner;
+	c->if_stacktop = L->if_stacktop;
+	c->if_localsplus = L->if_localsplus;
+	c->co_code_adaptive = L->co_code_adaptive;
+	c->ob_type = L->ob_type;
+	c->tp_name = L->tp_name;
+	c->tp_base = L->tp_base;
+	c->ob_size = L->ob_size;
+	c->tuple_item = L->tuple_item;
+	c->long_digits = L->long_digits;
+	c->long_tag = L->long_tag;
+	c->u_length = L->u_length;
+	c->u_state = L->u_state;
+	c->u_ascii_size = L->u_ascii_size;
+	c->u_compact_size = L->u_compact_size;
+	c->gen_qualname = L->gen_qualname;
+	c->gen_frame = L->gen_frame;
+	c->gen_iframe = L->gen_iframe;
+	c->gen_frame_state = L->gen_frame_state;
+	c->fut_state = A->fut_state;
+	c->fut_log_tb = A->fut_log_tb;
+	c->fut_log_tb_bit = A->fut_log_tb_bit;
+	c->fut_exception = A->fut_exception;
+	c->fut_exception_tb = A->fut_exception_tb;
+	c->task_name = A->task_name;
+	c->task_coro = A->task_coro;
+	c->task_log_destroy_pending = A->task_log_destroy_pending;
+	c->task_log_destroy_pending_bit = A->task_log_destroy_pending_bit;
+	c->exc_args = L->exc_args;
+	c->exc_traceback = L->exc_traceback;
+	c->tb_next = L->tb_next;
+	c->tb_frame = L->tb_frame;
+	c->tb_lasti = L->tb_lasti;
+	c->tb_lineno = L->tb_lineno;
+}
+
+static int attach(struct lostwork_tracer *t, struct bpf_program *prog, const struct probe_site *s)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = s->cookie);
+	struct bpf_link *link;
+
+	if (t->nlinks >= sizeof(t->links) / sizeof(t->links[0]))
+		return -ENOSPC;
+	link = bpf_program__attach_uprobe_opts(prog, t->proc->pid, s->path, s->offset, &opts);
+	if (!link)
+		return -errno;
+	t->links[t->nlinks++] = link;
+	return 0;
+}
+
+static void attach_never_awaited(struct lostwork_tracer *t, char *warn, size_t warnlen)
+{
+	struct probe_site sites[MAX_NEVER_SITES];
+	size_t n = 0, ok = 0;
+	int err = probe_sites_never_awaited(t->proc, sites, MAX_NEVER_SITES, &n, warn, warnlen);
+
+	for (size_t i = 0; !err && i < n; i++)
+		ok += attach(t, t->skel->progs.lw_never_awaited, &sites[i]) == 0;
+	if (!err && !ok)
+		snprintf(warn, warnlen, "never-awaited coroutines are not detected: cannot attach "
+			 "uprobes to %s", t->proc->binary);
+}
+
+int lostwork_tracer_attach_asyncio(struct lostwork_tracer *t)
+{
+	struct probe_site task, future;
+	uint64_t task_type;
+	int err;
+
+	if (t->finalizers_attached)
+		return 0;
+	err = probe_sites_finalizers(t->proc, &task, &future, &task_type);
+	if (err)
+		return err;
+	t->skel->bss->task_type = task_type;
+	err = attach(t, t->skel->progs.lw_task_finalize, &task);
+	if (!err)
+		err = attach(t, t->skel->progs.lw_future_finalize, &future);
+	if (!err)
+		t->finalizers_attached = true;
+	return err;
+}
+
+int lostwork_tracer_new(struct py_proc *p, lostwork_event_fn cb, void *ctx,
+			struct lostwork_tracer **out, char *warn, size_t warnlen)
+{
+	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	struct lostwork_tracer *t;
+	int err;
+
+	warn[0] = 0;
+	if (!A)
+		return -LS_EUNSUPPORTED;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->proc = p;
+	t->cb = cb;
+	t->ctx = ctx;
+	t->skel = lostwork_bpf__open();
+	if (!t->skel) {
+		err = -errno;
+		goto fail;
+	}
+	fill_config((struct lw_config *)&t->skel->rodata->cfg, p, A);
+	err = lostwork_bpf__load(t->skel);
+	if (err)
+		goto fail;
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
+	if (!t->rb) {
+		err = -errno;
+		goto fail;
+	}
+	attach_never_awaited(t, warn, warnlen);
+	lostwork_tracer_attach_asyncio(t);
+	*out = t;
+	return 0;
+fail:
+	lostwork_tracer_free(t);
+	return err < 0 ? err : -err;
+}
+
+int lostwork_tracer_poll(struct lostwork_tracer *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	return n < 0 && n != -EINTR ? n : 0;
+}
+
+bool lostwork_tracer_has_asyncio(const struct lostwork_tracer *t)
+{
+	return t->finalizers_attached;
+}
+
+uint64_t lostwork_tracer_dropped(const struct lostwork_tracer *t)
+{
+	return t->skel->bss->dropped;
+}
+
+void lostwork_tracer_free(struct lostwork_tracer *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	ring_buffer__free(t->rb);
+	lostwork_bpf__destroy(t->skel);
+	free(t);
+}

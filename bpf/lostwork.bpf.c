@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Lost work: coroutines never awaited, task exceptions never retrieved,
+ * tasks destroyed while pending.
+ *
+ * Uprobes sit on CPython's rare paths only: the never-awaited warning
+ * (_PyErr_WarnUnawaitedCoroutine, or its inlined copies), and the C
+ * finalizers of _asyncio.Task and _asyncio.Future. The objects die right
+ * after the probe, so everything the event needs is copied here: names,
+ * the exception's type and message, and frames as (code object, offset)
+ * pairs that user space resolves (code objects belong to functions and
+ * outlive the event). Filtering happens here too: only a coroutine still
+ * in its CREATED state, only a pending task marked log_destroy_pending,
+ * only a future with an exception and log_tb set.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "lostwork.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct lw_config cfg = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1024 * 1024);
+} events SEC(".maps");
+
+__u64 dropped = 0;
+/* _asyncio.Task's address: known only once asyncio is imported, so it is
+ * written by user space after load (.bss), not fixed before it. */
+__u64 task_type = 0;
+
+#define MAX_CHAIN 16
+#define MAX_TB 64
+
+static __always_inline __u64 rd_ptr(__u64 addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __s64 rd_i64(__u64 addr)
+{
+	__s64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __s32 rd_i32(__u64 addr)
+{
+	__s32 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __s8 rd_i8(__u64 addr)
+{
+	__s8 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __u64 type_of(__u64 obj)
+{
+	return obj ? rd_ptr(obj + cfg.ob_type) : 0;
+}
+
+/* A flag that 3.13 keeps as a bit of a bitfield word, older ones as int. */
+static __always_inline bool rd_flag(__u64 obj, __s32 off, __s32 bit)
+{
+	__u32 word = (__u32)rd_i32(obj + off);
+
+	if (bit < 0)
+		return word != 0;
+	return (word >> (bit & 31)) & 1;
+}
+
+static __always_inline void copy_int(struct lw_str *out, __u64 obj)
+{
+	__s64 ndigits, v;
+	bool neg;
+
+	if (cfg.long_tag >= 0) {
+		__u64 tag = (__u64)rd_i64(obj + cfg.long_tag);
+
+		ndigits = (__s64)(tag >> 3);
+		neg = (tag & 3) == 2;
+	} else {
+		ndigits = rd_i64(obj + cfg.ob_size);
+		neg = ndigits < 0;
+		if (neg)
+			ndigits = -ndigits;
+	}
+	if (ndigits > 2)
+		return;
+	v = rd_i32(obj + cfg.long_digits) & 0x3fffffff;
+	if (ndigits == 2)
+		v |= (__s64)(rd_i32(obj + cfg.long_digits + 4) & 0x3fffffff) << 30;
+	if (ndigits == 0)
+		v = 0;
+	out->as_int = neg ? -v : v;
+	out->kind = 8; /* an int, not a str */
+}
+
+static void copy_str(struct lw_str *out, __u64 obj)
+{
+	__u64 type = type_of(obj), data;
+	__u32 state, kind, n;
+	__s64 length;
+
+	out->kind = 0;
+	out->len = 0;
+	if (!type)
+		return;
+	if (type == cfg.long_type) {
+		copy_int(out, obj);
+		return;
+	}
+	if (type != cfg.unicode_type)
+		return;
+	length = rd_i64(obj + cfg.u_length);
+	state = (__u32)rd_i32(obj + cfg.u_state);
+	kind = (state >> 2) & 7;
+	if (kind != 1 && kind != 2 && kind != 4)
+		return;
+	if (!((state >> 5) & 1))
+		data = rd_ptr(obj + cfg.u_compact_size);
+	else if ((state >> 6) & 1)
+		data = obj + cfg.u_ascii_size;
+	else
+		data = obj + cfg.u_compact_size;
+	if (length < 0)
+		return;
+	n = length * kind > LW_STR_MAX - 1 ? LW_STR_MAX - 1 : (__u32)(length * kind);
+	n &= LW_STR_MAX - 1;
+	bpf_probe_read_user(out->data, n, (void *)data);
+	out->kind = kind;
+	out->total = (__u32)length;
+	out->len = n / kind;
+}
+
+static __always_inline void push_frame(struct lw_event *e, __u64 code, __s32 lasti, __s32 line,
+				       __s32 owner)
+{
+	__u32 n = e->nframes;
+
+	if (n >= LW_MAX_FRAMES) {
+		e->truncated = 1;
+		return;
+	}
+	e->frames[n & (LW_MAX_FRAMES - 1)] = (struct lw_frame){ code, lasti, line, owner, 0 };
+	e->nframes = n + 1;
+}
+
+/* The thread running the finalizer holds the GIL: its thread state is the
+ * GIL's last holder. */
+static __u64 current_tstate(void)
+{
+	__u64 interp, gil;
+
+	if (cfg.rt_gil_holder >= 0)
+		return rd_ptr(cfg.runtime + cfg.rt_gil_holder);
+	interp = rd_ptr(cfg.runtime + cfg.rt_interpreters_head);
+	gil = rd_ptr(interp + cfg.is_gil);
+	return gil ? rd_ptr(gil + cfg.gil_holder) : 0;
+}
+
+static __s32 iframe_lasti(__u64 frame, __u64 code)
+{
+	__u64 instr = rd_ptr(frame + cfg.if_instr);
+
+	return (__s32)(((__s64)instr - (__s64)(code + cfg.co_code_adaptive)) >> 1);
+}
+
+static void walk_thread(struct lw_event *e, __u64 tstate)
+{
+	__u64 frame = rd_ptr(tstate + cfg.ts_frame);
+
+	if (cfg.cf_current_frame >= 0 && frame)
+		frame = rd_ptr(frame + cfg.cf_current_frame);
+	for (int i = 0; i < LW_MAX_FRAMES && frame; i++) {
+		__u64 code;
+
+		if (cfg.minor < 11) {
+			code = rd_ptr(frame + cfg.fo_code);
+			push_frame(e, code, rd_i32(frame + cfg.fo_lasti), -1, -1);
+			frame = rd_ptr(frame + cfg.fo_back);
+			continue;
+		}
+		code = rd_ptr(frame + cfg.if_code);
+		push_frame(e, code, iframe_lasti(frame, code), -1, rd_i8(frame + cfg.if_owner));
+		frame = rd_ptr(frame + cfg.if_previous);
+	}
+}
+
+/* The coroutine chain from the task's own coroutine down to what it
+ * awaits: each suspended frame's top of stack is the awaited object. */
+static void walk_coro_chain(struct lw_event *e, __u64 coro)
+{
+	for (int i = 0; i < MAX_CHAIN && coro; i++) {
+		__u64 frame, code;
+		__s32 depth;
+		__s8 state;
+
+		if (type_of(coro) != cfg.coro_type)
+			return;
+		if (cfg.minor < 11) {
+			frame = rd_ptr(coro + cfg.gen_frame);
+			if (!frame)
+				return;
+			code = rd_ptr(frame + cfg.fo_code);
+			push_frame(e, code, rd_i32(frame + cfg.fo_lasti), -1, -1);
+			state = rd_i8(frame + cfg.fo_state);
+			depth = rd_i32(frame + cfg.fo_stackdepth);
+			if (state != -1 || depth <= 0 || depth > 4096)
+				return;
+			coro = rd_ptr(rd_ptr(frame + cfg.fo_valuestack) + (__u64)(depth - 1) * 8);
+			continue;
+		}
+		state = rd_i8(coro + cfg.gen_frame_state);
+		frame = coro + cfg.gen_iframe;
+		code = rd_ptr(frame + cfg.if_code);
+		if (state >= 1) {
+			/* The garbage collector may finalize (close) the coroutine
+			 * before its task: its frame still says where it stood. */
+			if (i == 0 && code)
+				push_frame(e, code, iframe_lasti(frame, code), -1, 1);
+			return;
+		}
+		push_frame(e, code, iframe_lasti(frame, code), -1, 1 /* generator */);
+		depth = rd_i32(frame + cfg.if_stacktop);
+		if (state != -1 || depth <= 0 || depth > 4096)
+			return;
+		coro = rd_ptr(frame + cfg.if_localsplus + (__u64)(depth - 1) * 8);
+	}
+}
+
+/* Traceback entries, outermost first (user space reverses them). */
+static void walk_traceback(struct lw_event *e, __u64 tb)
+{
+	for (int i = 0; i < MAX_TB && tb; i++) {
+		__u64 fobj = rd_ptr(tb + cfg.tb_frame), code;
+
+		if (cfg.minor < 11)
+			code = rd_ptr(fobj + cfg.fo_code);
+		else
+			code = rd_ptr(rd_ptr(fobj + cfg.fo_frame) + cfg.if_code);
+		push_frame(e, code, rd_i32(tb + cfg.tb_lasti), rd_i32(tb + cfg.tb_lineno), -1);
+		tb = rd_ptr(tb + cfg.tb_next);
+	}
+}
+
+static struct lw_event *new_event(__u32 kind, __u64 obj)
+{
+	struct lw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&dropped, 1);
+		return NULL;
+	}
+	e->kind = kind;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->ts = bpf_ktime_get_ns();
+	e->obj = obj;
+	e->nframes = 0;
+	e->truncated = 0;
+	e->coro.kind = e->name.kind = e->msg.kind = 0;
+	e->coro.len = e->name.len = e->msg.len = 0;
+	e->exc_type[0] = 0;
+	return e;
+}
+
+static __always_inline bool is_target(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == cfg.tgid;
+}
+
+/* Inlined copies keep the coroutine wherever the compiler put it: the
+ * cookie says which register, or which stack slot. */
+static __u64 reg_by_offset(struct pt_regs *ctx, __u32 off)
+{
+	__u64 regs[sizeof(struct pt_regs) / 8];
+	__u32 idx = off / 8;
+
+	if (idx >= sizeof(struct pt_regs) / 8)
+		return 0;
+	if (bpf_probe_read_kernel(regs, sizeof(regs), ctx))
+		return 0;
+	return regs[idx];
+}
+
+static __u64 coro_arg(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 reg = reg_by_offset(ctx, (__u32)(cookie & 0xffff));
+
+	if (!(cookie & LW_COOKIE_DEREF))
+		return reg;
+	return rd_ptr(reg + (__s64)(__s32)(cookie >> 32));
+}
+
+SEC("uprobe")
+int lw_never_awaited(struct pt_regs *ctx)
+{
+	__u64 coro, tstate;
+	struct lw_event *e;
+	__s8 state;
+
+	if (!is_target())
+		return 0;
+	coro = coro_arg(ctx);
+	if (type_of(coro) != cfg.coro_type)
+		return 0;
+	if (cfg.minor < 11)
+		state = rd_i8(rd_ptr(coro + cfg.gen_frame) + cfg.fo_state);
+	else
+		state = rd_i8(coro + cfg.gen_frame_state);
+	if (state != (cfg.minor >= 13 ? -3 : -2)) /* FRAME_CREATED: never started */
+		return 0;
+	e = new_event(LW_NEVER_AWAITED, coro);
+	if (!e)
+		return 0;
+	copy_str(&e->coro, rd_ptr(coro + cfg.gen_qualname));
+	tstate = current_tstate();
+	if (tstate)
+		walk_thread(e, tstate);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static void report_exception(__u64 fut, __u64 task)
+{
+	__u64 exc = rd_ptr(fut + cfg.fut_exception), args, tb;
+	struct lw_event *e;
+
+	if (!exc)
+		return;
+	e = new_event(LW_UNRETRIEVED, fut);
+	if (!e)
+		return;
+	if (task) {
+		copy_str(&e->name, rd_ptr(task + cfg.task_name));
+		copy_str(&e->coro, rd_ptr(rd_ptr(task + cfg.task_coro) + cfg.gen_qualname));
+	}
+	bpf_probe_read_user_str(e->exc_type, sizeof(e->exc_type),
+				(void *)rd_ptr(type_of(exc) + cfg.tp_name));
+	args = rd_ptr(exc + cfg.exc_args);
+	if (args && rd_i64(args + cfg.ob_size) > 0)
+		copy_str(&e->msg, rd_ptr(args + cfg.tuple_item));
+	tb = rd_ptr(exc + cfg.exc_traceback);
+	if (!tb && cfg.fut_exception_tb >= 0)
+		tb = rd_ptr(fut + cfg.fut_exception_tb);
+	walk_traceback(e, tb);
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("uprobe")
+int lw_task_finalize(struct pt_regs *ctx)
+{
+	__u64 task = PT_REGS_PARM1(ctx);
+	__s32 state;
+	struct lw_event *e;
+
+	if (!is_target() || !task)
+		return 0;
+	state = rd_i32(task + cfg.fut_state);
+	if (state == 0 /* pending */) {
+		if (!rd_flag(task, cfg.task_log_destroy_pending, cfg.task_log_destroy_pending_bit))
+			return 0;
+		e = new_event(LW_DESTROYED_PENDING, task);
+		if (!e)
+			return 0;
+		copy_str(&e->name, rd_ptr(task + cfg.task_name));
+		copy_str(&e->coro, rd_ptr(rd_ptr(task + cfg.task_coro) + cfg.gen_qualname));
+		walk_coro_chain(e, rd_ptr(task + cfg.task_coro));
+		bpf_ringbuf_submit(e, 0);
+		return 0;
+	}
+	if (state == 2 /* finished */ && rd_flag(task, cfg.fut_log_tb, cfg.fut_log_tb_bit))
+		report_exception(task, task);
+	return 0;
+}
+
+/* Futures that are not tasks (tasks are reported by lw_task_finalize). */
+SEC("uprobe")
+int lw_future_finalize(struct pt_regs *ctx)
+{
+	__u64 fut = PT_REGS_PARM1(ctx), type;
+
+	if (!is_target() || !fut)
+		return 0;
+	type = type_of(fut);
+	for (int i = 0; i < 4 && type; i++) {
+		if (type == task_type)
+			return 0;
+		type = rd_ptr(type + cfg.tp_base);
+	}
+	if (rd_i32(fut + cfg.fut_state) == 2 && rd_flag(fut, cfg.fut_log_tb, cfg.fut_log_tb_bit))
+		report_exception(fut, 0);
+	return 0;
+}
