@@ -270,6 +270,21 @@ typedef struct {
 	PyObject *kw;
 } partialobject_head;
 
+static void exceptions(void)
+{
+	FIELD(exc_args, offsetof(PyBaseExceptionObject, args));
+	FIELD(exc_traceback, offsetof(PyBaseExceptionObject, traceback));
+	FIELD(tb_next, offsetof(PyTracebackObject, tb_next));
+	FIELD(tb_frame, offsetof(PyTracebackObject, tb_frame));
+	FIELD(tb_lasti, offsetof(PyTracebackObject, tb_lasti));
+	FIELD(tb_lineno, offsetof(PyTracebackObject, tb_lineno));
+#if PY_VERSION_HEX >= 0x030B0000
+	FIELD(fo_frame, offsetof(PyFrameObject, f_frame));
+#else
+	ABSENT(fo_frame);
+#endif
+}
+
 static void callables(void)
 {
 	FIELD(cfunc_ml, offsetof(PyCFunctionObject, m_ml));
@@ -301,6 +316,7 @@ int main(void)
 	basic_objects();
 	containers();
 	callables();
+	exceptions();
 	printf("};\n");
 	return 0;
 }
