@@ -1,0 +1,148 @@
+"""A target that commits asyncio's silent bugs on purpose, for `loopscope watch`.
+
+After READY it waits for "go" on stdin, then for each bug prints what
+loopscope should report ({"event": "expect", "kind": ..., "coro": ...,
+"func": ..., "line": ...}) and commits it; "done" closes the run. Warnings
+and logging are silenced, so only loopscope can see the bugs.
+
+    lostwork.py [--repeat N] [--healthy N] [--uvloop]
+"""
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import sys
+import warnings
+
+warnings.simplefilter("ignore")
+logging.disable(logging.CRITICAL)
+QUALNAMES = sys.version_info >= (3, 11)
+
+
+def line_of(marker):
+    with open(__file__) as f:
+        return [i for i, l in enumerate(f, 1) if l.rstrip().endswith("# " + marker)][0]
+
+
+def expect(kind, coro, func, marker, **extra):
+    rec = dict(event="expect", kind=kind, coro=coro, func=func, file=__file__,
+               line=line_of(marker), **extra)
+    print(json.dumps(rec), flush=True)
+
+
+async def forgotten():
+    pass
+
+
+async def boom(msg):
+    raise ValueError(msg)  # RAISE
+
+
+async def never_resolved():
+    await asyncio.get_running_loop().create_future()  # PARKED
+
+
+async def parked_at_exit():
+    await asyncio.get_running_loop().create_future()  # PARKED-AT-EXIT
+
+
+async def boom_in_callback_task(msg):
+    raise ValueError(msg)  # RAISE-CB
+
+
+class Service:
+    async def save(self):
+        pass
+
+    async def handle(self):
+        self.save()  # NEVER-METHOD
+
+
+def sync_callback():
+    forgotten()  # NEVER-CALLBACK
+
+
+def spawn_from_callback():
+    asyncio.get_running_loop().create_task(
+        boom_in_callback_task("raised in a task made by a callback"), name="callback-task")
+
+
+async def settle():
+    for _ in range(3):
+        await asyncio.sleep(0.05)
+        gc.collect()
+
+
+async def bugs(repeat):
+    for i in range(repeat):
+        expect("never_awaited", "forgotten", "bugs", "NEVER-CORO")
+        forgotten()  # NEVER-CORO
+        await settle()
+    expect("never_awaited", "Service.save", "Service.handle" if QUALNAMES else "handle",
+           "NEVER-METHOD")
+    await Service().handle()
+    await settle()
+    expect("never_awaited", "forgotten", "sync_callback", "NEVER-CALLBACK")
+    asyncio.get_running_loop().call_soon(sync_callback)
+    await settle()
+    expect("unretrieved_exception", "boom", "boom", "RAISE", task="fire-and-forget",
+           exception="ValueError: raised in a fire-and-forget task")
+    asyncio.create_task(boom("raised in a fire-and-forget task"), name="fire-and-forget")
+    await settle()
+    expect("unretrieved_exception", "boom_in_callback_task", "boom_in_callback_task", "RAISE-CB",
+           task="callback-task",
+           exception="ValueError: raised in a task made by a callback")
+    asyncio.get_running_loop().call_soon(spawn_from_callback)
+    await settle()
+    expect("destroyed_pending", "never_resolved", "never_resolved", "PARKED", task="dropped")
+    asyncio.create_task(never_resolved(), name="dropped")
+    await settle()
+
+
+async def healthy(n):
+    """Plenty of coroutines and tasks, all awaited, all results retrieved."""
+    async def work(i):
+        return i
+
+    total = 0
+    for i in range(n):
+        total += await work(i)
+    tasks = [asyncio.create_task(work(i)) for i in range(n // 10)]
+    total += sum(await asyncio.gather(*tasks))
+    return total
+
+
+def shutdown_with_pending_task():
+    """A loop closed while a task is still pending: destroyed at collection."""
+    loop = asyncio.new_event_loop()
+    expect("destroyed_pending", "parked_at_exit", "parked_at_exit", "PARKED-AT-EXIT",
+           task="at-shutdown")
+    loop.create_task(parked_at_exit(), name="at-shutdown")
+    loop.run_until_complete(asyncio.sleep(0.05))
+    loop.close()
+    gc.collect()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--healthy", type=int, default=0)
+    ap.add_argument("--uvloop", action="store_true")
+    args = ap.parse_args()
+    if args.uvloop:
+        import uvloop
+        uvloop.install()
+    print("READY " + json.dumps({"python": sys.version.split()[0]}), flush=True)
+    sys.stdin.readline()
+    if args.healthy:
+        asyncio.run(healthy(args.healthy))
+    else:
+        asyncio.run(bugs(args.repeat))
+        shutdown_with_pending_task()
+    print(json.dumps({"event": "done"}), flush=True)
+    sys.stdin.readline()
+
+
+if __name__ == "__main__":
+    main()

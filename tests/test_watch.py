@@ -1,0 +1,176 @@
+"""`loopscope watch PID --json` against a target that commits asyncio's silent
+bugs on purpose (tests/targets/lostwork.py) with warnings and logging off.
+Each bug the target commits is announced first ("expect" records): loopscope
+must report each one, with the right coroutine, task, exception text and
+line; a healthy target must produce no event at all.
+"""
+import glob
+import os
+import signal
+
+import lib
+from lib import Loopscope, Problems, Target
+
+LOSTWORK_PY = os.path.join(lib.TARGETS_DIR, "lostwork.py")
+
+
+def lostwork_target(interp, *args):
+    return Target([interp.path, LOSTWORK_PY] + list(args), name="lostwork.py@%s" % interp.name)
+
+
+def debian_dbg_missing(interp):
+    """Debian's python3.11 needs python3.11-dbg for never-awaited detection."""
+    if interp.name != "debian-3.11":
+        return False
+    return not glob.glob("/usr/lib/debug/.build-id/*/*.debug")
+
+
+def run_watch(t, timeout=30):
+    """Attaches watch, lets the target commit its bugs, stops watch."""
+    ls = Loopscope(["watch", t.pid, "--json"])
+    with ls:
+        ls.wait_attached()
+        t.go()
+        t.wait_event("done", timeout)
+        lib.wait_until(lambda: False, 0.5)  # the last events reach the ring buffer
+        ls.signal(signal.SIGINT)
+        rc = ls.wait(15)
+    return ls, rc
+
+
+def matches(ev, exp):
+    if ev["event"] != exp["kind"] or ev["coro"] != exp["coro"]:
+        return False
+    if "task" in exp and ev.get("task") != exp["task"]:
+        return False
+    return True
+
+
+def top_user_frame(ev):
+    frames = ev.get("stack") or ev.get("traceback") or []
+    for f in frames:
+        if f["file"] == LOSTWORK_PY:
+            return f
+    return None
+
+
+def check_events(p, events, expected, what, skip_kinds=()):
+    lost = [e for e in events if e["event"] in (
+        "never_awaited", "unretrieved_exception", "destroyed_pending")]
+    for e in lost:
+        p.check(isinstance(e.get("pid"), int) and isinstance(e.get("tid"), int) and
+                isinstance(e.get("ts"), float), "%s: event without pid/tid/ts: %s" % (what, e))
+    used = set()
+    for exp in expected:
+        if exp["kind"] in skip_kinds:
+            continue
+        cand = [i for i, e in enumerate(lost) if i not in used and matches(e, exp)]
+        if not p.check(cand, "%s: no %s event for %s (task %s) at line %s; got %s" % (
+                what, exp["kind"], exp["coro"], exp.get("task"), exp["line"],
+                [(e["event"], e["coro"], e.get("task")) for e in lost])):
+            continue
+        used.add(cand[0])
+        ev = lost[cand[0]]
+        if "exception" in exp:
+            p.check(ev["exception"] == exp["exception"], "%s: exception %r, want %r" % (
+                what, ev["exception"], exp["exception"]))
+        frame = top_user_frame(ev)
+        if exp["kind"] == "destroyed_pending" and what.startswith("3.10") and not frame:
+            continue  # 3.10 frees a coroutine's frame when the collector closes it first
+        p.check(frame is not None and frame["line"] == exp["line"] and frame["func"] == exp["func"],
+                "%s: %s of %s: innermost frame in the target %s, want %s line %s" % (
+                    what, exp["kind"], exp["coro"], frame, exp["func"], exp["line"]))
+    extra = [(e["event"], e["coro"]) for i, e in enumerate(lost) if i not in used and
+             e["event"] not in skip_kinds]
+    p.check(not extra, "%s: unexpected events %s" % (what, extra))
+
+
+@lib.timeout(60)
+@lib.each_python()
+def test_watch_reports_lost_work(interp):
+    with lostwork_target(interp) as t:
+        ls, rc = run_watch(t)
+        p = Problems("watch on %s" % interp.name)
+        p.check(rc == 0, "exit %s" % rc)
+        events = [e for _, e in ls.events()]
+        expected = t.events("expect")
+        skip = ()
+        if debian_dbg_missing(interp):
+            skip = ("never_awaited",)
+            p.check(any("python3.11-dbg" in l for l in ls.stderr),
+                    "no warning naming python3.11-dbg: %s" % ls.stderr)
+        check_events(p, events, expected, interp.name, skip)
+        summary = ls.summary()
+        for kind in ("never_awaited", "unretrieved_exception", "destroyed_pending"):
+            if kind in skip:
+                continue
+            want = len([e for e in expected if e["kind"] == kind])
+            p.check(summary[kind] == want, "summary %s %s, want %s" % (kind, summary[kind], want))
+        p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_watch_uvloop():
+    interp = lib.python("debian-3.11")
+    if not interp.has_uvloop:
+        raise lib.Skip("no uvloop for %s" % interp.path)
+    with lostwork_target(interp, "--uvloop") as t:
+        ls, rc = run_watch(t)
+        p = Problems("watch with uvloop")
+        skip = ("never_awaited",) if debian_dbg_missing(interp) else ()
+        check_events(p, [e for _, e in ls.events()], t.events("expect"), "uvloop", skip)
+        p.raise_if_any()
+
+
+@lib.timeout(90)
+@lib.each_python(["3.12", "debian-3.11"])
+def test_watch_repeated_site_is_rate_limited(interp):
+    repeat = 60
+    if debian_dbg_missing(interp):
+        raise lib.Skip("never-awaited needs python3.11-dbg")
+    with lostwork_target(interp, "--repeat", str(repeat)) as t:
+        ls, rc = run_watch(t, timeout=60)
+        events = [e for _, e in ls.events()]
+        site = [e for e in events if e["event"] == "never_awaited" and e["coro"] == "forgotten"
+                and top_user_frame(e) and top_user_frame(e)["func"] == "bugs"]
+        shown = len(site) + sum(e.get("suppressed", 0) for e in site)
+        p = Problems("rate limit on %s" % interp.name)
+        p.check(0 < len(site) < repeat / 3, "%d events for %d never-awaited calls at one site" % (
+            len(site), repeat))
+        p.check(shown <= repeat, "events + suppressed = %d > %d" % (shown, repeat))
+        p.check(ls.summary()["never_awaited"] == repeat + 2,
+                "summary never_awaited %s, want %s" % (ls.summary()["never_awaited"], repeat + 2))
+        p.raise_if_any()
+
+
+@lib.timeout(120)
+@lib.each_python()
+def test_watch_healthy_target_is_silent(interp):
+    with lostwork_target(interp, "--healthy", "100000") as t:
+        ls, rc = run_watch(t, timeout=90)
+        lost = [e for _, e in ls.events() if e["event"] in (
+            "never_awaited", "unretrieved_exception", "destroyed_pending")]
+        p = Problems("healthy target on %s" % interp.name)
+        p.check(rc == 0, "exit %s" % rc)
+        p.check(not lost, "%d events from a healthy target: %s" % (len(lost), lost[:3]))
+        p.raise_if_any()
+
+
+@lib.timeout(30)
+def test_watch_bad_targets():
+    import subprocess
+    p = Problems("watch on bad targets")
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        r = lib.run_loopscope(["watch", sleeper.pid, "--duration", "1"])
+        p.check(r.returncode == 1 and r.stderr_lines() == [
+            "loopscope: PID %d is not a Python process" % sleeper.pid],
+            "non-Python: exit %s, %r" % (r.returncode, r.stderr))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    r = lib.run_loopscope(["watch", "4194303"])
+    p.check(r.returncode == 1 and "no such process" in r.stderr, "missing PID: %r" % r.stderr)
+    r = lib.run_loopscope(["watch"])
+    p.check(r.returncode == 2, "no PID: exit %s" % r.returncode)
+    p.raise_if_any()
