@@ -63,6 +63,11 @@ int thread_views_read(struct py_proc *p, size_t max_depth, struct thread_view **
 
 	if (!threads)
 		return -ENOMEM;
+	err = remote_snapshot_begin(&p->mem);
+	if (err) {
+		free(threads);
+		return err;
+	}
 	err = py_proc_threads(p, threads, MAX_THREADS, &count);
 	if (!err && count)
 		py_proc_gil_holder(p, threads[0].interp, &gil);
@@ -76,6 +81,7 @@ int thread_views_read(struct py_proc *p, size_t max_depth, struct thread_view **
 	free(threads);
 	if (!err)
 		read_threading_names(p, views, count);
+	remote_snapshot_end(&p->mem);
 	if (err) {
 		free(views);
 		return err;

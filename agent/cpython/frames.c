@@ -114,25 +114,45 @@ static int walk(struct py_proc *p, uint64_t frame, struct py_stack *out, size_t 
 			      : walk_310(p, frame, out, max_depth);
 }
 
+/* The top frame as it is now, past any snapshot cache. */
+static int top_frame_now(struct py_proc *p, uint64_t tstate, uint64_t *frame)
+{
+	struct remote_cache *cache = p->mem.cache;
+	int err;
+
+	p->mem.cache = NULL;
+	err = top_frame(p, tstate, frame);
+	p->mem.cache = cache;
+	return err;
+}
+
 int py_proc_stack(struct py_proc *p, uint64_t tstate, struct py_stack *out, size_t max_depth)
 {
+	struct remote_cache *cache = p->mem.cache;
 	int err = 0;
 
 	for (int tries = 0; tries < STACK_TRIES; tries++) {
 		uint64_t before, after;
 
 		py_stack_clear(out);
-		err = top_frame(p, tstate, &before);
+		err = top_frame_now(p, tstate, &before);
 		if (err)
-			return err;
+			break;
+		/* a snapshot's cached pages are older than `before`: a retry
+		 * reads the live memory */
+		if (tries)
+			p->mem.cache = NULL;
 		err = walk(p, before, out, max_depth);
+		p->mem.cache = cache;
 		if (err == -ESRCH || err == -ENOMEM)
 			return err;
-		if (top_frame(p, tstate, &after))
+		if (top_frame_now(p, tstate, &after))
 			return -ESRCH;
 		if (before == after && !err)
 			return 0;
 	}
+	if (err == -ESRCH)
+		return err;
 	/* it kept changing: keep what the last walk read */
 	out->partial = true;
 	return out->depth ? 0 : (err ? err : -LS_ECHANGED);
