@@ -42,6 +42,8 @@ static const char doc[] =
 "    loopscope watch 1234                # everything, as readable blocks\n"
 "    loopscope watch 1234 --json -d 60   # NDJSON for one minute\n"
 "\n"
+"In JSON, the first event is {\"event\":\"attached\",...} with the detectors\n"
+"that run; task checks start once asyncio is imported.\n"
 "A call site that fires again and again is shown once, then as a running\n"
 "count (text), or at most once a second with a \"suppressed\" count (JSON).\n"
 "Never-awaited detection on Debian's python3.X needs python3.X-dbg.";
@@ -95,6 +97,7 @@ struct watch {
 	struct lost_report report;
 	int64_t mono_to_unix_ns;
 	uint64_t nstalls;
+	bool asyncio_noted;
 };
 
 static void on_stall(const struct stall_report *r, void *ctx)
@@ -132,6 +135,15 @@ static void warn(const char *msg)
 		fprintf(stderr, "loopscope: %s\n", msg);
 }
 
+/* Once the task probes are in, say once if they are the costly kind. */
+static void note_asyncio(struct watch *w)
+{
+	if (w->asyncio_noted || !lostwork_tracer_has_asyncio(w->lost))
+		return;
+	w->asyncio_noted = true;
+	warn(lostwork_tracer_asyncio_note(w->lost));
+}
+
 static int start(struct watch *w)
 {
 	struct stall_monitor_opts mopts = {
@@ -153,10 +165,24 @@ static int start(struct watch *w)
 		return cli_attach_error(env.pid, err);
 	warn(stall_monitor_warning(w->stalls));
 	warn(why);
+	note_asyncio(w);
 	if (!lostwork_tracer_has_asyncio(w->lost) && !env.json)
 		fprintf(stderr, "loopscope: asyncio is not imported in PID %d yet: task and future "
 			"checks start when it is\n", env.pid);
 	return 0;
+}
+
+/* The first JSON event: what is being watched, from now on. */
+static json_t *attached_json(struct watch *w)
+{
+	const char *probes = !lostwork_tracer_has_asyncio(w->lost) ? "none"
+			     : lostwork_tracer_asyncio_note(w->lost) ? "at_entries" : "in_branches";
+
+	return json_pack("{s:s, s:i, s:s, s:{s:b, s:b, s:b, s:b, s:s}}", "event", "attached",
+			 "pid", env.pid, "python", w->proc->version, "detectors",
+			 "stalls", true, "never_awaited", lostwork_tracer_has_never_awaited(w->lost),
+			 "tasks", lostwork_tracer_has_asyncio(w->lost),
+			 "stacks", stall_monitor_warning(w->stalls) == NULL, "task_probes", probes);
 }
 
 static bool target_exited(int pidfd)
@@ -188,6 +214,7 @@ static int run(struct watch *w, double *elapsed, bool *exited)
 			err = lostwork_tracer_poll(w->lost, 0);
 		if (now >= next_asyncio_check && !lostwork_tracer_has_asyncio(w->lost)) {
 			lostwork_tracer_attach_asyncio(w->lost);
+			note_asyncio(w);
 			next_asyncio_check = now + 1;
 		}
 	}
@@ -241,7 +268,9 @@ int cmd_watch(int argc, char **argv)
 	cli_handle_signals();
 	rc = w.out ? start(&w) : EXIT_FAIL;
 	if (rc == EXIT_OK) {
-		if (!env.json)
+		if (env.json)
+			ndjson_print(stdout, attached_json(&w));
+		else
 			fprintf(stderr, "Watching PID %d (Python %s) for lost work and stalls over %g ms. "
 				"Ctrl-C to stop.\n", env.pid, w.proc->version, env.threshold_ms);
 		err = run(&w, &elapsed, &exited);

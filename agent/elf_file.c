@@ -104,6 +104,11 @@ int elf_file_symbol(struct elf_file *e, const char *name, uint64_t *value, uint6
 	return symbol_in(e->elf, section_by_type(e->elf, SHT_DYNSYM), name, value, size);
 }
 
+int elf_file_has_section(struct elf_file *e, const char *name)
+{
+	return section_by_name(e->elf, name) != NULL;
+}
+
 int elf_file_has_symtab(struct elf_file *e)
 {
 	return section_by_type(e->elf, SHT_SYMTAB) != NULL;

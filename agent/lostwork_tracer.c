@@ -20,6 +20,8 @@ struct lostwork_tracer {
 	struct bpf_link *links[MAX_NEVER_SITES + 2];
 	size_t nlinks;
 	bool finalizers_attached;
+	bool never_awaited;       /* its probes are attached */
+	char asyncio_note[512];   /* why the finalizer probes cost more here */
 	lostwork_event_fn cb;
 	void *ctx;
 };
@@ -124,6 +126,7 @@ static void attach_never_awaited(struct lostwork_tracer *t, char *warn, size_t w
 
 	for (size_t i = 0; !err && i < n; i++)
 		ok += attach(t, t->skel->progs.lw_never_awaited, &sites[i]) == 0;
+	t->never_awaited = ok > 0;
 	if (!err && !ok)
 		snprintf(warn, warnlen, "never-awaited coroutines are not detected: cannot attach "
 			 "uprobes to %s", t->proc->binary);
@@ -131,22 +134,33 @@ static void attach_never_awaited(struct lostwork_tracer *t, char *warn, size_t w
 
 int lostwork_tracer_attach_asyncio(struct lostwork_tracer *t)
 {
-	struct probe_site task, future;
-	uint64_t task_type;
+	struct finalizer_probes f;
 	int err;
 
 	if (t->finalizers_attached)
 		return 0;
-	err = probe_sites_finalizers(t->proc, &task, &future, &task_type);
+	err = probe_sites_finalizers(t->proc, &f);
 	if (err)
 		return err;
-	t->skel->bss->task_type = task_type;
-	err = attach(t, t->skel->progs.lw_task_finalize, &task);
-	if (!err)
-		err = attach(t, t->skel->progs.lw_future_finalize, &future);
+	t->skel->bss->task_type = f.task_type;
+	if (f.in_branches) {
+		err = attach(t, t->skel->progs.lw_finalize_branch, &f.exception_branch);
+		if (!err)
+			err = attach(t, t->skel->progs.lw_finalize_branch, &f.pending_branch);
+	} else {
+		snprintf(t->asyncio_note, sizeof(t->asyncio_note), "%s", f.why);
+		err = attach(t, t->skel->progs.lw_task_finalize, &f.task_entry);
+		if (!err)
+			err = attach(t, t->skel->progs.lw_future_finalize, &f.future_entry);
+	}
 	if (!err)
 		t->finalizers_attached = true;
 	return err;
+}
+
+const char *lostwork_tracer_asyncio_note(const struct lostwork_tracer *t)
+{
+	return t->asyncio_note[0] ? t->asyncio_note : NULL;
 }
 
 int lostwork_tracer_new(struct py_proc *p, lostwork_event_fn cb, void *ctx,
@@ -193,6 +207,11 @@ int lostwork_tracer_poll(struct lostwork_tracer *t, int timeout_ms)
 	int n = ring_buffer__poll(t->rb, timeout_ms);
 
 	return n < 0 && n != -EINTR ? n : 0;
+}
+
+bool lostwork_tracer_has_never_awaited(const struct lostwork_tracer *t)
+{
+	return t->never_awaited;
 }
 
 bool lostwork_tracer_has_asyncio(const struct lostwork_tracer *t)

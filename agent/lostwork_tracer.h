@@ -21,6 +21,9 @@ int lostwork_tracer_new(struct py_proc *p, lostwork_event_fn cb, void *ctx,
  * 0 when attached (now or before), -LS_ENOTFOUND while it is not. */
 int lostwork_tracer_attach_asyncio(struct lostwork_tracer *t);
 bool lostwork_tracer_has_asyncio(const struct lostwork_tracer *t);
+bool lostwork_tracer_has_never_awaited(const struct lostwork_tracer *t);
+/* Set when the finalizer probes had to go on the finalizers' entries. */
+const char *lostwork_tracer_asyncio_note(const struct lostwork_tracer *t);
 int lostwork_tracer_poll(struct lostwork_tracer *t, int timeout_ms);
 uint64_t lostwork_tracer_dropped(const struct lostwork_tracer *t);
 void lostwork_tracer_free(struct lostwork_tracer *t);

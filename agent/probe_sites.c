@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "dwarf_inline.h"
+#include "dwarf_sites.h"
 #include "elf_file.h"
 #include "errors.h"
 #include "maps.h"
@@ -47,7 +47,7 @@ static bool find_debug_file(struct py_proc *p, struct elf_file *ef, char *out, s
 	return !access(out, R_OK);
 }
 
-static uint64_t cookie_for(const struct inline_site *s)
+static uint64_t cookie_for(const struct dwarf_site *s)
 {
 	uint64_t cookie = (uint64_t)pt_regs_offset_of_dwarf_reg(s->dwarf_reg);
 
@@ -59,7 +59,7 @@ static uint64_t cookie_for(const struct inline_site *s)
 static int inline_sites(struct py_proc *p, struct elf_file *ef, struct probe_site *out, size_t max,
 			size_t *n, char *why, size_t whylen)
 {
-	struct inline_site sites[MAX_INLINE];
+	struct dwarf_site sites[MAX_INLINE];
 	char debug[400];
 	size_t found = 0;
 
@@ -112,9 +112,10 @@ int probe_sites_never_awaited(struct py_proc *p, struct probe_site *out, size_t 
 	return err;
 }
 
-/* The code a type's tp_finalize slot points to, as a file and offset. */
+/* The code a type's tp_finalize slot points to, as a file and offset,
+ * and the mapping it lives in. */
 static int finalizer_site(struct py_proc *p, const struct maps *maps, uint64_t type,
-			  struct probe_site *site)
+			  struct probe_site *site, const struct map_entry **where)
 {
 	const struct map_entry *m;
 	uint64_t fn;
@@ -128,17 +129,80 @@ static int finalizer_site(struct py_proc *p, const struct maps *maps, uint64_t t
 	proc_root_path(p->pid, m->path, site->path, sizeof(site->path));
 	site->offset = fn - m->start + m->offset;
 	site->cookie = 0;
+	*where = m;
 	return 0;
 }
 
-int probe_sites_finalizers(struct py_proc *p, struct probe_site *task, struct probe_site *future,
-			   uint64_t *task_type)
+/* The DWARF of a module: its own sections, or its build-id debug file. */
+static bool module_debug_info(struct py_proc *p, const char *path, char *out, size_t len)
 {
+	struct elf_file *ef;
+	bool found = false;
+
+	if (elf_file_open(path, &ef))
+		return false;
+	if (elf_file_has_section(ef, ".debug_info")) {
+		snprintf(out, len, "%s", path);
+		found = true;
+	} else {
+		found = find_debug_file(p, ef, out, len);
+	}
+	elf_file_close(ef);
+	return found;
+}
+
+/* The single return site of the first call made by func's reporting
+ * branch (PyErr_Fetch before 3.12, PyErr_GetRaisedException since). */
+static int branch_site(const char *debug, const char *module, const char *func, uint64_t kind,
+		       struct probe_site *site)
+{
+	static const char *const first_calls[] = { "PyErr_Fetch", "PyErr_GetRaisedException", NULL };
+	struct dwarf_site found[4];
+	struct elf_file *ef;
+	size_t n;
+	int err;
+
+	err = dwarf_call_sites(debug, func, first_calls, found, 4, &n);
+	if (err || n != 1 || !found[0].usable || pt_regs_offset_of_dwarf_reg(found[0].dwarf_reg) < 0)
+		return err ? err : -LS_ENOSYMBOL;
+	err = elf_file_open(module, &ef);
+	if (err)
+		return err;
+	err = elf_file_vaddr_to_offset(ef, found[0].pc, &site->offset);
+	elf_file_close(ef);
+	snprintf(site->path, sizeof(site->path), "%s", module);
+	site->cookie = cookie_for(&found[0]) | kind;
+	return err;
+}
+
+static void find_branches(struct py_proc *p, struct finalizer_probes *out)
+{
+	const char *module = out->future_entry.path;
+	char debug[400];
+
+	if (!module_debug_info(p, module, debug, sizeof(debug))) {
+		snprintf(out->why, sizeof(out->why), "no debug info for _asyncio (apt-get install "
+			 "python%d.%d-dbg): task checks cost about a microsecond per finished task",
+			 p->major, p->minor);
+		return;
+	}
+	out->in_branches =
+		!branch_site(debug, module, "FutureObj_finalize", 0, &out->exception_branch) &&
+		!branch_site(debug, module, "TaskObj_finalize", LW_COOKIE_PENDING, &out->pending_branch);
+	if (!out->in_branches)
+		snprintf(out->why, sizeof(out->why), "the finalizers' reporting branches were not "
+			 "found in %s: task checks cost about a microsecond per finished task", debug);
+}
+
+int probe_sites_finalizers(struct py_proc *p, struct finalizer_probes *out)
+{
+	const struct map_entry *task_map, *future_map;
 	uint64_t future_type;
 	struct maps maps;
 	int err;
 
-	err = py_module_attr(p, "_asyncio", "Task", task_type);
+	memset(out, 0, sizeof(*out));
+	err = py_module_attr(p, "_asyncio", "Task", &out->task_type);
 	if (!err)
 		err = py_module_attr(p, "_asyncio", "Future", &future_type);
 	if (err)
@@ -146,9 +210,11 @@ int probe_sites_finalizers(struct py_proc *p, struct probe_site *task, struct pr
 	err = maps_read(p->pid, &maps);
 	if (err)
 		return err;
-	err = finalizer_site(p, &maps, *task_type, task);
+	err = finalizer_site(p, &maps, out->task_type, &out->task_entry, &task_map);
 	if (!err)
-		err = finalizer_site(p, &maps, future_type, future);
+		err = finalizer_site(p, &maps, future_type, &out->future_entry, &future_map);
+	if (!err && task_map->start == future_map->start)
+		find_branches(p, out);
 	maps_free(&maps);
 	return err;
 }

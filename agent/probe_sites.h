@@ -19,9 +19,19 @@ struct probe_site {
  * enable it (one line). */
 int probe_sites_never_awaited(struct py_proc *p, struct probe_site *out, size_t max, size_t *n,
 			      char *why, size_t whylen);
-/* The C finalizers of _asyncio.Task and _asyncio.Future; -LS_ENOTFOUND
- * until asyncio is imported. */
-int probe_sites_finalizers(struct py_proc *p, struct probe_site *task, struct probe_site *future,
-			   uint64_t *task_type);
+/* The Task and Future finalizers' probes. With debug info they sit inside
+ * the two reporting branches (nothing fires for a healthy task); without,
+ * at the finalizers' entries (every finished task traps once). */
+struct finalizer_probes {
+	uint64_t task_type;
+	bool in_branches;
+	struct probe_site exception_branch;  /* FutureObj_finalize's report */
+	struct probe_site pending_branch;    /* TaskObj_finalize's report */
+	struct probe_site task_entry, future_entry;
+	char why[512];                       /* why the entries are used */
+};
+
+/* -LS_ENOTFOUND until asyncio is imported. */
+int probe_sites_finalizers(struct py_proc *p, struct finalizer_probes *out);
 
 #endif

@@ -295,6 +295,7 @@ static __u64 reg_by_offset(struct pt_regs *ctx, __u32 off)
 	return regs[idx];
 }
 
+/* The object a probe is about, where the cookie says it is. */
 static __u64 coro_arg(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
@@ -334,6 +335,30 @@ int lw_never_awaited(struct pt_regs *ctx)
 	return 0;
 }
 
+static void report_destroyed(__u64 task)
+{
+	struct lw_event *e = new_event(LW_DESTROYED_PENDING, task);
+
+	if (!e)
+		return;
+	copy_str(&e->name, rd_ptr(task + cfg.task_name));
+	copy_str(&e->coro, rd_ptr(rd_ptr(task + cfg.task_coro) + cfg.gen_qualname));
+	walk_coro_chain(e, rd_ptr(task + cfg.task_coro));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static bool is_task(__u64 obj)
+{
+	__u64 type = type_of(obj);
+
+	for (int i = 0; i < 4 && type; i++) {
+		if (type == task_type)
+			return true;
+		type = rd_ptr(type + cfg.tp_base);
+	}
+	return false;
+}
+
 static void report_exception(__u64 fut, __u64 task)
 {
 	__u64 exc = rd_ptr(fut + cfg.fut_exception), args, tb;
@@ -365,21 +390,13 @@ int lw_task_finalize(struct pt_regs *ctx)
 {
 	__u64 task = PT_REGS_PARM1(ctx);
 	__s32 state;
-	struct lw_event *e;
 
 	if (!is_target() || !task)
 		return 0;
 	state = rd_i32(task + cfg.fut_state);
 	if (state == 0 /* pending */) {
-		if (!rd_flag(task, cfg.task_log_destroy_pending, cfg.task_log_destroy_pending_bit))
-			return 0;
-		e = new_event(LW_DESTROYED_PENDING, task);
-		if (!e)
-			return 0;
-		copy_str(&e->name, rd_ptr(task + cfg.task_name));
-		copy_str(&e->coro, rd_ptr(rd_ptr(task + cfg.task_coro) + cfg.gen_qualname));
-		walk_coro_chain(e, rd_ptr(task + cfg.task_coro));
-		bpf_ringbuf_submit(e, 0);
+		if (rd_flag(task, cfg.task_log_destroy_pending, cfg.task_log_destroy_pending_bit))
+			report_destroyed(task);
 		return 0;
 	}
 	if (state == 2 /* finished */ && rd_flag(task, cfg.fut_log_tb, cfg.fut_log_tb_bit))
@@ -391,17 +408,33 @@ int lw_task_finalize(struct pt_regs *ctx)
 SEC("uprobe")
 int lw_future_finalize(struct pt_regs *ctx)
 {
-	__u64 fut = PT_REGS_PARM1(ctx), type;
+	__u64 fut = PT_REGS_PARM1(ctx);
 
-	if (!is_target() || !fut)
+	if (!is_target() || !fut || is_task(fut))
 		return 0;
-	type = type_of(fut);
-	for (int i = 0; i < 4 && type; i++) {
-		if (type == task_type)
-			return 0;
-		type = rd_ptr(type + cfg.tp_base);
-	}
 	if (rd_i32(fut + cfg.fut_state) == 2 && rd_flag(fut, cfg.fut_log_tb, cfg.fut_log_tb_bit))
 		report_exception(fut, 0);
+	return 0;
+}
+
+/* Inside a finalizer's reporting branch (found in DWARF): it fires only for
+ * lost work, so the finalization of every healthy task costs nothing. */
+SEC("uprobe")
+int lw_finalize_branch(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), obj;
+
+	if (!is_target())
+		return 0;
+	obj = coro_arg(ctx); /* the same cookie encoding: where the object is */
+	if (!obj)
+		return 0;
+	if (cookie & LW_COOKIE_PENDING) {
+		if (rd_i32(obj + cfg.fut_state) == 0)
+			report_destroyed(obj);
+		return 0;
+	}
+	if (rd_i32(obj + cfg.fut_state) == 2)
+		report_exception(obj, is_task(obj) ? obj : 0);
 	return 0;
 }

@@ -53,6 +53,11 @@ struct lw_event {
  * low 16 bits: pt_regs offset of a register; bit 16: read memory at
  * register + offset (bits 32..63, signed) instead of the register. */
 #define LW_COOKIE_DEREF (1ULL << 16)
+/* For probes inside a finalizer's reporting branch (bit 17 set: the
+ * "destroyed while pending" branch of TaskObj_finalize; clear: the
+ * "exception never retrieved" branch of FutureObj_finalize, which has
+ * already cleared log_tb). */
+#define LW_COOKIE_PENDING (1ULL << 17)
 
 /* Everything the probes need to read CPython objects (set before load). */
 struct lw_config {

@@ -29,7 +29,8 @@ def run_watch(t, timeout=30):
     """Attaches watch, lets the target commit its bugs, stops watch."""
     ls = Loopscope(["watch", t.pid, "--json"])
     with ls:
-        ls.wait_attached()
+        if not lib.wait_until(lambda: any('"attached"' in l for _, l in ls.lines), 20):
+            raise AssertionError("watch printed no attached event: %s" % ls.stderr)
         t.go()
         t.wait_event("done", timeout)
         lib.wait_until(lambda: False, 0.5)  # the last events reach the ring buffer
@@ -52,6 +53,19 @@ def top_user_frame(ev):
         if f["file"] == LOSTWORK_PY:
             return f
     return None
+
+
+def check_attached(p, events, interp, skip):
+    first = events[0] if events else {}
+    p.check(first.get("event") == "attached", "first event %s, want attached" % first)
+    det = first.get("detectors", {})
+    p.check(det.get("tasks") is True and det.get("stalls") is True and
+            det.get("never_awaited") is ("never_awaited" not in skip),
+            "detectors %s" % det)
+    # with debug info, the finalizer probes sit in the reporting branches: a
+    # healthy task's finalization must not trap at all
+    p.check(det.get("task_probes") == ("at_entries" if skip else "in_branches"),
+            "task probes %r" % det.get("task_probes"))
 
 
 def check_events(p, events, expected, what, skip_kinds=()):
@@ -99,6 +113,7 @@ def test_watch_reports_lost_work(interp):
             skip = ("never_awaited",)
             p.check(any("python3.11-dbg" in l for l in ls.stderr),
                     "no warning naming python3.11-dbg: %s" % ls.stderr)
+        check_attached(p, events, interp, skip)
         check_events(p, events, expected, interp.name, skip)
         summary = ls.summary()
         for kind in ("never_awaited", "unretrieved_exception", "destroyed_pending"):
