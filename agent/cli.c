@@ -7,6 +7,7 @@
 #include <time.h>
 #include "cli.h"
 #include "errors.h"
+#include "proc.h"
 
 volatile sig_atomic_t cli_stop;
 
@@ -56,6 +57,36 @@ int cli_parse_double(const char *arg, double min, double max, double *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+error_t cli_pid_arg(int key, char *arg, struct argp_state *state, pid_t *pid)
+{
+	switch (key) {
+	case ARGP_KEY_ARG:
+		if (state->arg_num > 0)
+			argp_error(state, "unexpected argument '%s'", arg);
+		if (proc_parse_pid(arg, pid))
+			argp_error(state, "invalid PID '%s'", arg);
+		return 0;
+	case ARGP_KEY_END:
+		if (!*pid)
+			argp_error(state, "a PID is required");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+void cli_threshold_arg(const char *arg, struct argp_state *state, double *ms)
+{
+	if (cli_parse_double(arg, 0.1, 3600e3, ms))
+		argp_error(state, "invalid threshold '%s' (milliseconds, 0.1 or more)", arg);
+}
+
+void cli_duration_arg(const char *arg, struct argp_state *state, double *seconds)
+{
+	if (cli_parse_double(arg, 0.001, 1e9, seconds))
+		argp_error(state, "invalid duration '%s' (seconds)", arg);
 }
 
 static void on_stop_signal(int sig)

@@ -17,6 +17,15 @@ int cli_attach_error(pid_t pid, int err);
 /* Positive decimal numbers: 0 or -EINVAL. */
 int cli_parse_double(const char *arg, double min, double max, double *out);
 
+#include <argp.h>
+
+/* The PID argument of a one-PID command (ARGP_KEY_ARG, ARGP_KEY_END);
+ * ARGP_ERR_UNKNOWN for any other key. Use as a parser's default case. */
+error_t cli_pid_arg(int key, char *arg, struct argp_state *state, pid_t *pid);
+/* --threshold MS and --duration S, checked, or an argp usage error. */
+void cli_threshold_arg(const char *arg, struct argp_state *state, double *ms);
+void cli_duration_arg(const char *arg, struct argp_state *state, double *seconds);
+
 /* SIGINT/SIGTERM set cli_stop; SIGPIPE is ignored (a closed reader). */
 extern volatile sig_atomic_t cli_stop;
 void cli_handle_signals(void);

@@ -48,18 +48,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid frame count '%s'", arg);
 		env.frames = (int)v;
 		break;
-	case ARGP_KEY_ARG:
-		if (state->arg_num > 0)
-			argp_error(state, "unexpected argument '%s'", arg);
-		if (proc_parse_pid(arg, &env.pid))
-			argp_error(state, "invalid PID '%s'", arg);
-		break;
-	case ARGP_KEY_END:
-		if (!env.pid)
-			argp_error(state, "a PID is required");
-		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return cli_pid_arg(key, arg, state, &env.pid);
 	}
 	return 0;
 }

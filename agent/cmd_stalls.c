@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "cli.h"
+#include "watch_opts.h"
 #include "commands.h"
 #include "errors.h"
 #include "output.h"
@@ -15,12 +16,8 @@
 
 static struct stalls_env {
 	pid_t pid;
-	double threshold_ms;
-	double duration_s;     /* 0: until Ctrl-C or the target exits */
-	bool json;
 	bool no_stacks;
-	bool verbose;
-} env = { .threshold_ms = 100 };
+} env;
 
 static const char doc[] =
 "Report every event-loop stall of a running process.\n"
@@ -43,57 +40,29 @@ static const char doc[] =
 "for stalls that last over a second.";
 
 static const struct argp_option opts[] = {
-	{ "threshold", 't', "MS", 0, "Report iterations longer than MS milliseconds (default 100)", 0 },
-	{ "duration", 'd', "S", 0, "Stop after S seconds (default: until Ctrl-C or exit)", 0 },
-	{ "json", 'j', NULL, 0, "Print NDJSON events instead of text", 0 },
 	{ "no-stacks", 'S', NULL, 0, "Do not read the Python stack of stalls", 0 },
-	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{},
 };
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
-	case 't':
-		if (cli_parse_double(arg, 0.1, 3600e3, &env.threshold_ms))
-			argp_error(state, "invalid threshold '%s' (milliseconds, 0.1 or more)", arg);
-		break;
-	case 'd':
-		if (cli_parse_double(arg, 0.001, 1e9, &env.duration_s))
-			argp_error(state, "invalid duration '%s' (seconds)", arg);
-		break;
-	case 'j':
-		env.json = true;
-		break;
 	case 'S':
 		env.no_stacks = true;
 		break;
-	case 'v':
-		env.verbose = true;
-		break;
-	case ARGP_KEY_ARG:
-		if (state->arg_num > 0)
-			argp_error(state, "unexpected argument '%s'", arg);
-		if (proc_parse_pid(arg, &env.pid))
-			argp_error(state, "invalid PID '%s'", arg);
-		break;
-	case ARGP_KEY_END:
-		if (!env.pid)
-			argp_error(state, "a PID is required");
-		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return cli_pid_arg(key, arg, state, &env.pid);
 	}
 	return 0;
 }
 
 static void on_report(const struct stall_report *r, void *ctx)
 {
-	if (env.json) {
+	if (watch_opts.json) {
 		ndjson_print(stdout, stall_report_json(r));
 		return;
 	}
-	if (r->ongoing && r->duration_ms < 1000 && env.threshold_ms < 1000)
+	if (r->ongoing && r->duration_ms < 1000 && watch_opts.threshold_ms < 1000)
 		return;
 	stall_report_print(stdout, r);
 }
@@ -128,7 +97,7 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 		double elapsed = cli_now() - start;
 		int wait_ms = stall_monitor_poll_interval(m);
 
-		if (env.duration_s && elapsed >= env.duration_s)
+		if (watch_opts.duration_s && elapsed >= watch_opts.duration_s)
 			break;
 		if (target_exited(pidfd, env.pid)) {
 			/* the exit tracepoint has flushed stalls cut short by it */
@@ -149,7 +118,9 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 
 int cmd_stalls(int argc, char **argv)
 {
-	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID", .doc = doc };
+	const struct argp_child children[] = { { &watch_opts_argp, 0, NULL, 0 }, {} };
+	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID", .doc = doc,
+				   .children = children };
 	struct stall_monitor_opts mopts = { 0 };
 	struct stall_monitor *m = NULL;
 	struct stall_run run = { 0 };
@@ -162,8 +133,8 @@ int cmd_stalls(int argc, char **argv)
 	if (err)
 		return cli_attach_error(env.pid, err);
 	mopts.pid = env.pid;
-	mopts.threshold_ns = (uint64_t)(env.threshold_ms * 1e6);
-	mopts.verbose = env.verbose;
+	mopts.threshold_ns = (uint64_t)(watch_opts.threshold_ms * 1e6);
+	mopts.verbose = watch_opts.verbose;
 	mopts.stacks = !env.no_stacks;
 	cli_handle_signals();
 	err = stall_monitor_new(&mopts, on_report, NULL, &m);
@@ -176,13 +147,13 @@ int cmd_stalls(int argc, char **argv)
 		return cli_attach_error(env.pid, err);
 	if (stall_monitor_warning(m))
 		fprintf(stderr, "loopscope: %s\n", stall_monitor_warning(m));
-	if (!env.json)
+	if (!watch_opts.json)
 		fprintf(stderr, "Watching PID %d for event-loop stalls over %g ms. Ctrl-C to stop.\n",
-			env.pid, env.threshold_ms);
+			env.pid, watch_opts.threshold_ms);
 	run.pid = env.pid;
 	err = watch(m, &run);
 	stall_monitor_summary(m, &sum);
-	if (env.json)
+	if (watch_opts.json)
 		ndjson_print(stdout, stall_summary_json(&sum, &run));
 	else
 		stall_summary_print(stdout, &sum, &run);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "attach.h"
 #include "cli.h"
+#include "watch_opts.h"
 #include "commands.h"
 #include "errors.h"
 #include "lost_output.h"
@@ -21,11 +22,7 @@
 
 static struct watch_env {
 	pid_t pid;
-	double threshold_ms;
-	double duration_s;
-	bool json;
-	bool verbose;
-} env = { .threshold_ms = 100 };
+} env;
 
 static const char doc[] =
 "Watch a running async Python process for the bugs that asyncio only logs,\n"
@@ -49,44 +46,12 @@ static const char doc[] =
 "Never-awaited detection on Debian's python3.X needs python3.X-dbg.";
 
 static const struct argp_option opts[] = {
-	{ "threshold", 't', "MS", 0, "Report loop stalls longer than MS (default 100)", 0 },
-	{ "duration", 'd', "S", 0, "Stop after S seconds", 0 },
-	{ "json", 'j', NULL, 0, "Print NDJSON events", 0 },
-	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{},
 };
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	switch (key) {
-	case 't':
-		if (cli_parse_double(arg, 0.1, 3600e3, &env.threshold_ms))
-			argp_error(state, "invalid threshold '%s' (milliseconds)", arg);
-		break;
-	case 'd':
-		if (cli_parse_double(arg, 0.001, 1e9, &env.duration_s))
-			argp_error(state, "invalid duration '%s' (seconds)", arg);
-		break;
-	case 'j':
-		env.json = true;
-		break;
-	case 'v':
-		env.verbose = true;
-		break;
-	case ARGP_KEY_ARG:
-		if (state->arg_num > 0)
-			argp_error(state, "unexpected argument '%s'", arg);
-		if (proc_parse_pid(arg, &env.pid))
-			argp_error(state, "invalid PID '%s'", arg);
-		break;
-	case ARGP_KEY_END:
-		if (!env.pid)
-			argp_error(state, "a PID is required");
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-	return 0;
+	return cli_pid_arg(key, arg, state, &env.pid);
 }
 
 struct watch {
@@ -106,7 +71,7 @@ static void on_stall(const struct stall_report *r, void *ctx)
 
 	if (!r->ongoing)
 		w->nstalls++;
-	if (env.json)
+	if (watch_opts.json)
 		ndjson_print(stdout, stall_report_json(r));
 	else if (!r->ongoing || r->duration_ms >= 1000)
 		stall_report_print(stdout, r);
@@ -147,8 +112,8 @@ static void note_asyncio(struct watch *w)
 static int start(struct watch *w)
 {
 	struct stall_monitor_opts mopts = {
-		.pid = env.pid, .threshold_ns = (uint64_t)(env.threshold_ms * 1e6),
-		.verbose = env.verbose, .stacks = true,
+		.pid = env.pid, .threshold_ns = (uint64_t)(watch_opts.threshold_ms * 1e6),
+		.verbose = watch_opts.verbose, .stacks = true,
 	};
 	char why[400];
 	int err;
@@ -166,7 +131,7 @@ static int start(struct watch *w)
 	warn(stall_monitor_warning(w->stalls));
 	warn(why);
 	note_asyncio(w);
-	if (!lostwork_tracer_has_asyncio(w->lost) && !env.json)
+	if (!lostwork_tracer_has_asyncio(w->lost) && !watch_opts.json)
 		fprintf(stderr, "loopscope: asyncio is not imported in PID %d yet: task and future "
 			"checks start when it is\n", env.pid);
 	return 0;
@@ -201,7 +166,7 @@ static int run(struct watch *w, double *elapsed, bool *exited)
 	while (!cli_stop && !err) {
 		double now = cli_now();
 
-		if (env.duration_s && now - t0 >= env.duration_s)
+		if (watch_opts.duration_s && now - t0 >= watch_opts.duration_s)
 			break;
 		if (target_exited(pidfd)) {
 			*exited = true;
@@ -233,7 +198,7 @@ static void summarize(struct watch *w, double elapsed, bool exited)
 	struct stall_summary s;
 
 	stall_monitor_summary(w->stalls, &s);
-	if (env.json) {
+	if (watch_opts.json) {
 		ndjson_print(stdout, json_pack("{s:s, s:i, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:b}",
 			"event", "summary", "pid", env.pid, "duration_s", json_round(elapsed, 3),
 			"never_awaited", (json_int_t)na, "unretrieved_exception", (json_int_t)ue,
@@ -253,7 +218,9 @@ static void summarize(struct watch *w, double elapsed, bool exited)
 
 int cmd_watch(int argc, char **argv)
 {
-	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID", .doc = doc };
+	const struct argp_child children[] = { { &watch_opts_argp, 0, NULL, 0 }, {} };
+	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID", .doc = doc,
+				   .children = children };
 	struct watch w = { 0 };
 	double elapsed = 0;
 	bool exited = false;
@@ -264,15 +231,15 @@ int cmd_watch(int argc, char **argv)
 	if (attach_python(env.pid, &w.proc))
 		return EXIT_FAIL;
 	w.mono_to_unix_ns = mono_to_unix();
-	w.out = lost_output_new(env.json);
+	w.out = lost_output_new(watch_opts.json);
 	cli_handle_signals();
 	rc = w.out ? start(&w) : EXIT_FAIL;
 	if (rc == EXIT_OK) {
-		if (env.json)
+		if (watch_opts.json)
 			ndjson_print(stdout, attached_json(&w));
 		else
 			fprintf(stderr, "Watching PID %d (Python %s) for lost work and stalls over %g ms. "
-				"Ctrl-C to stop.\n", env.pid, w.proc->version, env.threshold_ms);
+				"Ctrl-C to stop.\n", env.pid, w.proc->version, watch_opts.threshold_ms);
 		err = run(&w, &elapsed, &exited);
 		summarize(&w, elapsed, exited);
 		if (err) {
