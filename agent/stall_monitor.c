@@ -233,7 +233,7 @@ static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies
 
 		if (!valid[i] || !c->tid || !c->busy_since)
 			continue;
-		if (now - c->busy_since < m->opts.threshold_ns)
+		if (c->busy_since > now || now - c->busy_since < m->opts.threshold_ns)
 			continue;
 		if (t->done_tid == c->tid && t->done_start == c->busy_since)
 			continue; /* finished while we drained the ring buffer */
@@ -264,7 +264,8 @@ static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
 		const struct slot_copy *c = &copies[i];
 		struct span_profile *prof = &m->profiles[i];
 
-		if (!valid[i] || !c->tid || !c->busy_since || now - c->busy_since < half)
+		if (!valid[i] || !c->tid || !c->busy_since || c->busy_since > now ||
+		    now - c->busy_since < half)
 			continue;
 		m->sampling = true;
 		if (prof->tid != c->tid || prof->start != c->busy_since)
@@ -290,9 +291,10 @@ int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 	err = stall_tracer_poll(m->tracer, timeout_ms);
 	if (err)
 		return err;
-	now = mono_now();
 	for (int i = 0; i < LS_MAX_LOOPS; i++)
 		valid[i] = loops[i].tid && copy_slot(&loops[i], &copies[i]);
+	/* after the copies: no span in them can start after `now` */
+	now = mono_now();
 	err = stall_tracer_poll(m->tracer, 0);
 	if (err)
 		return err;
