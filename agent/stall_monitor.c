@@ -72,6 +72,16 @@ static int cmp_syscall_ms(const void *a, const void *b)
 static void add_syscall(struct stall_report *r, int nr, uint64_t count, uint64_t ns,
 			bool in_progress)
 {
+	for (size_t i = 0; nr >= 0 && i < r->nsyscalls; i++) {
+		struct stall_syscall *sc = &r->syscalls[i];
+
+		if (sc->nr != nr)
+			continue;
+		sc->count += count; /* the call in progress joins the finished ones */
+		sc->ms += ns / 1e6;
+		sc->in_progress |= in_progress;
+		return;
+	}
 	if (r->nsyscalls >= STALL_MAX_SYSCALLS || !count)
 		return;
 	r->syscalls[r->nsyscalls++] = (struct stall_syscall){
