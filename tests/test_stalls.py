@@ -123,6 +123,7 @@ def check_pair(p, rec, s, expect):
     p.check(s["tid"] == rec["tid"], "%s: reported on tid %s" % (what, s["tid"]))
     p.check(not s.get("thread_exited"), "%s: marked thread_exited: %s" % (what, s))
     check_cpu(p, what, rec, s)
+    check_culprit(p, what, rec, s)
     if expect is None:  # CPU-bound
         share = s["on_cpu_ms"] / s["duration_ms"] if s["duration_ms"] else 0
         # the target's own CPU share: below 100% when the machine is busy
@@ -140,6 +141,23 @@ def check_pair(p, rec, s, expect):
         share = s["on_cpu_ms"] / s["duration_ms"] if s["duration_ms"] else 1
         p.check(share < 0.5, "%s: on-CPU share %.0f%% for a blocking call: %s" % (
             what, share * 100, fmt_stall(s)))
+
+
+def check_culprit(p, what, rec, s):
+    """The stall's stack names the blocking call: its innermost frame in the
+    target's file is the line the target marked, in the right function, and
+    the asyncio task that was running is named."""
+    if not rec.get("file", "").endswith(".py"):
+        return  # Node.js: no Python stack
+    mine = [f for f in s["stack"] if f["file"] == rec["file"]]
+    top = mine[0] if mine else None
+    p.check(top is not None and top["line"] == rec["line"] and top["func"] == rec["func"],
+            "%s: culprit %s, want %s at line %s; stack: %s" % (
+                what, top, rec["func"], rec["line"],
+                [(f["func"], f["file"].rsplit("/", 1)[-1], f["line"]) for f in s["stack"][:6]]))
+    task = s.get("task")
+    p.check(isinstance(task, dict) and task.get("id", "").startswith("0x") and task.get("coro"),
+            "%s: no running task named: %r" % (what, task))
 
 
 def check_cpu(p, what, rec, s):
