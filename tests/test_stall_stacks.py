@@ -1,0 +1,60 @@
+"""Stall stacks beyond the blocking line: a loop waiting for the GIL held by
+another thread is reported with that thread and its stack."""
+import os
+import signal
+
+import lib
+from lib import Loopscope, Problems, Target
+
+GIL_HOG_PY = os.path.join(lib.TARGETS_DIR, "gil_hog.py")
+
+
+def check_gil_stalls(p, t, ls, what):
+    hogs = t.events("hog")
+    stalls = ls.finished_stalls()
+    p.check(len(hogs) == 3, "%s: the target made %d hog calls, not 3" % (what, len(hogs)))
+    for h in hogs:
+        over = [s for s in stalls if s["ts"] < h["start"] + h["duration_ms"] / 1000 and
+                s["ts"] + s["duration_ms"] / 1000 > h["start"]]
+        if not p.check(over, "%s: no stall while the hog held the GIL at %.3f" % (what, h["start"])):
+            continue
+        s = max(over, key=lambda x: x["duration_ms"])
+        holder = s.get("gil_holder")
+        p.check(s["tid"] == t.info["loop_tid"], "%s: stall on tid %s" % (what, s["tid"]))
+        if not p.check(isinstance(holder, dict) and holder.get("tid") == t.info["hog_tid"],
+                       "%s: gil_holder %r, want tid %s" % (what, holder, t.info["hog_tid"])):
+            continue
+        top = holder["stack"][0] if holder["stack"] else {}
+        p.check(top.get("func") == "hog" and top.get("line") == t.info["line"],
+                "%s: GIL holder's top frame %s, want hog at line %s" % (what, top, t.info["line"]))
+        futex = [c for c in s["syscalls"] if c["name"] == "futex"]
+        p.check(futex and futex[0] == s["syscalls"][0],
+                "%s: a GIL wait spends its time in futex: %s" % (what, s["syscalls"]))
+
+
+def run(interp, *args):
+    with Target([interp.path, GIL_HOG_PY] + list(args), name="gil_hog@%s" % interp.name,
+                ready_timeout=30) as t:
+        with Loopscope.stalls(t.pid, threshold=100, duration=30) as ls:
+            ls.wait_attached()
+            t.go()
+            t.wait_event("all_done", 20)
+            ls.signal(signal.SIGINT)
+            ls.wait(10)
+        p = Problems("GIL holder on %s" % interp.name)
+        check_gil_stalls(p, t, ls, interp.name)
+        p.raise_if_any()
+
+
+@lib.timeout(60)
+@lib.each_python()
+def test_stall_names_gil_holder(interp):
+    run(interp)
+
+
+@lib.timeout(60)
+def test_stall_names_gil_holder_uvloop():
+    interp = lib.python("debian-3.11")
+    if not interp.has_uvloop:
+        raise lib.Skip("no uvloop for %s" % interp.path)
+    run(interp, "--uvloop")
