@@ -95,7 +95,6 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 
 	while (!cli_stop) {
 		double elapsed = cli_now() - start;
-		int wait_ms = stall_monitor_poll_interval(m);
 
 		if (watch_opts.duration_s && elapsed >= watch_opts.duration_s)
 			break;
@@ -105,7 +104,7 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 			stall_monitor_poll(m, 50);
 			break;
 		}
-		err = stall_monitor_poll(m, wait_ms);
+		err = stall_monitor_step(m);
 		if (err)
 			break;
 		warn_no_loop(m, elapsed, &warned);
@@ -135,6 +134,7 @@ int cmd_stalls(int argc, char **argv)
 	mopts.pid = env.pid;
 	mopts.threshold_ns = (uint64_t)(watch_opts.threshold_ms * 1e6);
 	mopts.verbose = watch_opts.verbose;
+	mopts.precise = watch_opts.precise;
 	mopts.stacks = !env.no_stacks;
 	cli_handle_signals();
 	err = stall_monitor_new(&mopts, on_report, NULL, &m);

@@ -113,7 +113,7 @@ static int start(struct watch *w)
 {
 	struct stall_monitor_opts mopts = {
 		.pid = env.pid, .threshold_ns = (uint64_t)(watch_opts.threshold_ms * 1e6),
-		.verbose = watch_opts.verbose, .stacks = true,
+		.verbose = watch_opts.verbose, .stacks = true, .precise = watch_opts.precise,
 	};
 	char why[400];
 	int err;
@@ -174,7 +174,7 @@ static int run(struct watch *w, double *elapsed, bool *exited)
 			lostwork_tracer_poll(w->lost, 0);
 			break;
 		}
-		err = stall_monitor_poll(w->stalls, stall_monitor_poll_interval(w->stalls));
+		err = stall_monitor_step(w->stalls);
 		if (!err)
 			err = lostwork_tracer_poll(w->lost, 0);
 		if (now >= next_asyncio_check && !lostwork_tracer_has_asyncio(w->lost)) {

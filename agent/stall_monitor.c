@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ struct stall_monitor {
 	uint64_t stalls;
 	double worst_ms;
 	struct span_track track[LS_MAX_LOOPS];
-	char warning[320];
+	char warning[640];
 };
 
 static uint64_t mono_now(void)
@@ -227,8 +228,8 @@ static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_
 	fill_common(m, &r, c->tid, c->busy_since, now, on_cpu);
 	attach_profile(m, slot, c->tid, c->busy_since, &r);
 	fill_syscalls(&r, l->sc, l->nsc, l->sc_other_count, l->sc_other_ns);
-	if (l->sys_nr >= 0 && l->sys_enter_ns >= l->busy_since && now > l->sys_enter_ns)
-		add_syscall(&r, l->sys_nr, 1, now - l->sys_enter_ns, true);
+	if (l->off_since && l->off_sys >= 0 && now > l->off_since) /* blocked in it now */
+		add_syscall(&r, l->off_sys, 0, now - l->off_since, true);
 	sort_syscalls(&r);
 	t->ongoing_sent = true;
 	m->cb(&r, m->ctx);
@@ -283,13 +284,16 @@ static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
 		if (!sample_due(m, i, now))
 			continue;
 		m->last_sample_ns[i] = now;
-		if (stall_sampler_read(m->sampler, c->tid, c->loop.sys_nr == SYS_futex, &m->scratch))
+		if (stall_sampler_read(m->sampler, c->tid,
+				       c->loop.off_since && c->loop.off_sys == SYS_futex, &m->scratch))
 			continue;
 		if (loops[i].seq == c->seq)
 			span_profile_add(prof, &m->scratch);
 	}
 }
 
+/* Opens the syscall window when a span runs long without a poll, closes it
+ * once every loop has been seen back at its poll (or idle). */
 int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 {
 	static struct slot_copy copies[LS_MAX_LOOPS];
@@ -313,16 +317,16 @@ int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 	return 0;
 }
 
-int stall_monitor_poll_interval(const struct stall_monitor *m)
+int stall_monitor_step(struct stall_monitor *m)
 {
 	uint64_t quarter_ms = m->opts.threshold_ns / 4000000;
+	int wait_ms;
 
 	if (m->sampling)
-		return 1; /* ~1 kHz while a stall is under way */
-
-	if (quarter_ms < 1)
-		return 1;
-	return quarter_ms > 10 ? 10 : (int)quarter_ms;
+		wait_ms = 1; /* ~1 kHz while a stall is under way */
+	else
+		wait_ms = quarter_ms < 1 ? 1 : quarter_ms > 10 ? 10 : (int)quarter_ms;
+	return stall_monitor_poll(m, wait_ms);
 }
 
 int stall_monitor_loops(struct stall_monitor *m)
@@ -355,6 +359,21 @@ static void seed_waiting_loops(struct stall_monitor *m)
 	free(tids);
 }
 
+/* Warnings for the user, joined into one line. */
+static void __attribute__((format(printf, 2, 3))) add_warning(struct stall_monitor *m, const char *fmt, ...)
+{
+	size_t used = strlen(m->warning);
+	va_list ap;
+
+	if (used && used + 2 < sizeof(m->warning)) {
+		strcat(m->warning, "; ");
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(m->warning + used, sizeof(m->warning) - used, fmt, ap);
+	va_end(ap);
+}
+
 static void start_sampler(struct stall_monitor *m)
 {
 	char why[256];
@@ -369,8 +388,7 @@ static void start_sampler(struct stall_monitor *m)
 		stall_sampler_free(m->sampler);
 		m->sampler = NULL;
 	}
-	snprintf(m->warning, sizeof(m->warning), "stalls are reported without Python stacks: %s",
-		 why[0] ? why : ls_strerror(err));
+	add_warning(m, "stalls are reported without Python stacks: %s", why[0] ? why : ls_strerror(err));
 }
 
 int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
@@ -378,6 +396,7 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 {
 	struct stall_tracer_opts topts = {
 		.pid = opts->pid, .threshold_ns = opts->threshold_ns, .verbose = opts->verbose,
+		.precise = opts->precise,
 	};
 	struct stall_monitor *m;
 	int err;
@@ -395,6 +414,8 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 		return err;
 	}
 	seed_waiting_loops(m);
+	if (stall_tracer_note(m->tracer))
+		add_warning(m, "%s", stall_tracer_note(m->tracer));
 	if (opts->stacks)
 		start_sampler(m);
 	*out = m;

@@ -56,6 +56,7 @@ struct stall_monitor_opts {
 	uint64_t threshold_ns;
 	bool verbose;
 	bool stacks;           /* read the Python stack of stalls */
+	bool precise;          /* trace every syscall entry, always */
 };
 
 struct stall_monitor;
@@ -64,8 +65,9 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 		      void *ctx, struct stall_monitor **out);
 /* Waits up to timeout_ms, delivers what happened. 0 or -errno. */
 int stall_monitor_poll(struct stall_monitor *m, int timeout_ms);
-/* How long the caller may wait before the next poll, in ms. */
-int stall_monitor_poll_interval(const struct stall_monitor *m);
+/* Waits as long as the monitor can (from ~0.1 ms while it traces syscalls
+ * to 10 ms), then delivers what happened. 0 or -errno. */
+int stall_monitor_step(struct stall_monitor *m);
 /* Number of loop threads seen so far. */
 int stall_monitor_loops(struct stall_monitor *m);
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out);

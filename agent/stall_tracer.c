@@ -2,13 +2,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "poll_breakpoints.h"
 #include "stall_tracer.h"
 #include "stall.skel.h"
 
 struct stall_tracer {
 	struct stall_bpf *skel;
+	struct bpf_link *syscalls;  /* ls_sys_enter, when polls are found that way */
+	struct poll_bps *bps;       /* the breakpoints on the poll functions */
+	char note[256];             /* why syscalls are traced instead */
 	struct ring_buffer *rb;
 	stall_event_fn cb;
 	void *ctx;
@@ -36,6 +41,26 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Poll entries: hardware breakpoints, or (--precise, or where they cannot
+ * be set) the syscall entry tracepoint. */
+static int watch_polls(struct stall_tracer *t, const struct stall_tracer_opts *opts)
+{
+	int err = 0;
+
+	if (!opts->precise)
+		err = poll_bps_attach(opts->pid, t->skel->progs.ls_poll_entry, &t->bps, t->note,
+				      sizeof(t->note));
+	if (opts->precise || err) {
+		t->syscalls = bpf_program__attach(t->skel->progs.ls_sys_enter);
+		if (!t->syscalls)
+			return -errno;
+		if (err)
+			snprintf(t->note + strlen(t->note), sizeof(t->note) - strlen(t->note),
+				 ": tracing every syscall instead, which costs every process");
+	}
+	return 0;
+}
+
 int stall_tracer_new(const struct stall_tracer_opts *opts, stall_event_fn cb,
 		     void *ctx, struct stall_tracer **out)
 {
@@ -55,10 +80,13 @@ int stall_tracer_new(const struct stall_tracer_opts *opts, stall_event_fn cb,
 	}
 	t->skel->rodata->targ_tgid = (__u32)opts->pid;
 	t->skel->rodata->threshold_ns = opts->threshold_ns;
+	bpf_program__set_autoattach(t->skel->progs.ls_sys_enter, false);
 	err = stall_bpf__load(t->skel);
 	if (err)
 		goto cleanup;
 	err = stall_bpf__attach(t->skel);
+	if (!err)
+		err = watch_polls(t, opts);
 	if (err)
 		goto cleanup;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
@@ -95,25 +123,27 @@ const volatile struct ls_loop *stall_tracer_loops(struct stall_tracer *t)
 int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd)
 {
 	struct ls_loop *loops = t->skel->bss->loops;
+	struct timespec ts;
 	__u32 key = (__u32)tid;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.loop_slot), &key, &(__u32){0}) == 0)
-		return 0; /* the kernel side saw it first */
-	for (__u32 i = 0; i < LS_MAX_LOOPS; i++) {
-		if (!__sync_bool_compare_and_swap(&loops[i].tid, 0, key))
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock bpf_ktime_get_ns reads */
+	for (__u32 i = 0; i < LS_PROBES; i++) {
+		__u32 idx = (key + i) & (LS_MAX_LOOPS - 1);
+		struct ls_loop *l = &loops[idx];
+
+		if (l->tid == key)
+			return 0; /* the kernel side saw it first */
+		if (!__sync_bool_compare_and_swap(&l->tid, 0, key))
 			continue;
-		loops[i].epfd = epfd;
-		loops[i].index = i;
-		loops[i].sys_nr = -1;
-		loops[i].busy_since = 0;
-		loops[i].last_on = 0; /* blocked in its poll */
-		loops[i].last_end = 0;
-		loops[i].nsc = 0;
-		loops[i].foreign_count = 0;
-		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.loop_slot), &key, &i, BPF_NOEXIST)) {
-			loops[i].tid = 0;
-			return 0;
-		}
+		l->epfd = epfd;
+		l->index = idx;
+		l->state = LS_IDLE; /* blocked in its poll */
+		l->sys_nr = -1;
+		l->busy_since = 0;
+		l->last_on = 0;
+		l->last_end = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+		l->nsc = 0;
+		l->foreign_count = 0;
 		return 0;
 	}
 	return -ENOSPC;
@@ -124,10 +154,22 @@ void stall_tracer_totals(struct stall_tracer *t, struct ls_totals *out)
 	memcpy(out, (const void *)&t->skel->bss->totals, sizeof(*out));
 }
 
+const char *stall_tracer_note(const struct stall_tracer *t)
+{
+	return t->note[0] ? t->note : NULL;
+}
+
+bool stall_tracer_syscalls_on(const struct stall_tracer *t)
+{
+	return t->syscalls != NULL;
+}
+
 void stall_tracer_free(struct stall_tracer *t)
 {
 	if (!t)
 		return;
+	bpf_link__destroy(t->syscalls);
+	poll_bps_free(t->bps);
 	ring_buffer__free(t->rb);
 	stall_bpf__destroy(t->skel);
 	free(t);

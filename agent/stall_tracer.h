@@ -18,6 +18,7 @@ struct stall_tracer_opts {
 	pid_t pid;
 	uint64_t threshold_ns;
 	bool verbose;          /* libbpf's own messages on stderr */
+	bool precise;          /* trace every syscall entry (exact counts) */
 };
 
 int stall_tracer_new(const struct stall_tracer_opts *opts, stall_event_fn cb,
@@ -33,6 +34,10 @@ const volatile struct ls_loop *stall_tracer_loops(struct stall_tracer *t);
  * its first iteration is measured without waiting for it to poll again. */
 int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd);
 void stall_tracer_totals(struct stall_tracer *t, struct ls_totals *out);
+/* Whether every syscall entry is traced (--precise, or no breakpoints). */
+bool stall_tracer_syscalls_on(const struct stall_tracer *t);
+/* Why syscalls are traced although --precise was not asked for. */
+const char *stall_tracer_note(const struct stall_tracer *t);
 void stall_tracer_free(struct stall_tracer *t);
 
 #endif

@@ -8,6 +8,8 @@ static const struct argp_option options[] = {
 	{ "duration", 'd', "S", 0, "Stop after S seconds (default: until Ctrl-C or exit)", 0 },
 	{ "json", 'j', NULL, 0, "Print NDJSON events instead of text", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
+	{ "precise", 'P', NULL, 0, "Trace every syscall entry, not only while a loop runs long: "
+	  "exact counts and iteration boundaries, at a cost to every process (a few %)", 0 },
 	{},
 };
 
@@ -25,6 +27,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case 'v':
 		watch_opts.verbose = true;
+		return 0;
+	case 'P':
+		watch_opts.precise = true;
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;

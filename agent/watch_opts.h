@@ -10,6 +10,7 @@ struct watch_opts {
 	double duration_s;    /* 0: until Ctrl-C or the target exits */
 	bool json;
 	bool verbose;         /* libbpf's own messages */
+	bool precise;         /* trace every syscall entry, not on demand */
 };
 
 extern struct watch_opts watch_opts;

@@ -2,12 +2,23 @@
 /* Event-loop stall detector.
  *
  * A loop thread is a thread of the target that waits in epoll_wait (asyncio's
- * selector, libuv). Between returning from a wait on its own epoll fd and the
- * next wait on it, the thread is "busy": that span is one loop iteration.
- * Spans longer than the threshold are stalls and are sent to user space with
- * their on-CPU time and the syscalls made inside them. Nothing else leaves
- * the kernel per iteration: totals and a histogram stay in .bss, and the
- * current span's start is readable there (mmap) to see a stall under way.
+ * selector, libuv). From entering a wait on its own epoll fd to entering the
+ * next one, minus the time blocked in that wait, the thread is "busy": one
+ * loop iteration. Spans longer than the threshold are stalls, sent to user
+ * space with their on-CPU time and the syscalls made inside them. Nothing
+ * else leaves the kernel per iteration: totals and a histogram stay in .bss,
+ * and the current span's start is readable there (mmap) to see a stall
+ * under way.
+ *
+ * Cost. Poll entries are seen through hardware execute breakpoints on the
+ * target's libc epoll_wait/epoll_pwait/epoll_pwait2 (ls_poll_entry, one
+ * perf event per thread and function, inherited by new threads): only the
+ * threads that poll pay, about 0.4 us per poll on a VM. Context switches
+ * say the rest: a loop switched out in its poll idles, switched back in it
+ * starts an iteration, and the task's registers name the syscall any other
+ * switch-out blocks in. Syscall tracepoints (ls_sys_enter) are attached only
+ * for --precise or where breakpoints cannot be set: every syscall of every
+ * process pays for them (0.1-0.2 us each on a VM).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,11 +31,15 @@
 #define NR_epoll_wait   232
 #define NR_epoll_pwait  281
 #define NR_epoll_pwait2 441
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#define SYSCALL_ARG0(regs) BPF_CORE_READ(regs, di)
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_close        57
 #define NR_epoll_wait   (-1) /* arm64 has only epoll_pwait */
 #define NR_epoll_pwait  22
 #define NR_epoll_pwait2 441
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#define SYSCALL_ARG0(regs) BPF_CORE_READ(regs, orig_x0)
 #else
 #error "loopscope: syscall numbers not defined for this architecture"
 #endif
@@ -38,13 +53,6 @@ struct ls_loop loops[LS_MAX_LOOPS] = {};
 struct ls_totals totals = {};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LS_MAX_LOOPS);
-	__type(key, __u32);   /* tid */
-	__type(value, __u32); /* index in loops[] */
-} loop_slot SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
@@ -54,57 +62,40 @@ static __always_inline bool is_epoll_wait(long nr)
 	return nr == NR_epoll_wait || nr == NR_epoll_pwait || nr == NR_epoll_pwait2;
 }
 
+/* A thread's slot is one of LS_PROBES from tid % LS_MAX_LOOPS: no hash
+ * lookup on the path every syscall of the target takes. */
 static __always_inline struct ls_loop *loop_of(__u32 tid)
 {
-	__u32 *slot = bpf_map_lookup_elem(&loop_slot, &tid);
-	__u32 idx;
+	for (__u32 i = 0; i < LS_PROBES; i++) {
+		struct ls_loop *l = &loops[(tid + i) & (LS_MAX_LOOPS - 1)];
 
-	if (!slot)
-		return NULL;
-	idx = *slot;
-	if (idx >= LS_MAX_LOOPS)
-		return NULL;
-	return &loops[idx];
-}
-
-struct claim_ctx {
-	__u32 tid;
-	__s32 epfd;
-	struct ls_loop *loop;
-};
-
-static long claim_one(__u32 i, struct claim_ctx *c)
-{
-	struct ls_loop *l;
-
-	if (i >= LS_MAX_LOOPS)
-		return 1;
-	l = &loops[i];
-	if (l->tid || __sync_val_compare_and_swap(&l->tid, 0, c->tid) != 0)
-		return 0;
-	l->epfd = c->epfd;
-	l->index = i;
-	l->busy_since = 0;
-	l->last_on = bpf_ktime_get_ns();
-	l->last_end = 0;
-	l->sys_nr = -1;
-	l->nsc = 0;
-	l->foreign_count = 0;
-	if (bpf_map_update_elem(&loop_slot, &c->tid, &i, BPF_NOEXIST)) {
-		l->tid = 0;
-		return 1;
+		if (l->tid == tid)
+			return l;
 	}
-	c->loop = l;
-	return 1;
+	return NULL;
 }
 
-/* Claims a free slot for a thread seen waiting in epoll for the first time. */
-static struct ls_loop *loop_claim(__u32 tid, __s32 epfd)
+/* Claims a slot for a thread seen waiting in epoll for the first time. */
+static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now)
 {
-	struct claim_ctx c = { .tid = tid, .epfd = epfd };
+	for (__u32 i = 0; i < LS_PROBES; i++) {
+		__u32 idx = (tid + i) & (LS_MAX_LOOPS - 1);
+		struct ls_loop *l = &loops[idx];
 
-	bpf_loop(LS_MAX_LOOPS, claim_one, &c, 0);
-	return c.loop;
+		if (l->tid || __sync_val_compare_and_swap(&l->tid, 0, tid) != 0)
+			continue;
+		l->epfd = epfd;
+		l->index = idx;
+		l->state = LS_IDLE;
+		l->busy_since = 0;
+		l->last_on = now;
+		l->last_end = 0;
+		l->sys_nr = -1;
+		l->nsc = 0;
+		l->foreign_count = 0;
+		return l;
+	}
+	return NULL;
 }
 
 static __always_inline __u32 log2_bucket(__u64 v)
@@ -128,7 +119,7 @@ static __always_inline __u64 span_on_cpu(struct ls_loop *l, __u64 now)
 	return on;
 }
 
-static void emit_stall(struct ls_loop *l, __u32 slot, __u64 now, bool exited)
+static void emit_stall(struct ls_loop *l, __u64 now, bool exited)
 {
 	struct stall_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -137,7 +128,7 @@ static void emit_stall(struct ls_loop *l, __u32 slot, __u64 now, bool exited)
 		return;
 	}
 	e->tid = l->tid;
-	e->slot = slot;
+	e->slot = l->index;
 	e->start_ns = l->busy_since;
 	e->end_ns = now;
 	e->on_cpu_ns = span_on_cpu(l, now);
@@ -149,12 +140,12 @@ static void emit_stall(struct ls_loop *l, __u32 slot, __u64 now, bool exited)
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* The thread is back in its poll (or gone): close the busy span. */
+/* The thread is back at its poll (or gone): close the busy span. */
 static void span_end(struct ls_loop *l, __u64 now, bool exited)
 {
 	__u64 busy;
 
-	if (!l->busy_since)
+	if (l->state == LS_IDLE || !l->busy_since || now < l->busy_since)
 		return;
 	busy = now - l->busy_since;
 	__sync_fetch_and_add(&totals.busy_ns, busy);
@@ -163,46 +154,76 @@ static void span_end(struct ls_loop *l, __u64 now, bool exited)
 	if (b < LS_HIST_SLOTS)
 		__sync_fetch_and_add(&totals.hist[b], 1);
 	if (busy >= threshold_ns)
-		emit_stall(l, l->index, now, exited);
-	l->busy_since = 0;
-	l->last_end = now;
-	l->seq++;
+		emit_stall(l, now, exited);
 }
 
-/* Back from the loop's poll: a new iteration starts. */
-static void span_start(struct ls_loop *l, __u64 now)
+/* Entering the loop's own poll: the previous span ends, a new one starts
+ * tentatively here (it stays here if the poll returns without blocking). */
+static void poll_enter(struct ls_loop *l, __u64 now)
 {
-	if (l->last_end)
-		__sync_fetch_and_add(&totals.idle_ns, now - l->last_end);
+	span_end(l, now, false);
+	l->state = LS_POLLING;
+	l->busy_since = now;
+	l->last_end = now;
 	l->on_cpu_ns = 0;
 	l->nsc = 0;
+	l->last_sc = 0;
 	l->sc_other_count = 0;
 	l->sc_other_ns = 0;
-	l->busy_since = now;
+	l->sys_nr = -1;
 	l->seq++;
 }
 
-static void account_syscall(struct ls_loop *l, __u32 nr, __u64 ns)
+/* Counts one more entry of syscall nr in this span. */
+static void count_syscall(struct ls_loop *l, __u32 nr)
 {
-	__u32 n = l->nsc;
+	__u32 n = l->nsc, last = l->last_sc;
 
+	if (last < LS_MAX_SC && last < n && l->sc[last].nr == nr) {
+		l->sc[last].count++;
+		return;
+	}
 	for (__u32 i = 0; i < LS_MAX_SC; i++) {
 		if (i >= n)
 			break;
 		if (l->sc[i].nr == nr) {
 			l->sc[i].count++;
-			l->sc[i].ns += ns;
+			l->last_sc = i;
 			return;
 		}
 	}
 	if (n < LS_MAX_SC) {
 		l->sc[n].nr = nr;
 		l->sc[n].count = 1;
+		l->sc[n].ns = 0;
+		l->nsc = n + 1;
+		l->last_sc = n;
+		return;
+	}
+	l->sc_other_count++;
+}
+
+/* Time spent blocked in syscall nr (from a context switch out to in). A
+ * call entered before syscalls were traced gets its entry here. */
+static void add_blocked_time(struct ls_loop *l, __s32 nr, __u64 ns)
+{
+	__u32 n = l->nsc;
+
+	for (__u32 i = 0; i < LS_MAX_SC; i++) {
+		if (i >= n)
+			break;
+		if (l->sc[i].nr == (__u32)nr) {
+			l->sc[i].ns += ns;
+			return;
+		}
+	}
+	if (n < LS_MAX_SC) {
+		l->sc[n].nr = (__u32)nr;
+		l->sc[n].count = 1;
 		l->sc[n].ns = ns;
 		l->nsc = n + 1;
 		return;
 	}
-	l->sc_other_count++;
 	l->sc_other_ns += ns;
 }
 
@@ -226,113 +247,175 @@ static __always_inline bool is_target(void)
 	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
 }
 
+/* True when this was the loop's own poll (a wait on another epoll fd is
+ * a blocking call's own selector: an ordinary syscall of the span). */
+static bool epoll_wait_entered(struct ls_loop *l, __u32 tid, __s32 fd)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!l)
+		l = loop_claim(tid, fd, now);
+	if (!l)
+		return true;
+	if (l->epfd < 0)
+		l->epfd = fd;
+	if (fd == l->epfd || foreign_wait_is_loop(l, fd)) {
+		l->foreign_count = 0;
+		poll_enter(l, now);
+		return true;
+	}
+	return false;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(ls_sys_enter, struct pt_regs *regs, long id)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid;
 	struct ls_loop *l;
-	__u64 now;
 
 	if (!is_target())
 		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
 	l = loop_of(tid);
-	if (!l && !is_epoll_wait(id))
+	if (is_epoll_wait(id) && epoll_wait_entered(l, tid, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs)))
 		return 0;
-	now = bpf_ktime_get_ns();
-	if (is_epoll_wait(id)) {
-		__s32 fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
-
-		if (!l)
-			l = loop_claim(tid, fd);
-		if (!l)
-			return 0;
-		if (l->epfd < 0)
-			l->epfd = fd;
-		if (fd == l->epfd || foreign_wait_is_loop(l, fd)) {
-			l->foreign_count = 0;
-			span_end(l, now, false);
-			l->sys_nr = -1;
-			return 0;
-		}
-	} else if (id == NR_close && l->epfd >= 0 &&
-		   (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs) == l->epfd) {
+	if (!l)
+		return 0;
+	if (id == NR_close && l->epfd >= 0 &&
+	    (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs) == l->epfd) {
 		/* The loop is being closed (asyncio.run ends): the time until the
 		 * next loop polls is not a loop iteration. Learn the next fd. */
 		l->epfd = -1;
+		l->state = LS_IDLE;
 		l->busy_since = 0;
 		l->seq++;
-		l->sys_nr = -1;
 		return 0;
 	}
+	if (l->state == LS_POLLING) {
+		/* the poll returned without blocking: busy since it was entered */
+		l->state = LS_BUSY;
+		l->seq++;
+	}
+	if (l->state == LS_BUSY)
+		count_syscall(l, (__u32)id);
 	l->sys_nr = id;
-	l->sys_enter_ns = now;
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(ls_sys_exit, struct pt_regs *regs, long ret)
+/* Blocked in its own poll: the span (if one ran) ends, the loop idles. */
+static void blocked_in_poll(struct ls_loop *l, __u64 now)
+{
+	if (l->state == LS_BUSY) {
+		span_end(l, now, false);
+		l->last_end = now;
+	}
+	l->state = LS_IDLE;
+	l->busy_since = 0;
+	l->last_on = 0;
+	l->seq++;
+}
+
+/* A hardware breakpoint at the entry of libc's epoll_wait/epoll_pwait/
+ * epoll_pwait2, in the thread calling it: its first argument is the fd. */
+SEC("perf_event")
+int ls_poll_entry(struct bpf_perf_event_data *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ls_loop *l;
-	__u64 now;
 
 	if (!is_target())
 		return 0;
-	l = loop_of(tid);
-	if (!l)
-		return 0;
-	now = bpf_ktime_get_ns();
-	if (l->sys_nr < 0) {
-		/* returning from the loop's own poll */
-		if (!l->busy_since && l->epfd >= 0)
-			span_start(l, now);
-		return 0;
-	}
-	if (l->busy_since && l->sys_enter_ns >= l->busy_since)
-		account_syscall(l, (__u32)l->sys_nr, now - l->sys_enter_ns);
-	l->sys_nr = -1;
+	epoll_wait_entered(loop_of(tid), tid, (__s32)PT_REGS_PARM1(&ctx->regs));
 	return 0;
+}
+
+static void switched_out(struct task_struct *prev, __u64 now)
+{
+	__u32 tid = BPF_CORE_READ(prev, pid);
+	struct ls_loop *l = loop_of(tid);
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	long nr = SYSCALL_NR(regs);
+
+	if (!l && is_epoll_wait(nr)) /* a loop found blocked in its poll */
+		l = loop_claim(tid, (__s32)SYSCALL_ARG0(regs), now);
+	if (!l)
+		return;
+	if (l->state != LS_IDLE && is_epoll_wait(nr) && l->epfd >= 0) {
+		__s32 fd = (__s32)SYSCALL_ARG0(regs);
+
+		if (fd == l->epfd || foreign_wait_is_loop(l, fd)) {
+			blocked_in_poll(l, now);
+			return;
+		}
+	}
+	if (l->state == LS_POLLING) {
+		l->state = LS_BUSY; /* preempted after the poll returned */
+		l->seq++;
+	}
+	if (l->state == LS_BUSY) {
+		l->on_cpu_ns = span_on_cpu(l, now);
+		l->off_since = now;
+		l->off_sys = nr; /* negative when preempted in user space */
+	}
+	l->last_on = 0;
+}
+
+static void switched_in(struct task_struct *next, __u64 now)
+{
+	struct ls_loop *l = loop_of(BPF_CORE_READ(next, pid));
+
+	if (!l)
+		return;
+	l->last_on = now;
+	if (l->state == LS_IDLE && l->epfd >= 0) {
+		/* woken in its poll: the next iteration starts now */
+		if (l->last_end && now > l->last_end)
+			__sync_fetch_and_add(&totals.idle_ns, now - l->last_end);
+		l->state = LS_BUSY;
+		l->busy_since = now;
+		l->seq++;
+		return;
+	}
+	if (l->state == LS_BUSY && l->off_since) {
+		if (l->off_sys >= 0)
+			add_blocked_time(l, l->off_sys, now - l->off_since);
+		l->off_since = 0;
+	}
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(ls_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	__u64 now = 0;
-	struct ls_loop *l;
+	bool out = BPF_CORE_READ(prev, tgid) == targ_tgid;
+	bool in = BPF_CORE_READ(next, tgid) == targ_tgid;
+	__u64 now;
 
-	if (BPF_CORE_READ(prev, tgid) == targ_tgid) {
-		l = loop_of(BPF_CORE_READ(prev, pid));
-		if (l) {
-			now = bpf_ktime_get_ns();
-			if (l->busy_since)
-				l->on_cpu_ns = span_on_cpu(l, now);
-			l->last_on = 0;
-		}
-	}
-	if (BPF_CORE_READ(next, tgid) == targ_tgid) {
-		l = loop_of(BPF_CORE_READ(next, pid));
-		if (l)
-			l->last_on = now ? now : bpf_ktime_get_ns();
-	}
+	if (!out && !in)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (out)
+		switched_out(prev, now);
+	if (in)
+		switched_in(next, now);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ls_thread_exit, struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
 	struct ls_loop *l;
 
 	if (BPF_CORE_READ(p, tgid) != targ_tgid)
 		return 0;
-	l = loop_of(tid);
+	l = loop_of(BPF_CORE_READ(p, pid));
 	if (!l)
 		return 0;
 	/* A thread that dies mid-stall (the process exits while hung) still
 	 * reports the stall, up to its death. */
 	span_end(l, bpf_ktime_get_ns(), true);
-	bpf_map_delete_elem(&loop_slot, &tid);
+	l->state = LS_IDLE;
+	l->busy_since = 0;
+	l->seq++;
 	l->tid = 0;
 	return 0;
 }

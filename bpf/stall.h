@@ -4,6 +4,7 @@
 #define LOOPSCOPE_STALL_H
 
 #define LS_MAX_LOOPS   256 /* loop threads tracked at once, per target */
+#define LS_PROBES      4   /* a thread lives in one of 4 slots from tid % 256 */
 #define LS_MAX_SC      16  /* distinct syscalls kept per busy span */
 #define LS_HIST_SLOTS  32  /* log2(µs) buckets of busy-span length */
 
@@ -11,10 +12,22 @@
  * loop moved to that fd (we learned the wrong one, e.g. attached mid-stall). */
 #define LS_EPFD_RELEARN 64
 
+/* One syscall in a span: how many times it was entered, and how long the
+ * thread was blocked (off CPU) inside it. */
 struct ls_sc_stat {
 	__u32 nr;
 	__u32 count;
 	__u64 ns;
+};
+
+/* Where a loop thread is in its iteration. Poll entries and context
+ * switches are seen, not the return from the poll: it is inferred when a
+ * thread that blocked in its poll is switched back in, and otherwise taken
+ * to be the poll entry itself (a poll with events ready returns at once). */
+enum ls_state {
+	LS_IDLE = 0,     /* blocked in its poll, or not in a loop iteration */
+	LS_POLLING = 1,  /* entered its poll and has not blocked (yet) */
+	LS_BUSY = 2,     /* running the iteration since busy_since */
 };
 
 /* One per loop thread, in the program's .bss: user space reads it through
@@ -22,12 +35,14 @@ struct ls_sc_stat {
 struct ls_loop {
 	__u32 tid;          /* 0: slot free */
 	__s32 epfd;         /* the loop's own epoll fd, -1 until learned */
-	__u64 seq;          /* +1 at every span start and end: odd while busy */
-	__u64 busy_since;   /* start of the current busy span, 0 in poll */
+	__u64 seq;          /* +1 at every change of state */
+	__u64 busy_since;   /* start of the current span (BUSY, POLLING), else 0 */
 	__u64 last_on;      /* last time the thread went on CPU, 0 when off */
 	__u64 on_cpu_ns;    /* on-CPU time of the current span, closed runs */
-	__u64 sys_enter_ns; /* start of the syscall in progress */
-	__s32 sys_nr;       /* syscall in progress, -1 when none */
+	__u64 off_since;    /* BUSY and off CPU: since when */
+	__s32 off_sys;      /* ... blocked in this syscall (-1: preempted) */
+	__u32 state;        /* enum ls_state */
+	__s32 sys_nr;       /* the last syscall entered */
 	__u32 nsc;          /* used entries of sc[] in this span */
 	__u64 sc_other_count;
 	__u64 sc_other_ns;
@@ -36,7 +51,7 @@ struct ls_loop {
 	__u32 foreign_count;
 	__u64 last_end;     /* end of the last span (for idle time) */
 	__u32 index;        /* this slot's index in loops[] */
-	__u32 pad;
+	__u32 last_sc;      /* sc[] entry of the last syscall counted */
 };
 
 /* Sent through the ring buffer for every busy span over the threshold. */

@@ -470,6 +470,7 @@ def test_spinning_loop_has_no_phantom_stalls():
     p.check(summ["stalls"] == 0, "summary stalls %s" % summ["stalls"])
     if "iterations" in summ:
         p.check(summ["iterations"] > 30000, "only %s iterations: the loop did not spin" % summ["iterations"])
+        p.check(0 < summ["busy_p50_ms"] < 1, "busy_p50_ms %s for a loop of tiny iterations" % summ["busy_p50_ms"])
     p.raise_if_any()
 
 
