@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "proc.h"
 #include "stall_monitor.h"
+#include "stall_report.h"
 #include "stall_sampler.h"
 #include "stall_tracer.h"
 #include "syscalls.h"
@@ -20,7 +21,14 @@ struct span_track {
 	bool ongoing_sent;
 	pid_t done_tid;        /* last span of this slot already finished */
 	uint64_t done_start;
+	pid_t hb_tid;          /* heartbeat of this slot's loop, seen in span hb_span */
+	uint64_t hb_span;
+	uint64_t hb_beat;
 };
+
+/* A loop busy this long without blocking in its poll has its heartbeat
+ * read at every poll (~1 kHz): each move cuts the span (restart_at). */
+#define HEARTBEAT_AFTER_NS 2000000ULL
 
 /* After this many samples of one span, sample it every SLOW_SAMPLE_NS only:
  * a loop hung for minutes should not cost us a core. */
@@ -35,6 +43,9 @@ struct stall_monitor {
 	uint64_t *last_sample_ns;
 	struct stall_sample scratch;
 	bool sampling;                      /* some span is being sampled */
+	bool busy;                          /* some loop is in an iteration */
+	uint64_t next_discovery;            /* when to look for loops from Python */
+	bool beating;                       /* some loop's heartbeat is watched */
 	stall_report_fn cb;
 	void *ctx;
 	int64_t mono_to_unix_ns;
@@ -42,6 +53,7 @@ struct stall_monitor {
 	uint64_t stalls;
 	double worst_ms;
 	struct span_track track[LS_MAX_LOOPS];
+	struct ls_totals cuts;              /* iterations cut by the heartbeat */
 	char warning[640];
 };
 
@@ -61,48 +73,6 @@ static int64_t mono_to_unix_offset(void)
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL +
 	       ((int64_t)rt.tv_nsec - mono.tv_nsec);
-}
-
-static int cmp_syscall_ms(const void *a, const void *b)
-{
-	const struct stall_syscall *x = a, *y = b;
-
-	return (x->ms < y->ms) - (x->ms > y->ms);
-}
-
-static void add_syscall(struct stall_report *r, int nr, uint64_t count, uint64_t ns,
-			bool in_progress)
-{
-	for (size_t i = 0; nr >= 0 && i < r->nsyscalls; i++) {
-		struct stall_syscall *sc = &r->syscalls[i];
-
-		if (sc->nr != nr)
-			continue;
-		sc->count += count; /* the call in progress joins the finished ones */
-		sc->ms += ns / 1e6;
-		sc->in_progress |= in_progress;
-		return;
-	}
-	if (r->nsyscalls >= STALL_MAX_SYSCALLS || !count)
-		return;
-	r->syscalls[r->nsyscalls++] = (struct stall_syscall){
-		.nr = nr, .count = count, .ms = ns / 1e6, .in_progress = in_progress,
-	};
-}
-
-static void fill_syscalls(struct stall_report *r, const struct ls_sc_stat *sc,
-			  uint32_t nsc, uint64_t other_count, uint64_t other_ns)
-{
-	if (nsc > LS_MAX_SC)
-		nsc = LS_MAX_SC;
-	for (uint32_t i = 0; i < nsc; i++)
-		add_syscall(r, (int)sc[i].nr, sc[i].count, sc[i].ns, false);
-	add_syscall(r, -1, other_count, other_ns, false);
-}
-
-static void sort_syscalls(struct stall_report *r)
-{
-	qsort(r->syscalls, r->nsyscalls, sizeof(r->syscalls[0]), cmp_syscall_ms);
 }
 
 static void fill_common(struct stall_monitor *m, struct stall_report *r, pid_t tid,
@@ -157,6 +127,8 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
 	struct span_track *t = &m->track[e->slot % LS_MAX_LOOPS];
 	struct stall_report r = { 0 };
 
+	if (t->done_tid == (pid_t)e->tid && t->done_start == e->start_ns)
+		return; /* reported already, when the heartbeat moved */
 	if (t->tid == (pid_t)e->tid && t->start == e->start_ns && t->id)
 		r.id = t->id;
 	else
@@ -164,8 +136,8 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
 	fill_common(m, &r, (pid_t)e->tid, e->start_ns, e->end_ns, e->on_cpu_ns);
 	attach_profile(m, (int)(e->slot % LS_MAX_LOOPS), (pid_t)e->tid, e->start_ns, &r);
 	r.thread_exited = e->thread_exited;
-	fill_syscalls(&r, e->sc, e->nsc, e->sc_other_count, e->sc_other_ns);
-	sort_syscalls(&r);
+	stall_report_add_counts(&r, e->sc, e->nsc, e->sc_other_count, e->sc_other_ns);
+	stall_report_sort(&r);
 	t->done_tid = (pid_t)e->tid;
 	t->done_start = e->start_ns;
 	t->id = 0;
@@ -179,22 +151,28 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
  * spans that ended before the copy are then already in the buffer. */
 struct slot_copy {
 	pid_t tid;
-	uint64_t busy_since;
+	uint64_t busy_since;    /* the span's start, the heartbeat's cut included */
+	bool restart_pending;   /* a cut the kernel side has not applied yet */
 	uint64_t seq;
 	struct ls_loop loop;
 };
 
 static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
 {
-	for (int tries = 0; tries < 3; tries++) {
+	for (int tries = 0; tries < 8; tries++) {
 		uint64_t seq = src->seq;
 
+		if (seq & 1)
+			continue; /* being written on another CPU: a few ns */
 		__sync_synchronize();
 		memcpy(&c->loop, (const void *)src, sizeof(c->loop));
 		__sync_synchronize();
 		if (src->seq == seq) {
 			c->tid = (pid_t)c->loop.tid;
 			c->busy_since = c->loop.busy_since;
+			c->restart_pending = c->busy_since && c->loop.restart_at > c->busy_since;
+			if (c->restart_pending)
+				c->busy_since = c->loop.restart_at;
 			c->seq = seq;
 			return true;
 		}
@@ -202,14 +180,16 @@ static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
 	return false;
 }
 
-static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_copy *c,
-			   uint64_t now)
+/* A report from a copy of the slot, for a span still under way (ongoing)
+ * or one that ended at `now` at a poll that did not block (final). */
+static void report_from_copy(struct stall_monitor *m, int slot, const struct slot_copy *c,
+			     uint64_t now, bool ongoing)
 {
 	struct span_track *t = &m->track[slot];
 	const struct ls_loop *l = &c->loop;
 	struct stall_report r = { 0 };
-	uint64_t on_cpu = l->on_cpu_ns;
-	uint64_t from = l->last_on > l->busy_since ? l->last_on : l->busy_since;
+	uint64_t on_cpu = c->restart_pending ? 0 : l->on_cpu_ns;
+	uint64_t from = l->last_on > c->busy_since ? l->last_on : c->busy_since;
 
 	if (l->last_on && now > from)
 		on_cpu += now - from;
@@ -219,20 +199,36 @@ static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_
 		t->id = 0;
 		t->ongoing_sent = false;
 	}
-	if (t->ongoing_sent)
+	if (ongoing && t->ongoing_sent)
 		return;
 	if (!t->id)
 		t->id = ++m->next_id;
 	r.id = t->id;
-	r.ongoing = true;
+	r.ongoing = ongoing;
 	fill_common(m, &r, c->tid, c->busy_since, now, on_cpu);
 	attach_profile(m, slot, c->tid, c->busy_since, &r);
-	fill_syscalls(&r, l->sc, l->nsc, l->sc_other_count, l->sc_other_ns);
+	if (!c->restart_pending)
+		stall_report_add_counts(&r, l->sc, l->nsc, l->sc_other_count, l->sc_other_ns);
 	if (l->off_since && l->off_sys >= 0 && now > l->off_since) /* blocked in it now */
-		add_syscall(&r, l->off_sys, 0, now - l->off_since, true);
-	sort_syscalls(&r);
-	t->ongoing_sent = true;
+		stall_report_add_syscall(&r, l->off_sys, 1, now - l->off_since, ongoing);
+	stall_report_sort(&r);
+	if (ongoing) {
+		t->ongoing_sent = true;
+	} else {
+		t->done_tid = c->tid;
+		t->done_start = c->busy_since;
+		t->id = 0;
+		t->start = 0;
+		m->stalls++;
+		note_stall(m, &r);
+	}
 	m->cb(&r, m->ctx);
+}
+
+static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_copy *c,
+			   uint64_t now)
+{
+	report_from_copy(m, slot, c, now, true);
 }
 
 static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies,
@@ -252,6 +248,15 @@ static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies
 	}
 }
 
+/* True when the span in the copy is still the slot's current one (or the
+ * one a pending heartbeat cut will start). */
+static bool span_unchanged(const volatile struct ls_loop *l, const struct slot_copy *c)
+{
+	uint64_t since = l->busy_since;
+
+	return since == c->loop.busy_since || since == c->busy_since;
+}
+
 static bool sample_due(struct stall_monitor *m, int slot, uint64_t now)
 {
 	if (m->profiles[slot].samples < FAST_SAMPLES)
@@ -269,7 +274,7 @@ static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
 	uint64_t half = m->opts.threshold_ns / 2;
 
 	m->sampling = false;
-	if (!m->sampler)
+	if (!m->sampler || !m->opts.stacks)
 		return;
 	for (int i = 0; i < LS_MAX_LOOPS; i++) {
 		const struct slot_copy *c = &copies[i];
@@ -287,13 +292,116 @@ static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
 		if (stall_sampler_read(m->sampler, c->tid,
 				       c->loop.off_since && c->loop.off_sys == SYS_futex, &m->scratch))
 			continue;
-		if (loops[i].seq == c->seq)
+		if (loops[i].tid == c->loop.tid && span_unchanged(&loops[i], c))
 			span_profile_add(prof, &m->scratch);
 	}
 }
 
-/* Opens the syscall window when a span runs long without a poll, closes it
- * once every loop has been seen back at its poll (or idle). */
+/* A loop whose heartbeat cannot be read (uvloop) is followed by tracing
+ * syscall entries instead: exact, at a cost to every process. */
+static void no_heartbeat(struct stall_monitor *m, pid_t tid)
+{
+	if (stall_tracer_syscalls_on(m->tracer) || stall_tracer_trace_syscalls(m->tracer))
+		return;
+	fprintf(stderr, "loopscope: thread %d runs a loop without a readable heartbeat (uvloop): "
+		"tracing every syscall entry instead, which costs every process ~0.1 us per "
+		"syscall\n", tid);
+}
+
+static void count_cut(struct ls_totals *t, uint64_t ns)
+{
+	int b = 0;
+
+	for (uint64_t us = ns / 1000; us > 1 && b < LS_HIST_SLOTS - 1; us >>= 1)
+		b++;
+	t->busy_ns += ns;
+	t->spans++;
+	t->hist[b]++;
+}
+
+/* Reads the heartbeat of every loop busy for a while; when it moved, the
+ * loop has run another callback without blocking in its poll: the kernel
+ * side cuts the span there. Not needed while syscall entries are traced. */
+static void watch_heartbeats(struct stall_monitor *m, const struct slot_copy *copies,
+			     const bool *valid, uint64_t now)
+{
+	m->beating = false;
+	m->busy = false;
+	for (int i = 0; i < LS_MAX_LOOPS; i++) {
+		const struct slot_copy *c = &copies[i];
+		struct span_track *t = &m->track[i];
+		uint64_t beat;
+		int err;
+
+		if (!valid[i] || !c->tid || !c->busy_since || c->busy_since > now)
+			continue;
+		m->busy = true;
+		if (!m->sampler || stall_tracer_syscalls_on(m->tracer) ||
+		    now - c->busy_since < HEARTBEAT_AFTER_NS)
+			continue;
+		m->beating = true;
+		err = stall_sampler_heartbeat(m->sampler, c->tid, now, &beat);
+		if (err == -LS_EUNSUPPORTED)
+			no_heartbeat(m, c->tid);
+		if (err)
+			continue;
+		if (t->hb_tid == c->tid && t->hb_span == c->busy_since && beat != t->hb_beat) {
+			/* the loop took its next callback: the span ended at a poll
+			 * that did not block, a stall if it was long */
+			stall_tracer_restart(m->tracer, i, now);
+			count_cut(&m->cuts, now - c->busy_since);
+			if (now - c->busy_since >= m->opts.threshold_ns &&
+			    !(t->done_tid == c->tid && t->done_start == c->busy_since))
+				report_from_copy(m, i, c, now, false);
+			t->hb_span = now;
+		} else if (t->hb_tid != c->tid || t->hb_span != c->busy_since) {
+			t->hb_span = c->busy_since; /* the first look at this span */
+		}
+		t->hb_tid = c->tid;
+		t->hb_beat = beat;
+	}
+}
+
+#define DISCOVERY_EVERY_NS 1000000000ULL
+
+static bool in_epoll_wait(pid_t pid, pid_t tid)
+{
+	unsigned long arg0;
+	long nr;
+
+	return proc_thread_syscall(pid, tid, &nr, &arg0) == 0 && syscall_is_epoll_wait(nr);
+}
+
+static bool slot_known(const struct slot_copy *copies, const bool *valid, pid_t tid)
+{
+	for (int i = 0; i < LS_MAX_LOOPS; i++)
+		if (valid[i] && copies[i].tid == tid)
+			return true;
+	return false;
+}
+
+/* Loops that never block in their poll are not seen by the kernel side:
+ * find them from Python, once a second. */
+static void discover_loops(struct stall_monitor *m, const struct slot_copy *copies,
+			   const bool *valid, uint64_t now)
+{
+	struct sampler_loop loops[64];
+	size_t n;
+
+	if (!m->sampler || now < m->next_discovery)
+		return;
+	m->next_discovery = now + DISCOVERY_EVERY_NS;
+	if (stall_sampler_loops(m->sampler, loops, 64, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (loops[i].uvloop)
+			no_heartbeat(m, loops[i].tid);
+		else if (loops[i].epfd >= 0 && !slot_known(copies, valid, loops[i].tid))
+			stall_tracer_seed_loop(m->tracer, loops[i].tid, loops[i].epfd,
+					       !in_epoll_wait(m->opts.pid, loops[i].tid));
+	}
+}
+
 int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 {
 	static struct slot_copy copies[LS_MAX_LOOPS];
@@ -312,6 +420,8 @@ int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 	err = stall_tracer_poll(m->tracer, 0);
 	if (err)
 		return err;
+	watch_heartbeats(m, copies, valid, now);
+	discover_loops(m, copies, valid, now);
 	sample_busy(m, copies, valid, now);
 	scan_ongoing(m, copies, valid, now);
 	return 0;
@@ -322,8 +432,10 @@ int stall_monitor_step(struct stall_monitor *m)
 	uint64_t quarter_ms = m->opts.threshold_ns / 4000000;
 	int wait_ms;
 
-	if (m->sampling)
-		wait_ms = 1; /* ~1 kHz while a stall is under way */
+	if (m->sampling || m->beating)
+		wait_ms = 1; /* ~1 kHz while a stall may be under way */
+	else if (m->busy)
+		wait_ms = 2;
 	else
 		wait_ms = quarter_ms < 1 ? 1 : quarter_ms > 10 ? 10 : (int)quarter_ms;
 	return stall_monitor_poll(m, wait_ms);
@@ -354,7 +466,7 @@ static void seed_waiting_loops(struct stall_monitor *m)
 
 		if (proc_thread_syscall(m->opts.pid, tids[i], &nr, &arg0) == 0 &&
 		    syscall_is_epoll_wait(nr))
-			stall_tracer_seed_loop(m->tracer, tids[i], (int)arg0);
+			stall_tracer_seed_loop(m->tracer, tids[i], (int)arg0, false);
 	}
 	free(tids);
 }
@@ -388,7 +500,9 @@ static void start_sampler(struct stall_monitor *m)
 		stall_sampler_free(m->sampler);
 		m->sampler = NULL;
 	}
-	add_warning(m, "stalls are reported without Python stacks: %s", why[0] ? why : ls_strerror(err));
+	add_warning(m, "stalls are reported without Python stacks, and loop iterations are found "
+		    "by tracing every syscall entry (which costs every process): %s",
+		    why[0] ? why : ls_strerror(err));
 }
 
 int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
@@ -414,38 +528,11 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 		return err;
 	}
 	seed_waiting_loops(m);
-	if (stall_tracer_note(m->tracer))
-		add_warning(m, "%s", stall_tracer_note(m->tracer));
-	if (opts->stacks)
-		start_sampler(m);
+	start_sampler(m);
+	if (!opts->precise && !m->sampler) /* no heartbeat to read: not an asyncio process */
+		stall_tracer_trace_syscalls(m->tracer);
 	*out = m;
 	return 0;
-}
-
-/* The value under which a fraction p of the spans fall, interpolated inside
- * its log2 bucket. */
-static double hist_percentile_ms(const struct ls_totals *t, double p)
-{
-	uint64_t total = 0, seen = 0;
-
-	for (int b = 0; b < LS_HIST_SLOTS; b++)
-		total += t->hist[b];
-	if (!total)
-		return 0;
-	for (int b = 0; b < LS_HIST_SLOTS; b++) {
-		double lo = b ? (double)(1ULL << b) : 0, hi = (double)(1ULL << (b + 1));
-		double want = p * (double)total;
-
-		if (!t->hist[b])
-			continue;
-		if ((double)(seen + t->hist[b]) >= want) {
-			double frac = (want - (double)seen) / (double)t->hist[b];
-
-			return (lo + frac * (hi - lo)) / 1000.0;
-		}
-		seen += t->hist[b];
-	}
-	return (double)(1ULL << LS_HIST_SLOTS) / 1000.0;
 }
 
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
@@ -456,6 +543,10 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 	double busy, idle;
 
 	stall_tracer_totals(m->tracer, &t);
+	t.busy_ns += m->cuts.busy_ns;
+	t.spans += m->cuts.spans;
+	for (int b = 0; b < LS_HIST_SLOTS; b++)
+		t.hist[b] += m->cuts.hist[b];
 	memset(out, 0, sizeof(*out));
 	out->stalls = m->stalls;
 	out->worst_ms = m->worst_ms;
@@ -463,6 +554,9 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 	idle = (double)t.idle_ns;
 	for (int i = 0; i < LS_MAX_LOOPS; i++) {
 		uint64_t since = loops[i].busy_since;
+
+		if (since && loops[i].restart_at > since) /* cut by the heartbeat */
+			since = loops[i].restart_at;
 
 		if (!loops[i].tid)
 			continue;
@@ -478,11 +572,12 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 			}
 		}
 	}
-	out->busy_p50_ms = hist_percentile_ms(&t, 0.50);
-	out->busy_p99_ms = hist_percentile_ms(&t, 0.99);
+	out->busy_p50_ms = ls_hist_percentile_ms(&t, 0.50);
+	out->busy_p99_ms = ls_hist_percentile_ms(&t, 0.99);
 	out->utilisation = busy + idle > 0 ? busy / (busy + idle) : 0;
 	out->iterations = t.spans;
 	out->dropped = t.dropped;
+	out->precise = stall_tracer_syscalls_on(m->tracer);
 }
 
 const char *stall_monitor_warning(const struct stall_monitor *m)

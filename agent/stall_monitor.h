@@ -47,6 +47,7 @@ struct stall_summary {
 	uint64_t iterations;
 	uint64_t dropped;
 	int loops_seen;
+	bool precise;         /* every poll entry was traced (else: heartbeat cuts) */
 };
 
 typedef void (*stall_report_fn)(const struct stall_report *r, void *ctx);

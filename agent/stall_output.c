@@ -47,14 +47,14 @@ json_t *stall_report_json(const struct stall_report *r)
 
 json_t *stall_summary_json(const struct stall_summary *s, const struct stall_run *run)
 {
-	return json_pack("{s:s, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:I, s:b, s:I, s:i}",
+	return json_pack("{s:s, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:I, s:b, s:I, s:i, s:s}",
 		"event", "summary", "pid", run->pid, "duration_s", json_round(run->duration_s, 3),
 		"stalls", (json_int_t)s->stalls, "worst_ms", json_round(s->worst_ms, 3),
 		"busy_p50_ms", json_round(s->busy_p50_ms, 3),
 		"busy_p99_ms", json_round(s->busy_p99_ms, 3),
 		"utilisation", json_round(s->utilisation, 4), "dropped", (json_int_t)s->dropped,
 		"target_exited", run->target_exited, "iterations", (json_int_t)s->iterations,
-		"loops", s->loops_seen);
+		"loops", s->loops_seen, "mode", s->precise ? "precise" : "light");
 }
 
 static void print_clock(FILE *f, double ts)
@@ -102,9 +102,9 @@ void stall_summary_print(FILE *f, const struct stall_summary *s, const struct st
 		run->target_exited ? ", target exited" : "", c->reset);
 	fprintf(f, "stalls: %llu   worst: %.1f ms   loop threads: %d\n",
 		(unsigned long long)s->stalls, s->worst_ms, s->loops_seen);
-	fprintf(f, "loop iterations: %llu   busy p50: %.3f ms   p99: %.3f ms   utilisation: %.1f%%\n",
-		(unsigned long long)s->iterations, s->busy_p50_ms, s->busy_p99_ms,
-		s->utilisation * 100);
+	fprintf(f, "loop iterations: %llu%s   busy p50: %.3f ms   p99: %.3f ms   utilisation: %.1f%%\n",
+		(unsigned long long)s->iterations, s->precise ? "" : " (a loop that never blocks is cut ~1 kHz)",
+		s->busy_p50_ms, s->busy_p99_ms, s->utilisation * 100);
 	if (s->dropped)
 		fprintf(f, "%sevents dropped: %llu (ring buffer full)%s\n", c->red,
 			(unsigned long long)s->dropped, c->reset);

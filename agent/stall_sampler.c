@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aio.h"
+#include "containers.h"
 #include "errors.h"
 #include "pyproc.h"
 #include "stall_sampler.h"
@@ -9,10 +10,19 @@
 #define MAX_THREADS 1024
 #define SAMPLE_DEPTH 256  /* a stall's culprit is near the top */
 
+#define MAX_BEATS 64
+#define BEAT_RECHECK_NS 1000000000ULL  /* a loop may be closed and replaced */
+
 struct stall_sampler {
 	struct py_proc *proc;
 	struct py_thread threads[MAX_THREADS];
 	size_t nthreads;
+	struct beat_source {
+		pid_t tid;
+		int err;            /* 0, or why this thread has no heartbeat */
+		uint64_t counter;   /* the ready deque */
+		uint64_t found_at;
+	} beats[MAX_BEATS];
 };
 
 int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t whylen)
@@ -90,6 +100,103 @@ int stall_sampler_read(struct stall_sampler *s, pid_t tid, bool in_futex, struct
 	out->has_task = aio_task_on_stack(s->proc, &out->stack, &out->task) == 0;
 	if (in_futex)
 		read_gil_holder(s, t, out);
+	return 0;
+}
+
+static int find_heartbeat(struct stall_sampler *s, pid_t tid, uint64_t *counter)
+{
+	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(s->proc->major, s->proc->minor);
+	const struct py_thread *t = thread_of_tid(s, tid, false);
+	uint64_t loop, ready;
+	char type[64];
+
+	if (!t || !A)
+		return -LS_ENOLOOP;
+	loop = aio_running_loop(s->proc, t->tstate);
+	if (!loop)
+		return -LS_ENOLOOP;
+	if (aio_is_uvloop(s->proc, loop))
+		return -LS_EUNSUPPORTED; /* its ready queue is a private Cython field */
+	if (py_getattr_str(s->proc, loop, "_ready", &ready) ||
+	    py_type_name(s->proc, ready, type, sizeof(type)) || strcmp(type, "collections.deque"))
+		return -LS_EUNSUPPORTED;
+	*counter = ready;
+	return 0;
+}
+
+static struct beat_source *beat_source_of(struct stall_sampler *s, pid_t tid, uint64_t now)
+{
+	struct beat_source *b = NULL;
+
+	for (int i = 0; i < MAX_BEATS && !b; i++)
+		if (s->beats[i].tid == tid)
+			b = &s->beats[i];
+	for (int i = 0; i < MAX_BEATS && !b; i++)
+		if (!s->beats[i].tid || now - s->beats[i].found_at > 60 * BEAT_RECHECK_NS)
+			b = &s->beats[i];
+	if (!b)
+		b = &s->beats[tid % MAX_BEATS];
+	if (b->tid != tid || now - b->found_at > BEAT_RECHECK_NS) {
+		b->tid = tid;
+		b->found_at = now;
+		b->err = find_heartbeat(s, tid, &b->counter);
+	}
+	return b;
+}
+
+int stall_sampler_heartbeat(struct stall_sampler *s, pid_t tid, uint64_t now_ns, uint64_t *beat)
+{
+	struct beat_source *b = beat_source_of(s, tid, now_ns);
+	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(s->proc->major, s->proc->minor);
+	uint64_t block;
+	int64_t index;
+	int err;
+
+	if (b->err)
+		return b->err;
+	/* the left end moves at every popleft: every callback the loop runs */
+	err = remote_read_ptr(&s->proc->mem, b->counter + (uint64_t)A->deque_leftblock, &block);
+	if (!err)
+		err = remote_read_i64(&s->proc->mem, b->counter + (uint64_t)A->deque_leftindex, &index);
+	if (err)
+		b->found_at = 0; /* look for it again next time */
+	*beat = block ^ ((uint64_t)index << 48) ^ (uint64_t)index;
+	return err;
+}
+
+/* asyncio: loop._selector (selectors.EpollSelector)._selector (select.epoll),
+ * whose C object keeps the fd right after its header. */
+static int loop_epfd(struct stall_sampler *s, uint64_t loop)
+{
+	uint64_t selector, ep;
+	char type[32];
+	int32_t fd;
+
+	if (py_getattr_str(s->proc, loop, "_selector", &selector) ||
+	    py_getattr_str(s->proc, selector, "_selector", &ep) ||
+	    py_type_name(s->proc, ep, type, sizeof(type)) || strcmp(type, "select.epoll") ||
+	    remote_read_i32(&s->proc->mem, ep + 16, &fd))
+		return -1;
+	return fd;
+}
+
+int stall_sampler_loops(struct stall_sampler *s, struct sampler_loop *out, size_t max, size_t *n)
+{
+	int err = py_proc_threads(s->proc, s->threads, MAX_THREADS, &s->nthreads);
+
+	*n = 0;
+	if (err)
+		return err;
+	for (size_t i = 0; i < s->nthreads && *n < max; i++) {
+		uint64_t loop = aio_running_loop(s->proc, s->threads[i].tstate);
+
+		if (!loop || !s->threads[i].tid)
+			continue;
+		out[*n].tid = s->threads[i].tid;
+		out[*n].uvloop = aio_is_uvloop(s->proc, loop);
+		out[*n].epfd = out[*n].uvloop ? -1 : loop_epfd(s, loop);
+		(*n)++;
+	}
 	return 0;
 }
 

@@ -45,6 +45,20 @@ int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t w
 int stall_sampler_read(struct stall_sampler *s, pid_t tid, bool in_futex, struct stall_sample *out);
 void stall_sampler_free(struct stall_sampler *s);
 
+/* A thread running an asyncio loop, as Python sees it. */
+struct sampler_loop {
+	pid_t tid;
+	int epfd;     /* the loop's epoll fd, -1 when unknown */
+	bool uvloop;
+};
+/* The threads that run a loop now (found even if they never block). */
+int stall_sampler_loops(struct stall_sampler *s, struct sampler_loop *out, size_t max, size_t *n);
+/* The heartbeat of the asyncio loop tid runs: the left end of its ready
+ * queue, which moves with every callback the loop takes from it. -LS_EUNSUPPORTED
+ * for loops without one we can read (uvloop), -LS_ENOLOOP when the thread
+ * runs no loop now. */
+int stall_sampler_heartbeat(struct stall_sampler *s, pid_t tid, uint64_t now_ns, uint64_t *beat);
+
 void stall_sample_free(struct stall_sample *smp);
 
 void span_profile_reset(struct span_profile *sp, pid_t tid, uint64_t start);

@@ -5,19 +5,18 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "poll_breakpoints.h"
 #include "stall_tracer.h"
 #include "stall.skel.h"
 
 struct stall_tracer {
 	struct stall_bpf *skel;
-	struct bpf_link *syscalls;  /* ls_sys_enter, when polls are found that way */
-	struct poll_bps *bps;       /* the breakpoints on the poll functions */
-	char note[256];             /* why syscalls are traced instead */
+	struct bpf_link *syscalls;  /* ls_sys_enter, while every syscall is traced */
 	struct ring_buffer *rb;
 	stall_event_fn cb;
 	void *ctx;
 };
+
+int stall_tracer_trace_syscalls(struct stall_tracer *t);
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -38,26 +37,6 @@ static int on_sample(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(&e, data, sizeof(e)); /* ring buffer data may be unaligned */
 	t->cb(&e, t->ctx);
-	return 0;
-}
-
-/* Poll entries: hardware breakpoints, or (--precise, or where they cannot
- * be set) the syscall entry tracepoint. */
-static int watch_polls(struct stall_tracer *t, const struct stall_tracer_opts *opts)
-{
-	int err = 0;
-
-	if (!opts->precise)
-		err = poll_bps_attach(opts->pid, t->skel->progs.ls_poll_entry, &t->bps, t->note,
-				      sizeof(t->note));
-	if (opts->precise || err) {
-		t->syscalls = bpf_program__attach(t->skel->progs.ls_sys_enter);
-		if (!t->syscalls)
-			return -errno;
-		if (err)
-			snprintf(t->note + strlen(t->note), sizeof(t->note) - strlen(t->note),
-				 ": tracing every syscall instead, which costs every process");
-	}
 	return 0;
 }
 
@@ -85,8 +64,8 @@ int stall_tracer_new(const struct stall_tracer_opts *opts, stall_event_fn cb,
 	if (err)
 		goto cleanup;
 	err = stall_bpf__attach(t->skel);
-	if (!err)
-		err = watch_polls(t, opts);
+	if (!err && opts->precise)
+		err = stall_tracer_trace_syscalls(t);
 	if (err)
 		goto cleanup;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
@@ -120,30 +99,35 @@ const volatile struct ls_loop *stall_tracer_loops(struct stall_tracer *t)
 	return t->skel->bss->loops;
 }
 
-int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd)
+int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool running)
 {
 	struct ls_loop *loops = t->skel->bss->loops;
 	struct timespec ts;
 	__u32 key = (__u32)tid;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock bpf_ktime_get_ns reads */
+	for (__u32 i = 0; i < LS_PROBES; i++)
+		if (loops[(key + i) & (LS_MAX_LOOPS - 1)].tid == key)
+			return 0; /* known already: never two slots for one thread */
 	for (__u32 i = 0; i < LS_PROBES; i++) {
 		__u32 idx = (key + i) & (LS_MAX_LOOPS - 1);
 		struct ls_loop *l = &loops[idx];
 
-		if (l->tid == key)
-			return 0; /* the kernel side saw it first */
 		if (!__sync_bool_compare_and_swap(&l->tid, 0, key))
 			continue;
+		uint64_t now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+
+		__sync_fetch_and_add(&l->seq, 1); /* odd: being written (bpf/stall.bpf.c) */
 		l->epfd = epfd;
 		l->index = idx;
-		l->state = LS_IDLE; /* blocked in its poll */
+		l->state = running ? LS_BUSY : LS_IDLE;
 		l->sys_nr = -1;
-		l->busy_since = 0;
-		l->last_on = 0;
-		l->last_end = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+		l->busy_since = running ? now : 0;
+		l->last_on = running ? now : 0; /* a running loop is (most likely) on CPU */
+		l->last_end = now;
 		l->nsc = 0;
 		l->foreign_count = 0;
+		__sync_fetch_and_add(&l->seq, 1);
 		return 0;
 	}
 	return -ENOSPC;
@@ -154,9 +138,18 @@ void stall_tracer_totals(struct stall_tracer *t, struct ls_totals *out)
 	memcpy(out, (const void *)&t->skel->bss->totals, sizeof(*out));
 }
 
-const char *stall_tracer_note(const struct stall_tracer *t)
+int stall_tracer_trace_syscalls(struct stall_tracer *t)
 {
-	return t->note[0] ? t->note : NULL;
+	if (t->syscalls)
+		return 0;
+	t->syscalls = bpf_program__attach(t->skel->progs.ls_sys_enter);
+	return t->syscalls ? 0 : -errno;
+}
+
+void stall_tracer_restart(struct stall_tracer *t, int slot, uint64_t at)
+{
+	if (slot >= 0 && slot < LS_MAX_LOOPS)
+		((volatile struct ls_loop *)&t->skel->bss->loops[slot])->restart_at = at;
 }
 
 bool stall_tracer_syscalls_on(const struct stall_tracer *t)
@@ -169,7 +162,6 @@ void stall_tracer_free(struct stall_tracer *t)
 	if (!t)
 		return;
 	bpf_link__destroy(t->syscalls);
-	poll_bps_free(t->bps);
 	ring_buffer__free(t->rb);
 	stall_bpf__destroy(t->skel);
 	free(t);

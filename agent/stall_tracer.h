@@ -30,14 +30,17 @@ int stall_tracer_fd(struct stall_tracer *t);
 /* The live per-loop-thread state, LS_MAX_LOOPS entries, shared with the
  * kernel (read it, never write it; it changes while you read). */
 const volatile struct ls_loop *stall_tracer_loops(struct stall_tracer *t);
-/* Registers a thread found blocked in its epoll wait at attach time, so
- * its first iteration is measured without waiting for it to poll again. */
-int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd);
+/* Registers a loop thread found from outside: blocked in its epoll wait
+ * (its next iteration is measured from its start), or running (a loop that
+ * never blocks in its poll; its heartbeat will cut it into iterations). */
+int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool running);
 void stall_tracer_totals(struct stall_tracer *t, struct ls_totals *out);
-/* Whether every syscall entry is traced (--precise, or no breakpoints). */
+/* Traces every syscall entry from now on: exact poll entries, at a cost to
+ * every process of the machine (see bpf/stall.bpf.c). */
+int stall_tracer_trace_syscalls(struct stall_tracer *t);
 bool stall_tracer_syscalls_on(const struct stall_tracer *t);
-/* Why syscalls are traced although --precise was not asked for. */
-const char *stall_tracer_note(const struct stall_tracer *t);
+/* Tells the kernel side the loop in slot moved on at `at` (heartbeat). */
+void stall_tracer_restart(struct stall_tracer *t, int slot, uint64_t at);
 void stall_tracer_free(struct stall_tracer *t);
 
 #endif

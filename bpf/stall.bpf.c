@@ -10,15 +10,16 @@
  * and the current span's start is readable there (mmap) to see a stall
  * under way.
  *
- * Cost. Poll entries are seen through hardware execute breakpoints on the
- * target's libc epoll_wait/epoll_pwait/epoll_pwait2 (ls_poll_entry, one
- * perf event per thread and function, inherited by new threads): only the
- * threads that poll pay, about 0.4 us per poll on a VM. Context switches
- * say the rest: a loop switched out in its poll idles, switched back in it
- * starts an iteration, and the task's registers name the syscall any other
- * switch-out blocks in. Syscall tracepoints (ls_sys_enter) are attached only
- * for --precise or where breakpoints cannot be set: every syscall of every
- * process pays for them (0.1-0.2 us each on a VM).
+ * Cost. Context switches are the only default hook: a loop switched out
+ * in its poll idles, switched back in it starts an iteration, and the task's
+ * registers name the syscall any other switch-out blocks in. A loop that
+ * never blocks in its poll (saturated) is cut into iterations by user space,
+ * which watches its heartbeat (the asyncio ready queue's mutation counter)
+ * and writes restart_at when it moves. Poll entries are traced exactly only
+ * through the syscall entry tracepoint (ls_sys_enter: --precise, uvloop and
+ * non-Python loops), which every syscall of every process pays (~0.1 us on
+ * a VM; uprobes or hardware breakpoints on libc's poll cost ~9 us per poll
+ * there, measured). Syscall exits are never traced.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -75,6 +76,20 @@ static __always_inline struct ls_loop *loop_of(__u32 tid)
 	return NULL;
 }
 
+/* Every change to a slot is bracketed by these: seq is odd while the slot
+ * is being written, so user space, reading it from another CPU through the
+ * mmap, retries a copy that straddled a change (a torn copy could pair
+ * one switch's on-CPU total with another's last_on, and lose a run). */
+static __always_inline void slot_write_begin(struct ls_loop *l)
+{
+	__sync_fetch_and_add(&l->seq, 1);
+}
+
+static __always_inline void slot_write_end(struct ls_loop *l)
+{
+	__sync_fetch_and_add(&l->seq, 1);
+}
+
 /* Claims a slot for a thread seen waiting in epoll for the first time. */
 static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now)
 {
@@ -84,6 +99,7 @@ static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now)
 
 		if (l->tid || __sync_val_compare_and_swap(&l->tid, 0, tid) != 0)
 			continue;
+		slot_write_begin(l);
 		l->epfd = epfd;
 		l->index = idx;
 		l->state = LS_IDLE;
@@ -93,6 +109,7 @@ static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now)
 		l->sys_nr = -1;
 		l->nsc = 0;
 		l->foreign_count = 0;
+		slot_write_end(l);
 		return l;
 	}
 	return NULL;
@@ -140,19 +157,62 @@ static void emit_stall(struct ls_loop *l, __u64 now, bool exited)
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* A new span starts at `now`: its counters start from zero. */
+static void span_begin(struct ls_loop *l, __u64 now)
+{
+	l->busy_since = now;
+	l->on_cpu_ns = 0;
+	l->nsc = 0;
+	l->last_sc = 0;
+	l->sc_other_count = 0;
+	l->sc_other_ns = 0;
+	l->off_since = 0;
+}
+
+static __always_inline void count_span(__u64 busy)
+{
+	__u32 b = log2_bucket(busy / 1000);
+
+	__sync_fetch_and_add(&totals.busy_ns, busy);
+	__sync_fetch_and_add(&totals.spans, 1);
+	if (b < LS_HIST_SLOTS)
+		__sync_fetch_and_add(&totals.hist[b], 1);
+}
+
+/* User space saw the loop's heartbeat move at restart_at: the iterations
+ * before it are done (without the loop blocking in its poll), the current
+ * one started then. Each cut is consumed once (a cut left in place would
+ * be applied again at every event and reset the span's counters each
+ * time). `now` bounds it: the two sides read the clock on different CPUs. */
+static void apply_restart(struct ls_loop *l, __u64 now)
+{
+	__u64 want = l->restart_at, at = want, off = l->off_since;
+
+	if (!want)
+		return;
+	/* a newer cut written meanwhile stays for the next event */
+	__sync_val_compare_and_swap(&l->restart_at, want, 0);
+	if (at > now)
+		at = now;
+	if (l->state == LS_IDLE || !l->busy_since || at <= l->busy_since)
+		return;
+	/* User space counted the pieces before `at` (one per heartbeat move it
+	 * saw) and reported any stall among them (agent/stall_monitor.c). */
+	span_begin(l, at);
+	if (off) /* blocked since before the cut: the new span's share counts */
+		l->off_since = off > at ? off : at;
+}
+
 /* The thread is back at its poll (or gone): close the busy span. */
 static void span_end(struct ls_loop *l, __u64 now, bool exited)
 {
 	__u64 busy;
 
+	apply_restart(l, now);
 	if (l->state == LS_IDLE || !l->busy_since || now < l->busy_since)
 		return;
 	busy = now - l->busy_since;
-	__sync_fetch_and_add(&totals.busy_ns, busy);
-	__sync_fetch_and_add(&totals.spans, 1);
-	__u32 b = log2_bucket(busy / 1000);
-	if (b < LS_HIST_SLOTS)
-		__sync_fetch_and_add(&totals.hist[b], 1);
+	count_span(busy);
 	if (busy >= threshold_ns)
 		emit_stall(l, now, exited);
 }
@@ -163,15 +223,9 @@ static void poll_enter(struct ls_loop *l, __u64 now)
 {
 	span_end(l, now, false);
 	l->state = LS_POLLING;
-	l->busy_since = now;
 	l->last_end = now;
-	l->on_cpu_ns = 0;
-	l->nsc = 0;
-	l->last_sc = 0;
-	l->sc_other_count = 0;
-	l->sc_other_ns = 0;
 	l->sys_nr = -1;
-	l->seq++;
+	span_begin(l, now);
 }
 
 /* Counts one more entry of syscall nr in this span. */
@@ -227,6 +281,17 @@ static void add_blocked_time(struct ls_loop *l, __s32 nr, __u64 ns)
 	l->sc_other_ns += ns;
 }
 
+/* The thread runs again: a blocking episode inside the span is over. */
+static void back_on_cpu(struct ls_loop *l, __u64 now)
+{
+	l->last_on = now;
+	if (l->state == LS_BUSY && l->off_since) {
+		if (l->off_sys >= 0)
+			add_blocked_time(l, l->off_sys, now - l->off_since);
+		l->off_since = 0;
+	}
+}
+
 /* A wait on an epoll fd that is not the loop's: it may be a blocking call's
  * own selector (inside a stall), or the loop itself if we learned wrong. */
 static bool foreign_wait_is_loop(struct ls_loop *l, __s32 fd)
@@ -249,56 +314,68 @@ static __always_inline bool is_target(void)
 
 /* True when this was the loop's own poll (a wait on another epoll fd is
  * a blocking call's own selector: an ordinary syscall of the span). */
-static bool epoll_wait_entered(struct ls_loop *l, __u32 tid, __s32 fd)
+static bool epoll_wait_entered(struct ls_loop *l, __s32 fd)
 {
-	__u64 now = bpf_ktime_get_ns();
-
-	if (!l)
-		l = loop_claim(tid, fd, now);
-	if (!l)
-		return true;
 	if (l->epfd < 0)
 		l->epfd = fd;
 	if (fd == l->epfd || foreign_wait_is_loop(l, fd)) {
 		l->foreign_count = 0;
-		poll_enter(l, now);
+		poll_enter(l, bpf_ktime_get_ns());
 		return true;
 	}
 	return false;
 }
 
+/* A syscall entry of loop thread l (claimed just now if this is its first
+ * poll). */
+static void syscall_entered(struct ls_loop *l, long id, __s32 arg0, __u64 now)
+{
+	/* A thread entering a syscall is on CPU, whatever we believed: its slot
+	 * may have been made (seeded from /proc, claimed at a switch-out) after
+	 * the switch-in we would have learned it from. */
+	if (!l->last_on)
+		back_on_cpu(l, now ? now : bpf_ktime_get_ns());
+	if (is_epoll_wait(id) && epoll_wait_entered(l, arg0))
+		return;
+	if (id == NR_close && l->epfd >= 0 && arg0 == l->epfd) {
+		/* The loop is being closed (asyncio.run ends): the time until the
+		 * next loop polls is not a loop iteration. Learn the next fd. */
+		l->epfd = -1;
+		l->state = LS_IDLE;
+		l->busy_since = 0;
+		return;
+	}
+	if (l->state == LS_POLLING)
+		l->state = LS_BUSY; /* the poll returned without blocking */
+	if (l->state == LS_BUSY)
+		count_syscall(l, (__u32)id);
+	l->sys_nr = id;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(ls_sys_enter, struct pt_regs *regs, long id)
 {
+	__s32 arg0;
 	__u32 tid;
+	__u64 now = 0;
 	struct ls_loop *l;
 
 	if (!is_target())
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	l = loop_of(tid);
-	if (is_epoll_wait(id) && epoll_wait_entered(l, tid, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs)))
+	if (!l && !is_epoll_wait(id))
 		return 0;
-	if (!l)
-		return 0;
-	if (id == NR_close && l->epfd >= 0 &&
-	    (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs) == l->epfd) {
-		/* The loop is being closed (asyncio.run ends): the time until the
-		 * next loop polls is not a loop iteration. Learn the next fd. */
-		l->epfd = -1;
-		l->state = LS_IDLE;
-		l->busy_since = 0;
-		l->seq++;
-		return 0;
+	arg0 = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	if (!l) {
+		now = bpf_ktime_get_ns();
+		l = loop_claim(tid, arg0, now);
+		if (!l)
+			return 0;
 	}
-	if (l->state == LS_POLLING) {
-		/* the poll returned without blocking: busy since it was entered */
-		l->state = LS_BUSY;
-		l->seq++;
-	}
-	if (l->state == LS_BUSY)
-		count_syscall(l, (__u32)id);
-	l->sys_nr = id;
+	slot_write_begin(l);
+	syscall_entered(l, id, arg0, now);
+	slot_write_end(l);
 	return 0;
 }
 
@@ -312,20 +389,26 @@ static void blocked_in_poll(struct ls_loop *l, __u64 now)
 	l->state = LS_IDLE;
 	l->busy_since = 0;
 	l->last_on = 0;
-	l->seq++;
 }
 
-/* A hardware breakpoint at the entry of libc's epoll_wait/epoll_pwait/
- * epoll_pwait2, in the thread calling it: its first argument is the fd. */
-SEC("perf_event")
-int ls_poll_entry(struct bpf_perf_event_data *ctx)
+/* Loop thread l goes off CPU, inside syscall nr (negative: preempted in
+ * user space) whose first argument is arg0. */
+static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	if (!is_target())
-		return 0;
-	epoll_wait_entered(loop_of(tid), tid, (__s32)PT_REGS_PARM1(&ctx->regs));
-	return 0;
+	apply_restart(l, now);
+	if (l->state != LS_IDLE && is_epoll_wait(nr) && l->epfd >= 0 &&
+	    (arg0 == l->epfd || foreign_wait_is_loop(l, arg0))) {
+		blocked_in_poll(l, now);
+		return;
+	}
+	if (l->state == LS_POLLING)
+		l->state = LS_BUSY; /* preempted after the poll returned */
+	if (l->state == LS_BUSY) {
+		l->on_cpu_ns = span_on_cpu(l, now);
+		l->off_since = now;
+		l->off_sys = nr;
+	}
+	l->last_on = 0;
 }
 
 static void switched_out(struct task_struct *prev, __u64 now)
@@ -334,29 +417,28 @@ static void switched_out(struct task_struct *prev, __u64 now)
 	struct ls_loop *l = loop_of(tid);
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 	long nr = SYSCALL_NR(regs);
+	__s32 arg0 = (__s32)SYSCALL_ARG0(regs);
 
 	if (!l && is_epoll_wait(nr)) /* a loop found blocked in its poll */
-		l = loop_claim(tid, (__s32)SYSCALL_ARG0(regs), now);
+		l = loop_claim(tid, arg0, now);
 	if (!l)
 		return;
-	if (l->state != LS_IDLE && is_epoll_wait(nr) && l->epfd >= 0) {
-		__s32 fd = (__s32)SYSCALL_ARG0(regs);
+	slot_write_begin(l);
+	slot_switched_out(l, nr, arg0, now);
+	slot_write_end(l);
+}
 
-		if (fd == l->epfd || foreign_wait_is_loop(l, fd)) {
-			blocked_in_poll(l, now);
-			return;
-		}
+static void slot_switched_in(struct ls_loop *l, __u64 now)
+{
+	apply_restart(l, now);
+	if (l->state == LS_IDLE && l->epfd >= 0) {
+		/* woken in its poll: the next iteration starts now */
+		if (l->last_end && now > l->last_end)
+			__sync_fetch_and_add(&totals.idle_ns, now - l->last_end);
+		l->state = LS_BUSY;
+		span_begin(l, now);
 	}
-	if (l->state == LS_POLLING) {
-		l->state = LS_BUSY; /* preempted after the poll returned */
-		l->seq++;
-	}
-	if (l->state == LS_BUSY) {
-		l->on_cpu_ns = span_on_cpu(l, now);
-		l->off_since = now;
-		l->off_sys = nr; /* negative when preempted in user space */
-	}
-	l->last_on = 0;
+	back_on_cpu(l, now);
 }
 
 static void switched_in(struct task_struct *next, __u64 now)
@@ -365,21 +447,9 @@ static void switched_in(struct task_struct *next, __u64 now)
 
 	if (!l)
 		return;
-	l->last_on = now;
-	if (l->state == LS_IDLE && l->epfd >= 0) {
-		/* woken in its poll: the next iteration starts now */
-		if (l->last_end && now > l->last_end)
-			__sync_fetch_and_add(&totals.idle_ns, now - l->last_end);
-		l->state = LS_BUSY;
-		l->busy_since = now;
-		l->seq++;
-		return;
-	}
-	if (l->state == LS_BUSY && l->off_since) {
-		if (l->off_sys >= 0)
-			add_blocked_time(l, l->off_sys, now - l->off_since);
-		l->off_since = 0;
-	}
+	slot_write_begin(l);
+	slot_switched_in(l, now);
+	slot_write_end(l);
 }
 
 SEC("tp_btf/sched_switch")
@@ -412,10 +482,11 @@ int BPF_PROG(ls_thread_exit, struct task_struct *p)
 		return 0;
 	/* A thread that dies mid-stall (the process exits while hung) still
 	 * reports the stall, up to its death. */
+	slot_write_begin(l);
 	span_end(l, bpf_ktime_get_ns(), true);
 	l->state = LS_IDLE;
 	l->busy_since = 0;
-	l->seq++;
 	l->tid = 0;
+	slot_write_end(l);
 	return 0;
 }

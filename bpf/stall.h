@@ -35,7 +35,7 @@ enum ls_state {
 struct ls_loop {
 	__u32 tid;          /* 0: slot free */
 	__s32 epfd;         /* the loop's own epoll fd, -1 until learned */
-	__u64 seq;          /* +1 at every change of state */
+	__u64 seq;          /* odd while the slot is being written */
 	__u64 busy_since;   /* start of the current span (BUSY, POLLING), else 0 */
 	__u64 last_on;      /* last time the thread went on CPU, 0 when off */
 	__u64 on_cpu_ns;    /* on-CPU time of the current span, closed runs */
@@ -52,6 +52,10 @@ struct ls_loop {
 	__u64 last_end;     /* end of the last span (for idle time) */
 	__u32 index;        /* this slot's index in loops[] */
 	__u32 last_sc;      /* sc[] entry of the last syscall counted */
+	/* Written by user space: the loop's heartbeat (its ready queue)
+	 * moved at this time, so the current iteration started no earlier.
+	 * Applied and cleared at the slot's next event (apply_restart). */
+	__u64 restart_at;
 };
 
 /* Sent through the ring buffer for every busy span over the threshold. */

@@ -153,3 +153,46 @@ int aio_task_on_stack(struct py_proc *p, const struct py_stack *s, struct py_tas
 	}
 	return -LS_ENOTFOUND;
 }
+
+/* The loop a thread is running, 0 when none. */
+uint64_t aio_running_loop(struct py_proc *p, uint64_t tstate)
+{
+	uint64_t dict, obj, loop = 0;
+	char type[64];
+
+	if (p->L.ts_asyncio_running_loop >= 0) { /* 3.13+: a field of the thread state */
+		if (remote_read_ptr(&p->mem, tstate + (uint64_t)p->L.ts_asyncio_running_loop, &loop))
+			return 0;
+		return loop == p->types.none ? 0 : loop;
+	}
+	if (remote_read_ptr(&p->mem, tstate + (uint64_t)p->L.ts_dict, &dict) || !dict)
+		return 0;
+	if (py_dict_get_str(p, dict, "__asyncio_running_event_loop__", &obj) || obj == p->types.none)
+		return 0;
+	if (p->minor <= 11) { /* a _RunningLoopHolder: rl_loop follows the header */
+		if (py_type_name(p, obj, type, sizeof(type)) || !strstr(type, "RunningLoopHolder") ||
+		    remote_read_ptr(&p->mem, obj + 16, &loop))
+			return 0;
+		return loop == p->types.none ? 0 : loop;
+	}
+	return obj;
+}
+
+/* uvloop.Loop is a Python subclass of the Cython uvloop.loop.Loop: look
+ * at the type and its bases. */
+bool aio_is_uvloop(struct py_proc *p, uint64_t loop)
+{
+	uint64_t type = py_type_of(p, loop), tp_name;
+	char name[96];
+
+	for (int depth = 0; type && depth < 8; depth++) {
+		if (remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_name, &tp_name) ||
+		    py_read_cstr(p, tp_name, name, sizeof(name)))
+			return false;
+		if (strstr(name, "uvloop"))
+			return true;
+		if (remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_base, &type))
+			return false;
+	}
+	return false;
+}

@@ -20,6 +20,9 @@ int aio_task_ref(struct py_proc *p, uint64_t task, struct py_task_ref *out);
 uint64_t aio_coro_frame(struct py_proc *p, uint64_t coro);
 /* "module.qualname"-style name of a coroutine object (or its type name). */
 int aio_coro_name(struct py_proc *p, uint64_t coro, char *buf, size_t len);
+/* The loop a thread (its thread state) is running, 0 when none. */
+uint64_t aio_running_loop(struct py_proc *p, uint64_t tstate);
+bool aio_is_uvloop(struct py_proc *p, uint64_t loop);
 /* The current task whose coroutine is on this stack; -LS_ENOTFOUND. */
 int aio_task_on_stack(struct py_proc *p, const struct py_stack *s, struct py_task_ref *out);
 

@@ -11,6 +11,7 @@ struct cpy_aio_layout {
 	    fut_result, fut_source_tb, fut_state, fut_log_tb, fut_log_tb_bit, fut_dict, fut_size;
 	int task_fut_waiter, task_coro, task_name, task_context, task_log_destroy_pending,
 	    task_log_destroy_pending_bit, task_size;
+	int deque_leftblock, deque_leftindex;  /* collections.deque's left end */
 };
 
 extern const struct cpy_aio_layout cpy_aio_layout_3_10, cpy_aio_layout_3_11,

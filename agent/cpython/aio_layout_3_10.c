@@ -22,4 +22,6 @@ const struct cpy_aio_layout cpy_aio_layout_3_10 = {
 	.task_log_destroy_pending = 188,
 	.task_log_destroy_pending_bit = -1,
 	.task_size = 192,
+	.deque_leftblock = 24,
+	.deque_leftindex = 40,
 };

@@ -22,4 +22,6 @@ const struct cpy_aio_layout cpy_aio_layout_3_12 = {
 	.task_log_destroy_pending = 164,
 	.task_log_destroy_pending_bit = -1,
 	.task_size = 176,
+	.deque_leftblock = 24,
+	.deque_leftindex = 40,
 };

@@ -22,4 +22,6 @@ const struct cpy_aio_layout cpy_aio_layout_3_13 = {
 	.task_log_destroy_pending = 100,
 	.task_log_destroy_pending_bit = 3,
 	.task_size = 144,
+	.deque_leftblock = 24,
+	.deque_leftindex = 40,
 };

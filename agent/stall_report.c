@@ -1,0 +1,71 @@
+/* Building stall reports from the kernel's per-span counters. */
+#include <stdlib.h>
+#include "stall_report.h"
+
+static int cmp_syscall_ms(const void *a, const void *b)
+{
+	const struct stall_syscall *x = a, *y = b;
+
+	return (x->ms < y->ms) - (x->ms > y->ms);
+}
+
+void stall_report_add_syscall(struct stall_report *r, int nr, uint64_t count, uint64_t ns,
+			      bool in_progress)
+{
+	for (size_t i = 0; nr >= 0 && i < r->nsyscalls; i++) {
+		struct stall_syscall *sc = &r->syscalls[i];
+
+		if (sc->nr != nr)
+			continue;
+		sc->count += in_progress ? 0 : count; /* the call in progress is already counted */
+		sc->ms += ns / 1e6;
+		sc->in_progress |= in_progress;
+		return;
+	}
+	if (r->nsyscalls >= STALL_MAX_SYSCALLS || !count)
+		return;
+	r->syscalls[r->nsyscalls++] = (struct stall_syscall){
+		.nr = nr, .count = count, .ms = ns / 1e6, .in_progress = in_progress,
+	};
+}
+
+void stall_report_add_counts(struct stall_report *r, const struct ls_sc_stat *sc,
+			     uint32_t nsc, uint64_t other_count, uint64_t other_ns)
+{
+	if (nsc > LS_MAX_SC)
+		nsc = LS_MAX_SC;
+	for (uint32_t i = 0; i < nsc; i++)
+		stall_report_add_syscall(r, (int)sc[i].nr, sc[i].count, sc[i].ns, false);
+	stall_report_add_syscall(r, -1, other_count, other_ns, false);
+}
+
+void stall_report_sort(struct stall_report *r)
+{
+	qsort(r->syscalls, r->nsyscalls, sizeof(r->syscalls[0]), cmp_syscall_ms);
+}
+
+/* The value under which a fraction p of the spans fall, interpolated inside
+ * its log2 bucket. */
+double ls_hist_percentile_ms(const struct ls_totals *t, double p)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (int b = 0; b < LS_HIST_SLOTS; b++)
+		total += t->hist[b];
+	if (!total)
+		return 0;
+	for (int b = 0; b < LS_HIST_SLOTS; b++) {
+		double lo = b ? (double)(1ULL << b) : 0, hi = (double)(1ULL << (b + 1));
+		double want = p * (double)total;
+
+		if (!t->hist[b])
+			continue;
+		if ((double)(seen + t->hist[b]) >= want) {
+			double frac = (want - (double)seen) / (double)t->hist[b];
+
+			return (lo + frac * (hi - lo)) / 1000.0;
+		}
+		seen += t->hist[b];
+	}
+	return (double)(1ULL << LS_HIST_SLOTS) / 1000.0;
+}
