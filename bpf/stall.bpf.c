@@ -413,7 +413,7 @@ static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
 
 static void switched_out(struct task_struct *prev, __u64 now)
 {
-	__u32 tid = BPF_CORE_READ(prev, pid);
+	__u32 tid = prev->pid;
 	struct ls_loop *l = loop_of(tid);
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 	long nr = SYSCALL_NR(regs);
@@ -443,7 +443,7 @@ static void slot_switched_in(struct ls_loop *l, __u64 now)
 
 static void switched_in(struct task_struct *next, __u64 now)
 {
-	struct ls_loop *l = loop_of(BPF_CORE_READ(next, pid));
+	struct ls_loop *l = loop_of(next->pid);
 
 	if (!l)
 		return;
@@ -456,8 +456,10 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(ls_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	bool out = BPF_CORE_READ(prev, tgid) == targ_tgid;
-	bool in = BPF_CORE_READ(next, tgid) == targ_tgid;
+	/* Every context switch of the machine runs this: direct loads (tp_btf
+	 * gives typed pointers), no helper call before the filter. */
+	bool out = prev->tgid == targ_tgid;
+	bool in = next->tgid == targ_tgid;
 	__u64 now;
 
 	if (!out && !in)
@@ -475,9 +477,9 @@ int BPF_PROG(ls_thread_exit, struct task_struct *p)
 {
 	struct ls_loop *l;
 
-	if (BPF_CORE_READ(p, tgid) != targ_tgid)
+	if (p->tgid != targ_tgid)
 		return 0;
-	l = loop_of(BPF_CORE_READ(p, pid));
+	l = loop_of(p->pid);
 	if (!l)
 		return 0;
 	/* A thread that dies mid-stall (the process exits while hung) still
