@@ -24,7 +24,16 @@ struct span_track {
 	pid_t hb_tid;          /* heartbeat of this slot's loop, seen in span hb_span */
 	uint64_t hb_span;
 	uint64_t hb_beat;
+	pid_t loop_tid;        /* span loop_start was checked for a running loop */
+	uint64_t loop_start;
+	uint64_t loop_checked; /* when */
+	bool loopless;         /* ... and its thread runs none: not a stall */
 };
+
+/* A long span is checked for a running loop when it passes the threshold,
+ * then this often: a thread whose loop was closed (asyncio.run returned)
+ * and that never polls again is busy forever in the kernel's eyes. */
+#define LOOP_RECHECK_NS 1000000000ULL
 
 /* A loop busy this long without blocking in its poll has its heartbeat
  * read at every poll (~1 kHz): each move cuts the span (restart_at). */
@@ -129,6 +138,8 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
 
 	if (t->done_tid == (pid_t)e->tid && t->done_start == e->start_ns)
 		return; /* reported already, when the heartbeat moved */
+	if (t->loopless && t->loop_tid == (pid_t)e->tid && t->loop_start == e->start_ns)
+		return; /* the time between two loops of the thread */
 	if (t->tid == (pid_t)e->tid && t->start == e->start_ns && t->id)
 		r.id = t->id;
 	else
@@ -231,6 +242,38 @@ static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_
 	report_from_copy(m, slot, c, now, true);
 }
 
+/* True when the span's thread is known to run no event loop (checked from
+ * Python at most every LOOP_RECHECK_NS): its span is no loop iteration. */
+static bool span_loopless(struct stall_monitor *m, int slot, const struct slot_copy *c,
+			  uint64_t now)
+{
+	struct span_track *t = &m->track[slot];
+
+	if (!m->sampler)
+		return false; /* syscalls are traced: the loop's close is seen */
+	if (t->loop_tid != c->tid || t->loop_start != c->busy_since) {
+		t->loop_tid = c->tid;
+		t->loop_start = c->busy_since;
+		t->loop_checked = 0;
+		t->loopless = false;
+	}
+	if (!t->loopless && now - t->loop_checked >= LOOP_RECHECK_NS) {
+		t->loop_checked = now;
+		t->loopless = stall_sampler_runs_no_loop(m->sampler, c->tid);
+	}
+	return t->loopless;
+}
+
+/* A span of at least the threshold that still runs a loop. */
+static bool span_is_stall(struct stall_monitor *m, int slot, const struct slot_copy *c,
+			  uint64_t now)
+{
+	if (!c->tid || !c->busy_since || c->busy_since > now ||
+	    now - c->busy_since < m->opts.threshold_ns)
+		return false;
+	return !span_loopless(m, slot, c, now);
+}
+
 static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies,
 			 const bool *valid, uint64_t now)
 {
@@ -238,9 +281,7 @@ static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies
 		const struct slot_copy *c = &copies[i];
 		const struct span_track *t = &m->track[i];
 
-		if (!valid[i] || !c->tid || !c->busy_since)
-			continue;
-		if (c->busy_since > now || now - c->busy_since < m->opts.threshold_ns)
+		if (!valid[i] || !span_is_stall(m, i, c, now))
 			continue;
 		if (t->done_tid == c->tid && t->done_start == c->busy_since)
 			continue; /* finished while we drained the ring buffer */
@@ -281,7 +322,7 @@ static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
 		struct span_profile *prof = &m->profiles[i];
 
 		if (!valid[i] || !c->tid || !c->busy_since || c->busy_since > now ||
-		    now - c->busy_since < half)
+		    now - c->busy_since < half || span_loopless(m, i, c, now))
 			continue;
 		m->sampling = true;
 		if (prof->tid != c->tid || prof->start != c->busy_since)
@@ -555,12 +596,15 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 	for (int i = 0; i < LS_MAX_LOOPS; i++) {
 		uint64_t since = loops[i].busy_since;
 
+		const struct span_track *t = &m->track[i];
+
 		if (since && loops[i].restart_at > since) /* cut by the heartbeat */
 			since = loops[i].restart_at;
-
 		if (!loops[i].tid)
 			continue;
 		out->loops_seen++;
+		if (t->loopless && t->loop_tid == (pid_t)loops[i].tid && t->loop_start == since)
+			continue; /* its loop was closed: not busy, not stalled */
 		if (since && now > since) {
 			double ms = (now - since) / 1e6;
 

@@ -164,6 +164,14 @@ int stall_sampler_heartbeat(struct stall_sampler *s, pid_t tid, uint64_t now_ns,
 	return err;
 }
 
+bool stall_sampler_runs_no_loop(struct stall_sampler *s, pid_t tid)
+{
+	const struct py_thread *t = thread_of_tid(s, tid, true);
+	uint64_t loop;
+
+	return t && aio_thread_loop(s->proc, t->tstate, &loop) == 0 && !loop;
+}
+
 /* asyncio: loop._selector (selectors.EpollSelector)._selector (select.epoll),
  * whose C object keeps the fd right after its header. */
 static int loop_epfd(struct stall_sampler *s, uint64_t loop)

@@ -53,6 +53,9 @@ struct sampler_loop {
 };
 /* The threads that run a loop now (found even if they never block). */
 int stall_sampler_loops(struct stall_sampler *s, struct sampler_loop *out, size_t max, size_t *n);
+/* True only when thread tid is known to run no event loop now (its loop
+ * was closed, e.g. after asyncio.run): its busy span is not a stall. */
+bool stall_sampler_runs_no_loop(struct stall_sampler *s, pid_t tid);
 /* The heartbeat of the asyncio loop tid runs: the left end of its ready
  * queue, which moves with every callback the loop takes from it. -LS_EUNSUPPORTED
  * for loops without one we can read (uvloop), -LS_ENOLOOP when the thread

@@ -8,8 +8,8 @@ static const struct argp_option options[] = {
 	{ "duration", 'd', "S", 0, "Stop after S seconds (default: until Ctrl-C or exit)", 0 },
 	{ "json", 'j', NULL, 0, "Print NDJSON events instead of text", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
-	{ "precise", 'P', NULL, 0, "Trace every syscall entry, not only while a loop runs long: "
-	  "exact counts and iteration boundaries, at a cost to every process (a few %)", 0 },
+	{ "precise", 'P', NULL, 0, "Trace every syscall entry: exact syscall counts "
+	  "and loop iterations, at a cost to every process of the machine (~0.1 us a syscall)", 0 },
 	{},
 };
 

@@ -482,6 +482,43 @@ def test_spinning_loop_has_no_phantom_stalls(extra):
     p.raise_if_any()
 
 
+@lib.timeout(45)
+@lib.params([Param("light", ()), Param("precise", ("--precise",))])
+def test_closed_loop_is_not_a_stall(extra):
+    """A thread whose loop was closed (asyncio.run returned) and that then
+    blocks with no loop at all (time.sleep) is not stalled: its one real
+    stall is reported, the time after the loop is not, neither as an ongoing
+    stall nor in the summary."""
+    interp = lib.python("debian-3.11")
+    with Target.python(interp, "--kinds", "sleep", "--exit-when-done",
+                       "--after-loop-ms", 1500) as target:
+        with Loopscope.stalls(target.pid, threshold=THRESHOLD_MS, duration=40, extra=extra) as ls:
+            ls.wait_attached()
+            target.go()
+            target.wait_event("after_loop_done", timeout=20)
+            ls.signal(signal.SIGINT)
+            rc = ls.wait(10)
+    p = Problems("one sleep stall, then 1.5 s without a loop (%s)" % ("precise" if extra else "light"))
+    p.check(rc == 0, "loopscope exited %s after SIGINT" % rc)
+    records = target.stalls()
+    p.check(len(records) == 1, "the target reported %d stalls, not 1" % len(records))
+    finished = ls.finished_stalls()
+    pairs, missed, spurious = match_stalls(records, finished)
+    for rec in missed:
+        p.add("not detected: %s" % fmt_rec(rec))
+    for rec, s in pairs:
+        check_pair(p, rec, s, expected_syscalls("sleep", interp.version))
+    for s in spurious:
+        p.add("stall reported where the target did not stall: %s" % fmt_stall(s))
+    for _, s in ls.ongoing_stalls():
+        p.check(any(overlap_s(s, rec) > 0 for rec in records),
+                "ongoing stall for the time after the loop closed: %s" % fmt_stall(s))
+    summ = ls.summary()
+    p.check(summ["stalls"] == len(records), "summary counts %s stalls, not %d (the closed loop's "
+            "thread counted as stalled?)" % (summ["stalls"], len(records)))
+    p.raise_if_any()
+
+
 TEXT_LINE = re.compile(
     r"^(\d\d):(\d\d):(\d\d)\.(\d{3})\s+STALL\s+([\d.]+) ms(?: and counting)?\s+tid (\d+) \(([^)]*)\)"
     r"\s+on-CPU ([\d.]+) ms\s+off-CPU ([\d.]+) ms\s*(.*?)\s*\[#(\d+)\]$")

@@ -154,28 +154,49 @@ int aio_task_on_stack(struct py_proc *p, const struct py_stack *s, struct py_tas
 	return -LS_ENOTFOUND;
 }
 
-/* The loop a thread is running, 0 when none. */
+/* The loop a thread is running (*loop = 0: none); an error when the
+ * thread state cannot be read, so "no loop" is never a guess. */
+int aio_thread_loop(struct py_proc *p, uint64_t tstate, uint64_t *loop)
+{
+	uint64_t dict, obj;
+	char type[64];
+	int err;
+
+	*loop = 0;
+	if (p->L.ts_asyncio_running_loop >= 0) { /* 3.13+: a field of the thread state */
+		err = remote_read_ptr(&p->mem, tstate + (uint64_t)p->L.ts_asyncio_running_loop, &obj);
+		if (!err && obj != p->types.none)
+			*loop = obj;
+		return err;
+	}
+	err = remote_read_ptr(&p->mem, tstate + (uint64_t)p->L.ts_dict, &dict);
+	if (err || !dict)
+		return err;
+	err = py_dict_get_str(p, dict, "__asyncio_running_event_loop__", &obj);
+	if (err)
+		return err == -LS_ENOTFOUND ? 0 : err;
+	if (obj == p->types.none)
+		return 0;
+	if (p->minor > 11) {
+		*loop = obj;
+		return 0;
+	}
+	/* 3.10/3.11: a _RunningLoopHolder, whose rl_loop follows the header */
+	err = py_type_name(p, obj, type, sizeof(type));
+	if (!err && !strstr(type, "RunningLoopHolder"))
+		err = -LS_EBADDATA;
+	if (!err)
+		err = remote_read_ptr(&p->mem, obj + 16, &obj);
+	if (!err && obj != p->types.none)
+		*loop = obj;
+	return err;
+}
+
 uint64_t aio_running_loop(struct py_proc *p, uint64_t tstate)
 {
-	uint64_t dict, obj, loop = 0;
-	char type[64];
+	uint64_t loop;
 
-	if (p->L.ts_asyncio_running_loop >= 0) { /* 3.13+: a field of the thread state */
-		if (remote_read_ptr(&p->mem, tstate + (uint64_t)p->L.ts_asyncio_running_loop, &loop))
-			return 0;
-		return loop == p->types.none ? 0 : loop;
-	}
-	if (remote_read_ptr(&p->mem, tstate + (uint64_t)p->L.ts_dict, &dict) || !dict)
-		return 0;
-	if (py_dict_get_str(p, dict, "__asyncio_running_event_loop__", &obj) || obj == p->types.none)
-		return 0;
-	if (p->minor <= 11) { /* a _RunningLoopHolder: rl_loop follows the header */
-		if (py_type_name(p, obj, type, sizeof(type)) || !strstr(type, "RunningLoopHolder") ||
-		    remote_read_ptr(&p->mem, obj + 16, &loop))
-			return 0;
-		return loop == p->types.none ? 0 : loop;
-	}
-	return obj;
+	return aio_thread_loop(p, tstate, &loop) ? 0 : loop;
 }
 
 /* uvloop.Loop is a Python subclass of the Cython uvloop.loop.Loop: look

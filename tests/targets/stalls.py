@@ -31,6 +31,9 @@ Modes:
   plain    no event loop at all: a time.sleep loop
 --no-loop-ms M first spends M ms without any event loop (time.sleep steps)
 before starting the loops (a process whose loop appears late).
+--after-loop-ms M (with --exit-when-done, one loop): once the loop is closed,
+the thread blocks M ms in time.sleep with no loop at all (not a stall), prints
+{"event": "after_loop_done"}, then idles until killed.
 """
 import argparse
 import asyncio
@@ -348,6 +351,8 @@ def parse_args(argv):
     p.add_argument("--no-loop-ms", type=float, default=0.0,
                    help="time without any event loop before the loops start")
     p.add_argument("--exit-when-done", action="store_true")
+    p.add_argument("--after-loop-ms", type=float, default=0.0,
+                   help="with --exit-when-done: time blocked without a loop after it closed")
     args = p.parse_args(argv)
     args.kinds = [k for k in args.kinds.split(",") if k]
     for k in args.kinds:
@@ -383,6 +388,12 @@ def main(argv):
             dict(base, loop_tids=[ctx.tid])), flush=True) if not args.no_loop_ms else None
         ctx.on_done = lambda: emit({"event": "all_done"})
         run_loop(ctx)
+        if args.after_loop_ms:
+            emit({"event": "loop_closed", "tid": ctx.tid, "at": time.time()})
+            time.sleep(args.after_loop_ms / 1000.0)  # no loop: not a stall
+            emit({"event": "after_loop_done", "at": time.time()})
+            while True:
+                time.sleep(3600)
         return 0
 
     # N loops in N threads; the main thread only waits
