@@ -24,6 +24,7 @@ struct span_track {
 	pid_t hb_tid;          /* heartbeat of this slot's loop, seen in span hb_span */
 	uint64_t hb_span;
 	uint64_t hb_beat;
+	int py_epfd;           /* the loop's epoll fd as Python sees it, -1: unknown */
 	pid_t loop_tid;        /* span loop_start was checked for a running loop */
 	uint64_t loop_start;
 	uint64_t loop_checked; /* when */
@@ -34,6 +35,7 @@ struct span_track {
  * then this often: a thread whose loop was closed (asyncio.run returned)
  * and that never polls again is busy forever in the kernel's eyes. */
 #define LOOP_RECHECK_NS 1000000000ULL
+#define LOOPLESS_RECHECK_NS 100000000ULL  /* has a new loop started? */
 
 /* A loop busy this long without blocking in its poll has its heartbeat
  * read at every poll (~1 kHz): each move cuts the span (restart_at). */
@@ -256,12 +258,29 @@ static bool span_loopless(struct stall_monitor *m, int slot, const struct slot_c
 		t->loop_start = c->busy_since;
 		t->loop_checked = 0;
 		t->loopless = false;
+		m->next_discovery = 0; /* a long span: is its loop's fd still right? */
 	}
 	if (!t->loopless && now - t->loop_checked >= LOOP_RECHECK_NS) {
 		t->loop_checked = now;
 		t->loopless = stall_sampler_runs_no_loop(m->sampler, c->tid);
+	} else if (t->loopless && now - t->loop_checked >= LOOPLESS_RECHECK_NS) {
+		/* The span stays void (it began before any new loop), but a new
+		 * loop may poll another fd: tell the kernel side at once. */
+		t->loop_checked = now;
+		if (!stall_sampler_runs_no_loop(m->sampler, c->tid))
+			m->next_discovery = 0;
 	}
 	return t->loopless;
+}
+
+/* Blocked in an epoll wait on the fd Python says its loop polls: idle,
+ * though the kernel side has not learned that fd yet (a new loop). */
+static bool idle_in_own_poll(const struct stall_monitor *m, int slot, const struct slot_copy *c)
+{
+	const struct ls_loop *l = &c->loop;
+	int fd = m->track[slot].py_epfd;
+
+	return l->off_since && syscall_is_epoll_wait(l->off_sys) && fd >= 0 && l->off_arg0 == fd;
 }
 
 /* A span of at least the threshold that still runs a loop. */
@@ -271,7 +290,7 @@ static bool span_is_stall(struct stall_monitor *m, int slot, const struct slot_c
 	if (!c->tid || !c->busy_since || c->busy_since > now ||
 	    now - c->busy_since < m->opts.threshold_ns)
 		return false;
-	return !span_loopless(m, slot, c, now);
+	return !span_loopless(m, slot, c, now) && !idle_in_own_poll(m, slot, c);
 }
 
 static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies,
@@ -413,16 +432,17 @@ static bool in_epoll_wait(pid_t pid, pid_t tid)
 	return proc_thread_syscall(pid, tid, &nr, &arg0) == 0 && syscall_is_epoll_wait(nr);
 }
 
-static bool slot_known(const struct slot_copy *copies, const bool *valid, pid_t tid)
+static int slot_of(const struct slot_copy *copies, const bool *valid, pid_t tid)
 {
 	for (int i = 0; i < LS_MAX_LOOPS; i++)
 		if (valid[i] && copies[i].tid == tid)
-			return true;
-	return false;
+			return i;
+	return -1;
 }
 
 /* Loops that never block in their poll are not seen by the kernel side:
- * find them from Python, once a second. */
+ * find them from Python, once a second; and tell it the epoll fd of a
+ * known thread's loop when it changed (a new loop after the first closed). */
 static void discover_loops(struct stall_monitor *m, const struct slot_copy *copies,
 			   const bool *valid, uint64_t now)
 {
@@ -435,11 +455,17 @@ static void discover_loops(struct stall_monitor *m, const struct slot_copy *copi
 	if (stall_sampler_loops(m->sampler, loops, 64, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
+		int slot = slot_of(copies, valid, loops[i].tid);
+
 		if (loops[i].uvloop)
 			no_heartbeat(m, loops[i].tid);
-		else if (loops[i].epfd >= 0 && !slot_known(copies, valid, loops[i].tid))
+		else if (loops[i].epfd < 0)
+			continue;
+		else if (slot < 0)
 			stall_tracer_seed_loop(m->tracer, loops[i].tid, loops[i].epfd,
 					       !in_epoll_wait(m->opts.pid, loops[i].tid));
+		else if ((m->track[slot].py_epfd = loops[i].epfd) != copies[slot].loop.epfd)
+			stall_tracer_hint_epfd(m->tracer, slot, loops[i].epfd);
 	}
 }
 
@@ -563,6 +589,8 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 	m->cb = cb;
 	m->ctx = ctx;
 	m->mono_to_unix_ns = mono_to_unix_offset();
+	for (int i = 0; i < LS_MAX_LOOPS; i++)
+		m->track[i].py_epfd = -1;
 	err = stall_tracer_new(&topts, on_stall_event, m, &m->tracer);
 	if (err) {
 		free(m);

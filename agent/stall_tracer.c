@@ -152,6 +152,12 @@ void stall_tracer_restart(struct stall_tracer *t, int slot, uint64_t at)
 		((volatile struct ls_loop *)&t->skel->bss->loops[slot])->restart_at = at;
 }
 
+void stall_tracer_hint_epfd(struct stall_tracer *t, int slot, int epfd)
+{
+	if (slot >= 0 && slot < LS_MAX_LOOPS && epfd >= 0)
+		((volatile struct ls_loop *)&t->skel->bss->loops[slot])->epfd_hint = epfd + 1;
+}
+
 bool stall_tracer_syscalls_on(const struct stall_tracer *t)
 {
 	return t->syscalls != NULL;

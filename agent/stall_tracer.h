@@ -41,6 +41,8 @@ int stall_tracer_trace_syscalls(struct stall_tracer *t);
 bool stall_tracer_syscalls_on(const struct stall_tracer *t);
 /* Tells the kernel side the loop in slot moved on at `at` (heartbeat). */
 void stall_tracer_restart(struct stall_tracer *t, int slot, uint64_t at);
+/* Tells the kernel side which epoll fd the loop in slot polls now. */
+void stall_tracer_hint_epfd(struct stall_tracer *t, int slot, int epfd);
 void stall_tracer_free(struct stall_tracer *t);
 
 #endif

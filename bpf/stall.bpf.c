@@ -203,6 +203,19 @@ static void apply_restart(struct ls_loop *l, __u64 now)
 		l->off_since = off > at ? off : at;
 }
 
+/* User space read the loop's epoll fd from Python: trust it over what we
+ * learned (see foreign_wait_is_loop). */
+static __always_inline void apply_epfd_hint(struct ls_loop *l)
+{
+	__s32 hint = l->epfd_hint;
+
+	if (!hint)
+		return;
+	__sync_val_compare_and_swap(&l->epfd_hint, hint, 0);
+	l->epfd = hint - 1;
+	l->foreign_count = 0;
+}
+
 /* The thread is back at its poll (or gone): close the busy span. */
 static void span_end(struct ls_loop *l, __u64 now, bool exited)
 {
@@ -335,6 +348,7 @@ static void syscall_entered(struct ls_loop *l, long id, __s32 arg0, __u64 now)
 	 * the switch-in we would have learned it from. */
 	if (!l->last_on)
 		back_on_cpu(l, now ? now : bpf_ktime_get_ns());
+	apply_epfd_hint(l);
 	if (is_epoll_wait(id) && epoll_wait_entered(l, arg0))
 		return;
 	if (id == NR_close && l->epfd >= 0 && arg0 == l->epfd) {
@@ -395,6 +409,7 @@ static void blocked_in_poll(struct ls_loop *l, __u64 now)
  * user space) whose first argument is arg0. */
 static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
 {
+	apply_epfd_hint(l);
 	apply_restart(l, now);
 	if (l->state != LS_IDLE && is_epoll_wait(nr) && l->epfd >= 0 &&
 	    (arg0 == l->epfd || foreign_wait_is_loop(l, arg0))) {
@@ -407,6 +422,7 @@ static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
 		l->on_cpu_ns = span_on_cpu(l, now);
 		l->off_since = now;
 		l->off_sys = nr;
+		l->off_arg0 = arg0;
 	}
 	l->last_on = 0;
 }
@@ -430,7 +446,19 @@ static void switched_out(struct task_struct *prev, __u64 now)
 
 static void slot_switched_in(struct ls_loop *l, __u64 now)
 {
+	apply_epfd_hint(l);
 	apply_restart(l, now);
+	if (l->state == LS_BUSY && l->off_since && is_epoll_wait(l->off_sys) &&
+	    l->epfd >= 0 && l->off_arg0 == l->epfd) {
+		/* It was blocked in its loop's poll: an fd learned meanwhile from
+		 * the hint. The span ended when it blocked; it may hold earlier
+		 * polls on that fd taken for syscalls: counted, not reported. */
+		count_span(l->off_since - l->busy_since);
+		l->last_end = l->off_since;
+		l->off_since = 0;
+		l->state = LS_IDLE;
+		l->busy_since = 0;
+	}
 	if (l->state == LS_IDLE && l->epfd >= 0) {
 		/* woken in its poll: the next iteration starts now */
 		if (l->last_end && now > l->last_end)

@@ -56,6 +56,11 @@ struct ls_loop {
 	 * moved at this time, so the current iteration started no earlier.
 	 * Applied and cleared at the slot's next event (apply_restart). */
 	__u64 restart_at;
+	/* Written by user space: 1 + the epoll fd of the loop the thread runs
+	 * now, as Python sees it (a new loop after asyncio.run returned may
+	 * poll another fd). Applied and cleared at the next event. */
+	__s32 epfd_hint;
+	__s32 off_arg0;     /* ... and that syscall's first argument */
 };
 
 /* Sent through the ring buffer for every busy span over the threshold. */

@@ -482,6 +482,22 @@ def test_spinning_loop_has_no_phantom_stalls(extra):
     p.raise_if_any()
 
 
+@lib.timeout(60)
+def test_loop_replaced_in_the_same_thread():
+    """asyncio.run twice in one thread, the second loop on another epoll fd
+    (an fd opened in between takes the first one's number): the stalls of
+    both loops are detected, none is merged with the time between them. No
+    background tasks: the new loop polls only a few times before it stalls,
+    too few for the kernel side to relearn its fd alone."""
+    interp = lib.python("debian-3.11")
+    kinds = ("sleep", "cpu")
+    with Target.python(interp, "--kinds", ",".join(kinds), "--sequential-loops", 2,
+                       "--bg-tasks", 0,
+                       "--stall-ms", STALL_MS, "--gap-ms", GAP_MS) as target:
+        run_session(target, lambda k: expected_syscalls(k, interp.version), 1, 2 * len(kinds),
+                    2 * schedule_seconds(len(kinds)))
+
+
 @lib.timeout(45)
 @lib.params([Param("light", ()), Param("precise", ("--precise",))])
 def test_closed_loop_is_not_a_stall(extra):

@@ -189,6 +189,7 @@ class LoopCtx:
         os.rmdir(tmpdir)
         self.max_lag_ms = 0.0
         self.steps = 0
+        self.stay = True        # after its schedule, keep the loop running
 
     def close(self):
         for s in self.sockpair:
@@ -293,7 +294,7 @@ async def loop_main(ctx):
     await asyncio.sleep(args.gap_ms / 1000.0)
     emit({"event": "done", "loop": ctx.index, "tid": ctx.tid})
     ctx.on_done()
-    while not args.exit_when_done:
+    while ctx.stay and not args.exit_when_done:
         await asyncio.sleep(3600)
     for t in bg:
         t.cancel()
@@ -351,6 +352,9 @@ def parse_args(argv):
     p.add_argument("--no-loop-ms", type=float, default=0.0,
                    help="time without any event loop before the loops start")
     p.add_argument("--exit-when-done", action="store_true")
+    p.add_argument("--sequential-loops", type=int, default=1,
+                   help="one loop after the other in the main thread, each running the "
+                        "schedule; an fd opened between them gives each its own epoll fd")
     p.add_argument("--after-loop-ms", type=float, default=0.0,
                    help="with --exit-when-done: time blocked without a loop after it closed")
     args = p.parse_args(argv)
@@ -382,12 +386,18 @@ def main(argv):
         emit({"event": "loop_start", "tid": threading.get_native_id(), "at": time.time()})
 
     if args.threads <= 0:
-        # one loop, in the main thread
-        ctx = LoopCtx(args, 0)
-        ctx.on_ready = lambda: print("READY " + json.dumps(
-            dict(base, loop_tids=[ctx.tid])), flush=True) if not args.no_loop_ms else None
-        ctx.on_done = lambda: emit({"event": "all_done"})
-        run_loop(ctx)
+        # one loop (or several in sequence), in the main thread
+        spacers = []
+        for k in range(args.sequential_loops):
+            last = k == args.sequential_loops - 1
+            ctx = LoopCtx(args, 0)
+            ctx.stay = last
+            ctx.on_ready = (lambda: print("READY " + json.dumps(
+                dict(base, loop_tids=[threading.get_native_id()])), flush=True)
+                if not args.no_loop_ms else None) if k == 0 else (lambda: None)
+            ctx.on_done = (lambda: emit({"event": "all_done"})) if last else (lambda: None)
+            run_loop(ctx)
+            spacers.append(os.open(os.devnull, os.O_RDONLY))  # the next loop's fd moves
         if args.after_loop_ms:
             emit({"event": "loop_closed", "tid": ctx.tid, "at": time.time()})
             time.sleep(args.after_loop_ms / 1000.0)  # no loop: not a stall
