@@ -8,65 +8,11 @@
 #include "errors.h"
 #include "proc.h"
 #include "stall_monitor.h"
+#include "stall_monitor_int.h"
 #include "stall_report.h"
 #include "stall_sampler.h"
 #include "stall_tracer.h"
 #include "syscalls.h"
-
-/* What user space knows about the current span of one loop slot. */
-struct span_track {
-	pid_t tid;
-	uint64_t start;        /* busy_since of the tracked span, 0: none */
-	uint64_t id;           /* report id, 0 until the span is a stall */
-	bool ongoing_sent;
-	pid_t done_tid;        /* last span of this slot already finished */
-	uint64_t done_start;
-	pid_t hb_tid;          /* heartbeat of this slot's loop, seen in span hb_span */
-	uint64_t hb_span;
-	uint64_t hb_beat;
-	int py_epfd;           /* the loop's epoll fd as Python sees it, -1: unknown */
-	pid_t loop_tid;        /* span loop_start was checked for a running loop */
-	uint64_t loop_start;
-	uint64_t loop_checked; /* when */
-	bool loopless;         /* ... and its thread runs none: not a stall */
-};
-
-/* A long span is checked for a running loop when it passes the threshold,
- * then this often: a thread whose loop was closed (asyncio.run returned)
- * and that never polls again is busy forever in the kernel's eyes. */
-#define LOOP_RECHECK_NS 1000000000ULL
-#define LOOPLESS_RECHECK_NS 100000000ULL  /* has a new loop started? */
-
-/* A loop busy this long without blocking in its poll has its heartbeat
- * read at every poll (~1 kHz): each move cuts the span (restart_at). */
-#define HEARTBEAT_AFTER_NS 2000000ULL
-
-/* After this many samples of one span, sample it every SLOW_SAMPLE_NS only:
- * a loop hung for minutes should not cost us a core. */
-#define FAST_SAMPLES 200
-#define SLOW_SAMPLE_NS 20000000ULL
-
-struct stall_monitor {
-	struct stall_monitor_opts opts;
-	struct stall_tracer *tracer;
-	struct stall_sampler *sampler;      /* NULL: no Python stacks */
-	struct span_profile *profiles;      /* LS_MAX_LOOPS, one per slot */
-	uint64_t *last_sample_ns;
-	struct stall_sample scratch;
-	bool sampling;                      /* some span is being sampled */
-	bool busy;                          /* some loop is in an iteration */
-	uint64_t next_discovery;            /* when to look for loops from Python */
-	bool beating;                       /* some loop's heartbeat is watched */
-	stall_report_fn cb;
-	void *ctx;
-	int64_t mono_to_unix_ns;
-	uint64_t next_id;
-	uint64_t stalls;
-	double worst_ms;
-	struct span_track track[LS_MAX_LOOPS];
-	struct ls_totals cuts;              /* iterations cut by the heartbeat */
-	char warning[640];
-};
 
 static uint64_t mono_now(void)
 {
@@ -160,16 +106,6 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
 	m->cb(&r, m->ctx);
 }
 
-/* A copy of one slot, taken before the ring buffer is drained: events for
- * spans that ended before the copy are then already in the buffer. */
-struct slot_copy {
-	pid_t tid;
-	uint64_t busy_since;    /* the span's start, the heartbeat's cut included */
-	bool restart_pending;   /* a cut the kernel side has not applied yet */
-	uint64_t seq;
-	struct ls_loop loop;
-};
-
 static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
 {
 	for (int tries = 0; tries < 8; tries++) {
@@ -195,7 +131,7 @@ static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
 
 /* A report from a copy of the slot, for a span still under way (ongoing)
  * or one that ended at `now` at a poll that did not block (final). */
-static void report_from_copy(struct stall_monitor *m, int slot, const struct slot_copy *c,
+void monitor_report_copy(struct stall_monitor *m, int slot, const struct slot_copy *c,
 			     uint64_t now, bool ongoing)
 {
 	struct span_track *t = &m->track[slot];
@@ -241,46 +177,7 @@ static void report_from_copy(struct stall_monitor *m, int slot, const struct slo
 static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_copy *c,
 			   uint64_t now)
 {
-	report_from_copy(m, slot, c, now, true);
-}
-
-/* True when the span's thread is known to run no event loop (checked from
- * Python at most every LOOP_RECHECK_NS): its span is no loop iteration. */
-static bool span_loopless(struct stall_monitor *m, int slot, const struct slot_copy *c,
-			  uint64_t now)
-{
-	struct span_track *t = &m->track[slot];
-
-	if (!m->sampler)
-		return false; /* syscalls are traced: the loop's close is seen */
-	if (t->loop_tid != c->tid || t->loop_start != c->busy_since) {
-		t->loop_tid = c->tid;
-		t->loop_start = c->busy_since;
-		t->loop_checked = 0;
-		t->loopless = false;
-		m->next_discovery = 0; /* a long span: is its loop's fd still right? */
-	}
-	if (!t->loopless && now - t->loop_checked >= LOOP_RECHECK_NS) {
-		t->loop_checked = now;
-		t->loopless = stall_sampler_runs_no_loop(m->sampler, c->tid);
-	} else if (t->loopless && now - t->loop_checked >= LOOPLESS_RECHECK_NS) {
-		/* The span stays void (it began before any new loop), but a new
-		 * loop may poll another fd: tell the kernel side at once. */
-		t->loop_checked = now;
-		if (!stall_sampler_runs_no_loop(m->sampler, c->tid))
-			m->next_discovery = 0;
-	}
-	return t->loopless;
-}
-
-/* Blocked in an epoll wait on the fd Python says its loop polls: idle,
- * though the kernel side has not learned that fd yet (a new loop). */
-static bool idle_in_own_poll(const struct stall_monitor *m, int slot, const struct slot_copy *c)
-{
-	const struct ls_loop *l = &c->loop;
-	int fd = m->track[slot].py_epfd;
-
-	return l->off_since && syscall_is_epoll_wait(l->off_sys) && fd >= 0 && l->off_arg0 == fd;
+	monitor_report_copy(m, slot, c, now, true);
 }
 
 /* A span of at least the threshold that still runs a loop. */
@@ -290,7 +187,7 @@ static bool span_is_stall(struct stall_monitor *m, int slot, const struct slot_c
 	if (!c->tid || !c->busy_since || c->busy_since > now ||
 	    now - c->busy_since < m->opts.threshold_ns)
 		return false;
-	return !span_loopless(m, slot, c, now) && !idle_in_own_poll(m, slot, c);
+	return !loops_span_loopless(m, slot, c, now) && !loops_idle_in_own_poll(m, slot, c);
 }
 
 static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies,
@@ -341,7 +238,7 @@ static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
 		struct span_profile *prof = &m->profiles[i];
 
 		if (!valid[i] || !c->tid || !c->busy_since || c->busy_since > now ||
-		    now - c->busy_since < half || span_loopless(m, i, c, now))
+		    now - c->busy_since < half || loops_span_loopless(m, i, c, now))
 			continue;
 		m->sampling = true;
 		if (prof->tid != c->tid || prof->start != c->busy_since)
@@ -354,118 +251,6 @@ static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
 			continue;
 		if (loops[i].tid == c->loop.tid && span_unchanged(&loops[i], c))
 			span_profile_add(prof, &m->scratch);
-	}
-}
-
-/* A loop whose heartbeat cannot be read (uvloop) is followed by tracing
- * syscall entries instead: exact, at a cost to every process. */
-static void no_heartbeat(struct stall_monitor *m, pid_t tid)
-{
-	if (stall_tracer_syscalls_on(m->tracer) || stall_tracer_trace_syscalls(m->tracer))
-		return;
-	fprintf(stderr, "loopscope: thread %d runs a loop without a readable heartbeat (uvloop): "
-		"tracing every syscall entry instead, which costs every process ~0.1 us per "
-		"syscall\n", tid);
-}
-
-static void count_cut(struct ls_totals *t, uint64_t ns)
-{
-	int b = 0;
-
-	for (uint64_t us = ns / 1000; us > 1 && b < LS_HIST_SLOTS - 1; us >>= 1)
-		b++;
-	t->busy_ns += ns;
-	t->spans++;
-	t->hist[b]++;
-}
-
-/* Reads the heartbeat of every loop busy for a while; when it moved, the
- * loop has run another callback without blocking in its poll: the kernel
- * side cuts the span there. Not needed while syscall entries are traced. */
-static void watch_heartbeats(struct stall_monitor *m, const struct slot_copy *copies,
-			     const bool *valid, uint64_t now)
-{
-	m->beating = false;
-	m->busy = false;
-	for (int i = 0; i < LS_MAX_LOOPS; i++) {
-		const struct slot_copy *c = &copies[i];
-		struct span_track *t = &m->track[i];
-		uint64_t beat;
-		int err;
-
-		if (!valid[i] || !c->tid || !c->busy_since || c->busy_since > now)
-			continue;
-		m->busy = true;
-		if (!m->sampler || stall_tracer_syscalls_on(m->tracer) ||
-		    now - c->busy_since < HEARTBEAT_AFTER_NS)
-			continue;
-		m->beating = true;
-		err = stall_sampler_heartbeat(m->sampler, c->tid, now, &beat);
-		if (err == -LS_EUNSUPPORTED)
-			no_heartbeat(m, c->tid);
-		if (err)
-			continue;
-		if (t->hb_tid == c->tid && t->hb_span == c->busy_since && beat != t->hb_beat) {
-			/* the loop took its next callback: the span ended at a poll
-			 * that did not block, a stall if it was long */
-			stall_tracer_restart(m->tracer, i, now);
-			count_cut(&m->cuts, now - c->busy_since);
-			if (now - c->busy_since >= m->opts.threshold_ns &&
-			    !(t->done_tid == c->tid && t->done_start == c->busy_since))
-				report_from_copy(m, i, c, now, false);
-			t->hb_span = now;
-		} else if (t->hb_tid != c->tid || t->hb_span != c->busy_since) {
-			t->hb_span = c->busy_since; /* the first look at this span */
-		}
-		t->hb_tid = c->tid;
-		t->hb_beat = beat;
-	}
-}
-
-#define DISCOVERY_EVERY_NS 1000000000ULL
-
-static bool in_epoll_wait(pid_t pid, pid_t tid)
-{
-	unsigned long arg0;
-	long nr;
-
-	return proc_thread_syscall(pid, tid, &nr, &arg0) == 0 && syscall_is_epoll_wait(nr);
-}
-
-static int slot_of(const struct slot_copy *copies, const bool *valid, pid_t tid)
-{
-	for (int i = 0; i < LS_MAX_LOOPS; i++)
-		if (valid[i] && copies[i].tid == tid)
-			return i;
-	return -1;
-}
-
-/* Loops that never block in their poll are not seen by the kernel side:
- * find them from Python, once a second; and tell it the epoll fd of a
- * known thread's loop when it changed (a new loop after the first closed). */
-static void discover_loops(struct stall_monitor *m, const struct slot_copy *copies,
-			   const bool *valid, uint64_t now)
-{
-	struct sampler_loop loops[64];
-	size_t n;
-
-	if (!m->sampler || now < m->next_discovery)
-		return;
-	m->next_discovery = now + DISCOVERY_EVERY_NS;
-	if (stall_sampler_loops(m->sampler, loops, 64, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		int slot = slot_of(copies, valid, loops[i].tid);
-
-		if (loops[i].uvloop)
-			no_heartbeat(m, loops[i].tid);
-		else if (loops[i].epfd < 0)
-			continue;
-		else if (slot < 0)
-			stall_tracer_seed_loop(m->tracer, loops[i].tid, loops[i].epfd,
-					       !in_epoll_wait(m->opts.pid, loops[i].tid));
-		else if ((m->track[slot].py_epfd = loops[i].epfd) != copies[slot].loop.epfd)
-			stall_tracer_hint_epfd(m->tracer, slot, loops[i].epfd);
 	}
 }
 
@@ -487,8 +272,8 @@ int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 	err = stall_tracer_poll(m->tracer, 0);
 	if (err)
 		return err;
-	watch_heartbeats(m, copies, valid, now);
-	discover_loops(m, copies, valid, now);
+	loops_watch_heartbeats(m, copies, valid, now);
+	loops_discover(m, copies, valid, now);
 	sample_busy(m, copies, valid, now);
 	scan_ongoing(m, copies, valid, now);
 	return 0;
@@ -516,26 +301,6 @@ int stall_monitor_loops(struct stall_monitor *m)
 	for (int i = 0; i < LS_MAX_LOOPS; i++)
 		n += loops[i].tid != 0;
 	return n;
-}
-
-/* Threads already blocked in an epoll wait when we attach are loop threads
- * whose next iteration we want to measure from its very start. */
-static void seed_waiting_loops(struct stall_monitor *m)
-{
-	pid_t *tids;
-	size_t n;
-
-	if (proc_threads(m->opts.pid, &tids, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		unsigned long arg0;
-		long nr;
-
-		if (proc_thread_syscall(m->opts.pid, tids[i], &nr, &arg0) == 0 &&
-		    syscall_is_epoll_wait(nr))
-			stall_tracer_seed_loop(m->tracer, tids[i], (int)arg0, false);
-	}
-	free(tids);
 }
 
 /* Warnings for the user, joined into one line. */
@@ -596,7 +361,7 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 		free(m);
 		return err;
 	}
-	seed_waiting_loops(m);
+	loops_seed_waiting(m);
 	start_sampler(m);
 	if (!opts->precise && !m->sampler) /* no heartbeat to read: not an asyncio process */
 		stall_tracer_trace_syscalls(m->tracer);
