@@ -155,3 +155,22 @@ int proc_thread_syscall(pid_t pid, pid_t tid, long *nr, unsigned long *arg0)
 		return -EIO;
 	return 0;
 }
+
+int proc_thread_runtime(pid_t pid, pid_t tid, uint64_t *ns)
+{
+	char path[64];
+	unsigned long long v;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%llu", &v);
+	fclose(f);
+	if (n != 1)
+		return -EIO;
+	*ns = v;
+	return 0;
+}

@@ -3,6 +3,7 @@
 #define LOOPSCOPE_PROC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* 0 if PID is a user process we may attach to; -ESRCH, -EPERM or
@@ -31,5 +32,8 @@ void proc_root_path(pid_t pid, const char *path, char *out, size_t len);
 /* The syscall a blocked thread is in and its first argument, from
  * /proc/PID/task/TID/syscall; -EBUSY when it is running. */
 int proc_thread_syscall(pid_t pid, pid_t tid, long *nr, unsigned long *arg0);
+/* The thread's CPU time so far (the kernel's sum_exec_runtime, from
+ * /proc/PID/task/TID/schedstat; a running thread's lags by up to a tick). */
+int proc_thread_runtime(pid_t pid, pid_t tid, uint64_t *ns);
 
 #endif

@@ -137,11 +137,10 @@ void monitor_report_copy(struct stall_monitor *m, int slot, const struct slot_co
 	struct span_track *t = &m->track[slot];
 	const struct ls_loop *l = &c->loop;
 	struct stall_report r = { 0 };
-	uint64_t on_cpu = c->restart_pending ? 0 : l->on_cpu_ns;
-	uint64_t from = l->last_on > c->busy_since ? l->last_on : c->busy_since;
-
-	if (l->last_on && now > from)
-		on_cpu += now - from;
+	/* a cut the kernel has not applied yet starts the span at busy_since */
+	uint64_t base = c->restart_pending ? ls_runtime_at(l, c->busy_since) : l->run_base;
+	uint64_t run = ls_runtime_at(l, now);
+	uint64_t on_cpu = run > base ? run - base : 0;
 	if (t->tid != c->tid || t->start != c->busy_since) {
 		t->tid = c->tid;
 		t->start = c->busy_since;

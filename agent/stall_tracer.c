@@ -5,11 +5,13 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "proc.h"
 #include "stall_tracer.h"
 #include "stall.skel.h"
 
 struct stall_tracer {
 	struct stall_bpf *skel;
+	pid_t pid;
 	struct bpf_link *syscalls;  /* ls_sys_enter, while every syscall is traced */
 	struct ring_buffer *rb;
 	stall_event_fn cb;
@@ -58,6 +60,7 @@ int stall_tracer_new(const struct stall_tracer_opts *opts, stall_event_fn cb,
 		goto cleanup;
 	}
 	t->skel->rodata->targ_tgid = (__u32)opts->pid;
+	t->pid = opts->pid;
 	t->skel->rodata->threshold_ns = opts->threshold_ns;
 	bpf_program__set_autoattach(t->skel->progs.ls_sys_enter, false);
 	err = stall_bpf__load(t->skel);
@@ -104,7 +107,9 @@ int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool run
 	struct ls_loop *loops = t->skel->bss->loops;
 	struct timespec ts;
 	__u32 key = (__u32)tid;
+	uint64_t runtime = 0;
 
+	proc_thread_runtime(t->pid, tid, &runtime);
 	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock bpf_ktime_get_ns reads */
 	for (__u32 i = 0; i < LS_PROBES; i++)
 		if (loops[(key + i) & (LS_MAX_LOOPS - 1)].tid == key)
@@ -124,6 +129,8 @@ int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool run
 		l->sys_nr = -1;
 		l->busy_since = running ? now : 0;
 		l->last_on = running ? now : 0; /* a running loop is (most likely) on CPU */
+		l->run_at_on = l->run_at_out = l->run_base = runtime;
+		l->out_at = running ? 0 : now;
 		l->last_end = now;
 		l->nsc = 0;
 		l->foreign_count = 0;

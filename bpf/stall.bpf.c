@@ -91,7 +91,7 @@ static __always_inline void slot_write_end(struct ls_loop *l)
 }
 
 /* Claims a slot for a thread seen waiting in epoll for the first time. */
-static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now)
+static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now, __u64 runtime)
 {
 	for (__u32 i = 0; i < LS_PROBES; i++) {
 		__u32 idx = (tid + i) & (LS_MAX_LOOPS - 1);
@@ -105,6 +105,9 @@ static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now)
 		l->state = LS_IDLE;
 		l->busy_since = 0;
 		l->last_on = now;
+		l->run_at_on = runtime;
+		l->run_at_out = runtime;
+		l->out_at = 0;
 		l->last_end = 0;
 		l->sys_nr = -1;
 		l->nsc = 0;
@@ -126,16 +129,6 @@ static __always_inline __u32 log2_bucket(__u64 v)
 	return r;
 }
 
-static __always_inline __u64 span_on_cpu(struct ls_loop *l, __u64 now)
-{
-	__u64 on = l->on_cpu_ns;
-	__u64 from = l->last_on > l->busy_since ? l->last_on : l->busy_since;
-
-	if (l->last_on && now > from)
-		on += now - from;
-	return on;
-}
-
 static void emit_stall(struct ls_loop *l, __u64 now, bool exited)
 {
 	struct stall_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -148,7 +141,7 @@ static void emit_stall(struct ls_loop *l, __u64 now, bool exited)
 	e->slot = l->index;
 	e->start_ns = l->busy_since;
 	e->end_ns = now;
-	e->on_cpu_ns = span_on_cpu(l, now);
+	e->on_cpu_ns = ls_span_on_cpu(l, now);
 	e->nsc = l->nsc;
 	e->thread_exited = exited;
 	e->sc_other_count = l->sc_other_count;
@@ -161,6 +154,7 @@ static void emit_stall(struct ls_loop *l, __u64 now, bool exited)
 static void span_begin(struct ls_loop *l, __u64 now)
 {
 	l->busy_since = now;
+	l->run_base = ls_runtime_at(l, now);
 	l->on_cpu_ns = 0;
 	l->nsc = 0;
 	l->last_sc = 0;
@@ -383,7 +377,7 @@ int BPF_PROG(ls_sys_enter, struct pt_regs *regs, long id)
 	arg0 = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
 	if (!l) {
 		now = bpf_ktime_get_ns();
-		l = loop_claim(tid, arg0, now);
+		l = loop_claim(tid, arg0, now, bpf_get_current_task_btf()->se.sum_exec_runtime);
 		if (!l)
 			return 0;
 	}
@@ -409,8 +403,6 @@ static void blocked_in_poll(struct ls_loop *l, __u64 now)
  * user space) whose first argument is arg0. */
 static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
 {
-	apply_epfd_hint(l);
-	apply_restart(l, now);
 	if (l->state != LS_IDLE && is_epoll_wait(nr) && l->epfd >= 0 &&
 	    (arg0 == l->epfd || foreign_wait_is_loop(l, arg0))) {
 		blocked_in_poll(l, now);
@@ -419,7 +411,7 @@ static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
 	if (l->state == LS_POLLING)
 		l->state = LS_BUSY; /* preempted after the poll returned */
 	if (l->state == LS_BUSY) {
-		l->on_cpu_ns = span_on_cpu(l, now);
+		l->on_cpu_ns = ls_span_on_cpu(l, now);
 		l->off_since = now;
 		l->off_sys = nr;
 		l->off_arg0 = arg0;
@@ -436,18 +428,23 @@ static void switched_out(struct task_struct *prev, __u64 now)
 	__s32 arg0 = (__s32)SYSCALL_ARG0(regs);
 
 	if (!l && is_epoll_wait(nr)) /* a loop found blocked in its poll */
-		l = loop_claim(tid, arg0, now);
+		l = loop_claim(tid, arg0, now, prev->se.sum_exec_runtime);
 	if (!l)
 		return;
 	slot_write_begin(l);
+	/* user space's writes first, judged by the run that is ending */
+	apply_epfd_hint(l);
+	apply_restart(l, now);
+	/* prev's runtime is up to date here (put_prev_task ran) */
+	l->run_at_out = prev->se.sum_exec_runtime;
+	l->out_at = now;
+	l->last_on = 0;
 	slot_switched_out(l, nr, arg0, now);
 	slot_write_end(l);
 }
 
 static void slot_switched_in(struct ls_loop *l, __u64 now)
 {
-	apply_epfd_hint(l);
-	apply_restart(l, now);
 	if (l->state == LS_BUSY && l->off_since && is_epoll_wait(l->off_sys) &&
 	    l->epfd >= 0 && l->off_arg0 == l->epfd) {
 		/* It was blocked in its loop's poll: an fd learned meanwhile from
@@ -476,6 +473,10 @@ static void switched_in(struct task_struct *next, __u64 now)
 	if (!l)
 		return;
 	slot_write_begin(l);
+	apply_epfd_hint(l);
+	apply_restart(l, now);
+	l->run_at_on = next->se.sum_exec_runtime;
+	l->last_on = now;
 	slot_switched_in(l, now);
 	slot_write_end(l);
 }

@@ -39,6 +39,13 @@ struct ls_loop {
 	__u64 busy_since;   /* start of the current span (BUSY, POLLING), else 0 */
 	__u64 last_on;      /* last time the thread went on CPU, 0 when off */
 	__u64 on_cpu_ns;    /* on-CPU time of the current span, closed runs */
+	/* The thread's own CPU time (the kernel's sum_exec_runtime), read at
+	 * its context switches: on-CPU time is a difference of two of them,
+	 * exact whatever switch was missed (see ls_runtime_at). */
+	__u64 run_at_on;    /* at the last switch in */
+	__u64 run_at_out;   /* at the last switch out */
+	__u64 out_at;       /* time of the last switch out */
+	__u64 run_base;     /* at the start of the current span */
 	__u64 off_since;    /* BUSY and off CPU: since when */
 	__s32 off_sys;      /* ... blocked in this syscall (-1: preempted) */
 	__u32 state;        /* enum ls_state */
@@ -62,6 +69,32 @@ struct ls_loop {
 	__s32 epfd_hint;
 	__s32 off_arg0;     /* ... and that syscall's first argument */
 };
+
+/* The thread's CPU time at time t (near its last switches): exact at a
+ * switch, extrapolated while it runs (all of that time is CPU time) and
+ * back over the run that ended at out_at. Shared by both sides. */
+static inline __attribute__((always_inline)) __u64
+ls_runtime_at(const struct ls_loop *l, __u64 t)
+{
+	__u64 base, back;
+
+	if (l->last_on && t >= l->last_on)
+		return l->run_at_on + (t - l->last_on);
+	base = l->last_on ? l->run_at_on : l->run_at_out;
+	if (!l->out_at || t >= l->out_at)
+		return base;
+	back = l->out_at - t;
+	return back < base ? base - back : 0;
+}
+
+/* CPU time of the current span up to t. */
+static inline __attribute__((always_inline)) __u64
+ls_span_on_cpu(const struct ls_loop *l, __u64 t)
+{
+	__u64 now = ls_runtime_at(l, t);
+
+	return now > l->run_base ? now - l->run_base : 0;
+}
 
 /* Sent through the ring buffer for every busy span over the threshold. */
 struct stall_event {
