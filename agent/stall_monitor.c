@@ -253,6 +253,25 @@ static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
 	}
 }
 
+/* Some loop has run for half the threshold without coming back (and is not
+ * idle in a poll we have not learned): a stall may be under way, its
+ * syscalls are worth counting one by one. */
+static bool any_long_span(struct stall_monitor *m, const struct slot_copy *copies,
+			  const bool *valid, uint64_t now)
+{
+	uint64_t half = m->opts.threshold_ns / 2;
+
+	for (int i = 0; i < LS_MAX_LOOPS; i++) {
+		const struct slot_copy *c = &copies[i];
+
+		if (valid[i] && c->tid && c->busy_since && c->busy_since <= now &&
+		    now - c->busy_since >= half && !loops_span_loopless(m, i, c, now) &&
+		    !loops_idle_in_own_poll(m, i, c))
+			return true;
+	}
+	return false;
+}
+
 int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 {
 	static struct slot_copy copies[LS_MAX_LOOPS];
@@ -275,18 +294,22 @@ int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 	loops_discover(m, copies, valid, now);
 	sample_busy(m, copies, valid, now);
 	scan_ongoing(m, copies, valid, now);
+	stall_tracer_syscall_window(m->tracer, any_long_span(m, copies, valid, now));
 	return 0;
 }
 
 int stall_monitor_step(struct stall_monitor *m)
 {
 	uint64_t quarter_ms = m->opts.threshold_ns / 4000000;
+	/* a saturated loop's heartbeat: read often enough to place a stall's
+	 * ends within 2% of the threshold, and no more (ours is a CPU too) */
+	uint64_t beat_ms = m->opts.threshold_ns / 50000000;
 	int wait_ms;
 
-	if (m->sampling || m->beating)
-		wait_ms = 1; /* ~1 kHz while a stall may be under way */
-	else if (m->busy)
-		wait_ms = 2;
+	if (m->sampling)
+		wait_ms = 1; /* ~1 kHz stack samples while a stall is under way */
+	else if (m->beating || m->busy)
+		wait_ms = beat_ms < 1 ? 1 : beat_ms > 10 ? 10 : (int)beat_ms;
 	else
 		wait_ms = quarter_ms < 1 ? 1 : quarter_ms > 10 ? 10 : (int)quarter_ms;
 	return stall_monitor_poll(m, wait_ms);

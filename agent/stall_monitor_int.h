@@ -38,7 +38,8 @@ struct span_track {
 #define LOOPLESS_RECHECK_NS 100000000ULL  /* has a new loop started? */
 
 /* A loop busy this long without blocking in its poll has its heartbeat
- * read at every poll (~1 kHz): each move cuts the span (restart_at). */
+ * read at every poll (every threshold/50, 1 to 10 ms): each move cuts the
+ * span (restart_at). */
 #define HEARTBEAT_AFTER_NS 2000000ULL
 
 /* After this many samples of one span, sample it every SLOW_SAMPLE_NS only:

@@ -103,7 +103,7 @@ void stall_summary_print(FILE *f, const struct stall_summary *s, const struct st
 	fprintf(f, "stalls: %llu   worst: %.1f ms   loop threads: %d\n",
 		(unsigned long long)s->stalls, s->worst_ms, s->loops_seen);
 	fprintf(f, "loop iterations: %llu%s   busy p50: %.3f ms   p99: %.3f ms   utilisation: %.1f%%\n",
-		(unsigned long long)s->iterations, s->precise ? "" : " (a loop that never blocks is cut ~1 kHz)",
+		(unsigned long long)s->iterations, s->precise ? "" : " (a loop that never blocks is cut at its callbacks)",
 		s->busy_p50_ms, s->busy_p99_ms, s->utilisation * 100);
 	if (s->dropped)
 		fprintf(f, "%sevents dropped: %llu (ring buffer full)%s\n", c->red,

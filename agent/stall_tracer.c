@@ -13,6 +13,7 @@ struct stall_tracer {
 	struct stall_bpf *skel;
 	pid_t pid;
 	struct bpf_link *syscalls;  /* ls_sys_enter, while every syscall is traced */
+	bool syscalls_always;       /* ... for good, not only during a window */
 	struct ring_buffer *rb;
 	stall_event_fn cb;
 	void *ctx;
@@ -145,12 +146,30 @@ void stall_tracer_totals(struct stall_tracer *t, struct ls_totals *out)
 	memcpy(out, (const void *)&t->skel->bss->totals, sizeof(*out));
 }
 
-int stall_tracer_trace_syscalls(struct stall_tracer *t)
+static int attach_syscalls(struct stall_tracer *t)
 {
 	if (t->syscalls)
 		return 0;
 	t->syscalls = bpf_program__attach(t->skel->progs.ls_sys_enter);
 	return t->syscalls ? 0 : -errno;
+}
+
+int stall_tracer_trace_syscalls(struct stall_tracer *t)
+{
+	t->syscalls_always = true;
+	return attach_syscalls(t);
+}
+
+void stall_tracer_syscall_window(struct stall_tracer *t, bool open)
+{
+	if (t->syscalls_always || open == (t->syscalls != NULL))
+		return;
+	if (open) {
+		attach_syscalls(t); /* on failure: blocked syscalls only, as before */
+		return;
+	}
+	bpf_link__destroy(t->syscalls);
+	t->syscalls = NULL;
 }
 
 void stall_tracer_restart(struct stall_tracer *t, int slot, uint64_t at)
@@ -167,7 +186,7 @@ void stall_tracer_hint_epfd(struct stall_tracer *t, int slot, int epfd)
 
 bool stall_tracer_syscalls_on(const struct stall_tracer *t)
 {
-	return t->syscalls != NULL;
+	return t->syscalls_always;
 }
 
 void stall_tracer_free(struct stall_tracer *t)

@@ -38,7 +38,12 @@ void stall_tracer_totals(struct stall_tracer *t, struct ls_totals *out);
 /* Traces every syscall entry from now on: exact poll entries, at a cost to
  * every process of the machine (see bpf/stall.bpf.c). */
 int stall_tracer_trace_syscalls(struct stall_tracer *t);
+/* Whether syscall entries are traced for good (not during a window). */
 bool stall_tracer_syscalls_on(const struct stall_tracer *t);
+/* Traces syscall entries only while open: opened while a loop runs long,
+ * so a stall's syscalls are counted one by one from then on, at a cost to
+ * the machine only while a stall is under way. */
+void stall_tracer_syscall_window(struct stall_tracer *t, bool open);
 /* Tells the kernel side the loop in slot moved on at `at` (heartbeat). */
 void stall_tracer_restart(struct stall_tracer *t, int slot, uint64_t at);
 /* Tells the kernel side which epoll fd the loop in slot polls now. */

@@ -49,7 +49,7 @@ import tempfile
 import threading
 import time
 
-KINDS = ("sleep", "cpu", "recv", "subprocess", "lock", "fifo")
+KINDS = ("sleep", "cpu", "recv", "subprocess", "lock", "fifo", "syscalls")
 
 _print_lock = threading.Lock()
 GO = threading.Event()
@@ -161,10 +161,18 @@ def stall_exit(ctx, ms):
     return state["wall"], time.monotonic() - state["t0"]
 
 
+def stall_syscalls(ctx, ms):
+    """CPU-bound, but a syscall per step: counts them in ctx.calls."""
+    wall, t0 = time.time(), time.monotonic()
+    end = t0 + ms / 1000.0
+    while time.monotonic() < end: os.getppid(); ctx.calls += 1  # STALL:syscalls
+    return wall, time.monotonic() - t0
+
+
 STALLS = {
     "sleep": stall_sleep, "cpu": stall_cpu, "recv": stall_recv,
     "subprocess": stall_subprocess, "lock": stall_lock, "fifo": stall_fifo,
-    "hang": stall_hang, "exit": stall_exit,
+    "hang": stall_hang, "exit": stall_exit, "syscalls": stall_syscalls,
 }
 
 
@@ -247,11 +255,13 @@ async def wait_go():
 async def run_stall(ctx, kind, ms, seq):
     if kind == "lock":
         await prepare_lock(ctx, ms)
+    ctx.calls = 0
     cpu0 = time.thread_time()
     wall, took = STALLS[kind](ctx, ms)
     cpu = time.thread_time() - cpu0
     emit({"event": "stall", "kind": kind, "tid": ctx.tid, "start": wall,
           "duration_ms": took * 1000.0, "cpu_ms": cpu * 1000.0, "cpu_scope": "thread",
+          "calls": ctx.calls,
           "file": FILE, "line": MARKERS[kind],
           "func": STALLS[kind].__name__, "loop": ctx.index, "seq": seq})
 
