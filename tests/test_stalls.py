@@ -499,7 +499,9 @@ def test_syscalls_counted_during_a_stall():
                        "--stall-ms", STALL_MS, "--gap-ms", GAP_MS) as target:
         ls, pairs = run_session(target, lambda k: None, 1, REPEAT, schedule_seconds(REPEAT))
     p = Problems("getppid counts of %d stalls" % len(pairs))
-    traced_share = (STALL_MS - THRESHOLD_MS / 2) / STALL_MS
+    # from half the threshold, plus the time to attach the tracepoint
+    # (measured here: 0.2 to 31 ms; 50 ms allowed)
+    traced_share = (STALL_MS - THRESHOLD_MS / 2 - 50.0) / STALL_MS
     for rec, s in pairs:
         got = sum(c["count"] for c in s["syscalls"] if c["name"] == "getppid")
         low = rec["calls"] * traced_share * (1 - DURATION_TOLERANCE)
