@@ -19,8 +19,6 @@ struct stall_tracer {
 	void *ctx;
 };
 
-int stall_tracer_trace_syscalls(struct stall_tracer *t);
-
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return 0;
@@ -127,7 +125,6 @@ int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool run
 		l->epfd = epfd;
 		l->index = idx;
 		l->state = running ? LS_BUSY : LS_IDLE;
-		l->sys_nr = -1;
 		l->busy_since = running ? now : 0;
 		l->last_on = running ? now : 0; /* a running loop is (most likely) on CPU */
 		l->run_at_on = l->run_at_out = l->run_base = runtime;

@@ -109,7 +109,6 @@ static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now, __u64 runtim
 		l->run_at_out = runtime;
 		l->out_at = 0;
 		l->last_end = 0;
-		l->sys_nr = -1;
 		l->nsc = 0;
 		l->foreign_count = 0;
 		slot_write_end(l);
@@ -155,7 +154,6 @@ static void span_begin(struct ls_loop *l, __u64 now)
 {
 	l->busy_since = now;
 	l->run_base = ls_runtime_at(l, now);
-	l->on_cpu_ns = 0;
 	l->nsc = 0;
 	l->last_sc = 0;
 	l->sc_other_count = 0;
@@ -231,7 +229,6 @@ static void poll_enter(struct ls_loop *l, __u64 now)
 	span_end(l, now, false);
 	l->state = LS_POLLING;
 	l->last_end = now;
-	l->sys_nr = -1;
 	span_begin(l, now);
 }
 
@@ -357,7 +354,6 @@ static void syscall_entered(struct ls_loop *l, long id, __s32 arg0, __u64 now)
 		l->state = LS_BUSY; /* the poll returned without blocking */
 	if (l->state == LS_BUSY)
 		count_syscall(l, (__u32)id);
-	l->sys_nr = id;
 }
 
 SEC("tp_btf/sys_enter")
@@ -404,11 +400,11 @@ static void blocked_in_poll(struct ls_loop *l, __u64 now)
 	}
 	l->state = LS_IDLE;
 	l->busy_since = 0;
-	l->last_on = 0;
 }
 
-/* Loop thread l goes off CPU, inside syscall nr (negative: preempted in
- * user space) whose first argument is arg0. */
+/* Loop thread l goes off CPU (its CPU-time anchors already taken), inside
+ * syscall nr (negative: preempted in user space) whose first argument is
+ * arg0. */
 static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
 {
 	if (l->state != LS_IDLE && is_epoll_wait(nr) && l->epfd >= 0 &&
@@ -419,12 +415,10 @@ static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
 	if (l->state == LS_POLLING)
 		l->state = LS_BUSY; /* preempted after the poll returned */
 	if (l->state == LS_BUSY) {
-		l->on_cpu_ns = ls_span_on_cpu(l, now);
 		l->off_since = now;
 		l->off_sys = nr;
 		l->off_arg0 = arg0;
 	}
-	l->last_on = 0;
 }
 
 static void switched_out(struct task_struct *prev, __u64 now)

@@ -38,7 +38,6 @@ struct ls_loop {
 	__u64 seq;          /* odd while the slot is being written */
 	__u64 busy_since;   /* start of the current span (BUSY, POLLING), else 0 */
 	__u64 last_on;      /* last time the thread went on CPU, 0 when off */
-	__u64 on_cpu_ns;    /* on-CPU time of the current span, closed runs */
 	/* The thread's own CPU time (the kernel's sum_exec_runtime), read at
 	 * its context switches: on-CPU time is a difference of two of them,
 	 * exact whatever switch was missed (see ls_runtime_at). */
@@ -48,8 +47,8 @@ struct ls_loop {
 	__u64 run_base;     /* at the start of the current span */
 	__u64 off_since;    /* BUSY and off CPU: since when */
 	__s32 off_sys;      /* ... blocked in this syscall (-1: preempted) */
+	__s32 off_arg0;     /* ... and that syscall's first argument */
 	__u32 state;        /* enum ls_state */
-	__s32 sys_nr;       /* the last syscall entered */
 	__u32 nsc;          /* used entries of sc[] in this span */
 	__u64 sc_other_count;
 	__u64 sc_other_ns;
@@ -67,7 +66,7 @@ struct ls_loop {
 	 * now, as Python sees it (a new loop after asyncio.run returned may
 	 * poll another fd). Applied and cleared at the next event. */
 	__s32 epfd_hint;
-	__s32 off_arg0;     /* ... and that syscall's first argument */
+	__u32 pad;
 };
 
 /* The thread's CPU time at time t (near its last switches): exact at a
