@@ -336,9 +336,13 @@ static void syscall_entered(struct ls_loop *l, long id, __s32 arg0, __u64 now)
 {
 	/* A thread entering a syscall is on CPU, whatever we believed: its slot
 	 * may have been made (seeded from /proc, claimed at a switch-out) after
-	 * the switch-in we would have learned it from. */
-	if (!l->last_on)
+	 * the switch-in we would have learned it from, or that switch-in went
+	 * unseen. Its CPU-time anchor comes from the task itself (current to
+	 * the last scheduler tick), so the run is not lost. */
+	if (!l->last_on) {
+		l->run_at_on = bpf_get_current_task_btf()->se.sum_exec_runtime;
 		back_on_cpu(l, now ? now : bpf_ktime_get_ns());
+	}
 	apply_epfd_hint(l);
 	if (is_epoll_wait(id) && epoll_wait_entered(l, arg0))
 		return;
