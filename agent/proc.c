@@ -135,20 +135,29 @@ void proc_root_path(pid_t pid, const char *path, char *out, size_t len)
 	snprintf(out, len, "/proc/%d/root%s", pid, path);
 }
 
-int proc_thread_syscall(pid_t pid, pid_t tid, long *nr, unsigned long *arg0)
+/* The first line of /proc/PID/task/TID/<name>. */
+static int read_task_line(pid_t pid, pid_t tid, const char *name, char *buf, size_t len)
 {
-	char path[64], buf[256];
+	char path[64];
 	FILE *f;
 	int ok;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", pid, tid, name);
 	f = fopen(path, "r");
 	if (!f)
 		return -errno;
-	ok = fgets(buf, sizeof(buf), f) != NULL;
+	ok = fgets(buf, (int)len, f) != NULL;
 	fclose(f);
-	if (!ok)
-		return -EIO;
+	return ok ? 0 : -EIO;
+}
+
+int proc_thread_syscall(pid_t pid, pid_t tid, long *nr, unsigned long *arg0)
+{
+	char buf[256];
+	int err = read_task_line(pid, tid, "syscall", buf, sizeof(buf));
+
+	if (err)
+		return err;
 	if (!strncmp(buf, "running", 7))
 		return -EBUSY;
 	if (sscanf(buf, "%ld %lx", nr, arg0) != 2)
@@ -158,18 +167,13 @@ int proc_thread_syscall(pid_t pid, pid_t tid, long *nr, unsigned long *arg0)
 
 int proc_thread_runtime(pid_t pid, pid_t tid, uint64_t *ns)
 {
-	char path[64];
+	char buf[128];
 	unsigned long long v;
-	FILE *f;
-	int n;
+	int err = read_task_line(pid, tid, "schedstat", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	n = fscanf(f, "%llu", &v);
-	fclose(f);
-	if (n != 1)
+	if (err)
+		return err;
+	if (sscanf(buf, "%llu", &v) != 1)
 		return -EIO;
 	*ns = v;
 	return 0;

@@ -61,13 +61,9 @@ static void no_heartbeat(struct stall_monitor *m, pid_t tid)
 
 static void count_cut(struct ls_totals *t, uint64_t ns)
 {
-	int b = 0;
-
-	for (uint64_t us = ns / 1000; us > 1 && b < LS_HIST_SLOTS - 1; us >>= 1)
-		b++;
 	t->busy_ns += ns;
 	t->spans++;
-	t->hist[b]++;
+	t->hist[ls_hist_bucket(ns)]++;
 }
 
 /* Reads the heartbeat of every loop busy for a while; when it moved, the
@@ -115,12 +111,15 @@ void loops_watch_heartbeats(struct stall_monitor *m, const struct slot_copy *cop
 
 #define DISCOVERY_EVERY_NS 1000000000ULL
 
-static bool in_epoll_wait(pid_t pid, pid_t tid)
+/* The epoll fd thread tid is blocked on (from /proc), -1 when it is not. */
+static int epoll_wait_fd(pid_t pid, pid_t tid)
 {
 	unsigned long arg0;
 	long nr;
 
-	return proc_thread_syscall(pid, tid, &nr, &arg0) == 0 && syscall_is_epoll_wait(nr);
+	if (proc_thread_syscall(pid, tid, &nr, &arg0) || !syscall_is_epoll_wait(nr))
+		return -1;
+	return (int)arg0;
 }
 
 static int slot_of(const struct slot_copy *copies, const bool *valid, pid_t tid)
@@ -154,9 +153,12 @@ void loops_discover(struct stall_monitor *m, const struct slot_copy *copies,
 			continue;
 		else if (slot < 0)
 			stall_tracer_seed_loop(m->tracer, loops[i].tid, loops[i].epfd,
-					       !in_epoll_wait(m->opts.pid, loops[i].tid));
-		else if ((m->track[slot].py_epfd = loops[i].epfd) != copies[slot].loop.epfd)
-			stall_tracer_hint_epfd(m->tracer, slot, loops[i].epfd);
+					       epoll_wait_fd(m->opts.pid, loops[i].tid) < 0);
+		else {
+			m->track[slot].py_epfd = loops[i].epfd;
+			if (copies[slot].loop.epfd != loops[i].epfd)
+				stall_tracer_hint_epfd(m->tracer, slot, loops[i].epfd);
+		}
 	}
 }
 
@@ -170,12 +172,10 @@ void loops_seed_waiting(struct stall_monitor *m)
 	if (proc_threads(m->opts.pid, &tids, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
-		unsigned long arg0;
-		long nr;
+		int fd = epoll_wait_fd(m->opts.pid, tids[i]);
 
-		if (proc_thread_syscall(m->opts.pid, tids[i], &nr, &arg0) == 0 &&
-		    syscall_is_epoll_wait(nr))
-			stall_tracer_seed_loop(m->tracer, tids[i], (int)arg0, false);
+		if (fd >= 0)
+			stall_tracer_seed_loop(m->tracer, tids[i], fd, false);
 	}
 	free(tids);
 }

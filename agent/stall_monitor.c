@@ -106,6 +106,13 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
 	m->cb(&r, m->ctx);
 }
 
+/* Where a slot's current span starts for user space: a heartbeat cut the
+ * kernel side has not applied yet moves it to the cut. */
+static uint64_t span_start(uint64_t busy_since, uint64_t restart_at)
+{
+	return busy_since && restart_at > busy_since ? restart_at : busy_since;
+}
+
 static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
 {
 	for (int tries = 0; tries < 8; tries++) {
@@ -118,10 +125,8 @@ static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
 		__sync_synchronize();
 		if (src->seq == seq) {
 			c->tid = (pid_t)c->loop.tid;
-			c->busy_since = c->loop.busy_since;
-			c->restart_pending = c->busy_since && c->loop.restart_at > c->busy_since;
-			if (c->restart_pending)
-				c->busy_since = c->loop.restart_at;
+			c->busy_since = span_start(c->loop.busy_since, c->loop.restart_at);
+			c->restart_pending = c->busy_since != c->loop.busy_since;
 			c->seq = seq;
 			return true;
 		}
@@ -179,14 +184,20 @@ static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_
 	monitor_report_copy(m, slot, c, now, true);
 }
 
-/* A span of at least the threshold that still runs a loop. */
+/* The span in the copy has lasted min_ns, its thread still runs a loop,
+ * and it is not idle in a poll the kernel side has not learned. */
+static bool span_runs_long(struct stall_monitor *m, int slot, const struct slot_copy *c,
+			   uint64_t now, uint64_t min_ns)
+{
+	if (!c->tid || !c->busy_since || c->busy_since > now || now - c->busy_since < min_ns)
+		return false;
+	return !loops_span_loopless(m, slot, c, now) && !loops_idle_in_own_poll(m, slot, c);
+}
+
 static bool span_is_stall(struct stall_monitor *m, int slot, const struct slot_copy *c,
 			  uint64_t now)
 {
-	if (!c->tid || !c->busy_since || c->busy_since > now ||
-	    now - c->busy_since < m->opts.threshold_ns)
-		return false;
-	return !loops_span_loopless(m, slot, c, now) && !loops_idle_in_own_poll(m, slot, c);
+	return span_runs_long(m, slot, c, now, m->opts.threshold_ns);
 }
 
 static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies,
@@ -236,8 +247,7 @@ static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
 		const struct slot_copy *c = &copies[i];
 		struct span_profile *prof = &m->profiles[i];
 
-		if (!valid[i] || !c->tid || !c->busy_since || c->busy_since > now ||
-		    now - c->busy_since < half || loops_span_loopless(m, i, c, now))
+		if (!valid[i] || !span_runs_long(m, i, c, now, half))
 			continue;
 		m->sampling = true;
 		if (prof->tid != c->tid || prof->start != c->busy_since)
@@ -259,16 +269,9 @@ static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
 static bool any_long_span(struct stall_monitor *m, const struct slot_copy *copies,
 			  const bool *valid, uint64_t now)
 {
-	uint64_t half = m->opts.threshold_ns / 2;
-
-	for (int i = 0; i < LS_MAX_LOOPS; i++) {
-		const struct slot_copy *c = &copies[i];
-
-		if (valid[i] && c->tid && c->busy_since && c->busy_since <= now &&
-		    now - c->busy_since >= half && !loops_span_loopless(m, i, c, now) &&
-		    !loops_idle_in_own_poll(m, i, c))
+	for (int i = 0; i < LS_MAX_LOOPS; i++)
+		if (valid[i] && span_runs_long(m, i, &copies[i], now, m->opts.threshold_ns / 2))
 			return true;
-	}
 	return false;
 }
 
@@ -409,16 +412,13 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 	busy = (double)t.busy_ns;
 	idle = (double)t.idle_ns;
 	for (int i = 0; i < LS_MAX_LOOPS; i++) {
-		uint64_t since = loops[i].busy_since;
+		uint64_t since = span_start(loops[i].busy_since, loops[i].restart_at);
+		const struct span_track *tr = &m->track[i];
 
-		const struct span_track *t = &m->track[i];
-
-		if (since && loops[i].restart_at > since) /* cut by the heartbeat */
-			since = loops[i].restart_at;
 		if (!loops[i].tid)
 			continue;
 		out->loops_seen++;
-		if (t->loopless && t->loop_tid == (pid_t)loops[i].tid && t->loop_start == since)
+		if (tr->loopless && tr->loop_tid == (pid_t)loops[i].tid && tr->loop_start == since)
 			continue; /* its loop was closed: not busy, not stalled */
 		if (since && now > since) {
 			double ms = (now - since) / 1e6;

@@ -117,17 +117,6 @@ static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now, __u64 runtim
 	return NULL;
 }
 
-static __always_inline __u32 log2_bucket(__u64 v)
-{
-	__u32 r = 0;
-
-	for (int i = 0; i < LS_HIST_SLOTS - 1 && v > 1; i++) {
-		v >>= 1;
-		r++;
-	}
-	return r;
-}
-
 static void emit_stall(struct ls_loop *l, __u64 now, bool exited)
 {
 	struct stall_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -163,7 +152,7 @@ static void span_begin(struct ls_loop *l, __u64 now)
 
 static __always_inline void count_span(__u64 busy)
 {
-	__u32 b = log2_bucket(busy / 1000);
+	__u32 b = ls_hist_bucket(busy);
 
 	__sync_fetch_and_add(&totals.busy_ns, busy);
 	__sync_fetch_and_add(&totals.spans, 1);

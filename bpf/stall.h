@@ -109,6 +109,20 @@ struct stall_event {
 	struct ls_sc_stat sc[LS_MAX_SC];
 };
 
+/* The histogram bucket of a busy span of ns: log2 of its microseconds.
+ * Shared by both sides (user space adds the spans its heartbeat cuts). */
+static inline __attribute__((always_inline)) __u32 ls_hist_bucket(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	__u32 b = 0;
+
+	for (int i = 0; i < LS_HIST_SLOTS - 1 && us > 1; i++) {
+		us >>= 1;
+		b++;
+	}
+	return b;
+}
+
 /* Totals over every loop thread, for the summary. */
 struct ls_totals {
 	__u64 busy_ns;
