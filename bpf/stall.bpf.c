@@ -250,6 +250,30 @@ static void count_syscall(struct ls_loop *l, __u32 nr)
 	l->sc_other_count++;
 }
 
+/* The table is full (a span of many distinct syscalls: spawning a child
+ * makes dozens) and syscall nr blocked for ns: it takes the place of the
+ * entry with the least blocked time if it is longer, so that the calls that
+ * held the loop stay named; the loser joins "other". */
+static void displace_shortest(struct ls_loop *l, __s32 nr, __u64 ns)
+{
+	__u32 min = 0;
+
+	for (__u32 i = 1; i < LS_MAX_SC; i++)
+		if (l->sc[i].ns < l->sc[min].ns)
+			min = i;
+	if (l->sc[min].ns >= ns) {
+		l->sc_other_ns += ns;
+		return;
+	}
+	l->sc_other_count += l->sc[min].count;
+	l->sc_other_ns += l->sc[min].ns;
+	if (l->sc_other_count)
+		l->sc_other_count--; /* this call, counted there when it was entered */
+	l->sc[min].nr = (__u32)nr;
+	l->sc[min].count = 1;
+	l->sc[min].ns = ns;
+}
+
 /* Time spent blocked in syscall nr (from a context switch out to in). A
  * call entered before syscalls were traced gets its entry here. */
 static void add_blocked_time(struct ls_loop *l, __s32 nr, __u64 ns)
@@ -271,7 +295,7 @@ static void add_blocked_time(struct ls_loop *l, __s32 nr, __u64 ns)
 		l->nsc = n + 1;
 		return;
 	}
-	l->sc_other_ns += ns;
+	displace_shortest(l, nr, ns);
 }
 
 /* The thread runs again: a blocking episode inside the span is over. */
