@@ -1,5 +1,7 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # loopscope: see README.md. `make` builds build/loopscope, `make test` runs
-# every test, `make deps` installs the Debian packages both need.
+# every test (unit tests first), `make check` only the unit tests (no root),
+# `make deps` installs the Debian packages all of them need.
 
 OUTPUT   := build
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
@@ -7,17 +9,21 @@ CLANG    ?= clang
 CC       ?= gcc
 BPFTOOL  ?= bpftool
 LLVM_STRIP ?= llvm-strip
-PKGS_LIBS := libbpf jansson libuv ncursesw
+PREFIX   ?= /usr/local
+DESTDIR  ?=
 
+# User flags (CFLAGS, EXTRA_CFLAGS, LDFLAGS) stay apart from the project's
+# own, so `make CFLAGS=-O0` keeps the include paths (as libbpf-tools does).
 CFLAGS   ?= -O2 -g
-CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
-            -I$(OUTPUT) -Iagent -Iagent/cpython -Ibpf
-LDLIBS   += -lbpf -ldw -lelf -lz -ljansson -luv -lncursesw -lm
+LS_CFLAGS := -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT)
+BPF_CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -target bpf -mcpu=v3 \
+              -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf
+LDLIBS   += -lbpf -ldw -lelf -lz -ljansson -lm
 
 # Debian packages for building, testing, the demo and the benchmarks.
 DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
             libuv1-dev libjansson-dev libncurses-dev libdw-dev pkg-config linux-libc-dev \
-            python3 python3-aiohttp python3-uvloop python3.11-dbg nodejs wrk tmux
+            python3 python3-aiohttp python3-uvloop python3.11-dbg nodejs wrk tmux help2man
 
 ifeq ($(V),1)
 	Q =
@@ -27,14 +33,29 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-AGENT_SRCS := $(wildcard agent/*.c agent/cpython/*.c)
-TUI_SRCS   := $(wildcard tui/*.c)
+# The layers of agent/, lowest first. Each is compiled with the include
+# paths of itself and the layers below it only, so a lower layer that
+# includes a higher one's header does not build.
+LAYERS        := sys cpython stall lost out cli
+LAYER_sys     := sys
+LAYER_cpython := sys cpython
+LAYER_stall   := sys cpython stall bpf
+LAYER_lost    := sys cpython lost bpf
+LAYER_out     := sys cpython stall lost out bpf
+LAYER_cli     := sys cpython stall lost out cli bpf
+layer_inc = $(foreach d,$(LAYER_$(1)),$(if $(filter bpf,$(d)),-Ibpf,-Iagent/$(d)))
+
+AGENT_SRCS := $(foreach l,$(LAYERS),$(wildcard agent/$(l)/*.c))
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-OBJS       := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS) $(TUI_SRCS))
+OBJS       := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
+LIB_OBJS   := $(filter-out $(OUTPUT)/obj/agent/cli/%,$(OBJS))
 DEPS_STAMP := $(OUTPUT)/.deps-checked
 
-.PHONY: all deps test demo bench clean
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
+
+.PHONY: all deps test check demo bench layouts install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -61,7 +82,7 @@ $(OUTPUT)/vmlinux.h: | $(DEPS_STAMP)
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/%.h $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
@@ -76,16 +97,35 @@ $(OUTPUT)/syscall_names.h: | $(DEPS_STAMP)
 		awk '/^#define __NR_[a-z0-9_]+ [0-9]+$$/ { n=substr($$2,6); print "[" $$3 "] = \"" n "\"," }' \
 		| sort -t[ -k2 -n > $@
 
-$(OUTPUT)/obj/%.o: %.c $(SKELS) $(OUTPUT)/syscall_names.h | $(DEPS_STAMP)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+# Only the objects that include a generated header wait for it; the rest
+# rebuild from their own -MMD dependencies.
+$(OUTPUT)/obj/agent/stall/stall_tracer.o: $(OUTPUT)/stall.skel.h
+$(OUTPUT)/obj/agent/lost/lost_tracer.o: $(OUTPUT)/lost.skel.h
+$(OUTPUT)/obj/agent/sys/syscalls.o: $(OUTPUT)/syscall_names.h
+
+define layer_rule
+$(OUTPUT)/obj/agent/$(1)/%.o: agent/$(1)/%.c | $(DEPS_STAMP)
+	$$(call msg,CC,$$@)
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)$$(CC) $$(LS_CFLAGS) $(call layer_inc,$(1)) $$(CFLAGS) $$(EXTRA_CFLAGS) -MMD -MP -c $$< -o $$@
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
 
 $(OUTPUT)/loopscope: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-test: all
+# Unit tests: pure code against the agent's objects, no root, no BPF.
+$(OUTPUT)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LS_CFLAGS) $(call layer_inc,cli) -Itests/unit $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) \
+		$< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+check: $(UNIT_BINS)
+	$(Q)tests/unit/run-unit.sh $(UNIT_BINS)
+
+test: all check
 	$(Q)/usr/bin/python3 tests/run.py
 
 demo: all
@@ -93,6 +133,23 @@ demo: all
 
 bench: all
 	$(Q)bench/overhead
+
+# The per-version layout tables, regenerated from the installed Pythons.
+layouts:
+	$(Q)tools/gen-layouts.sh agent/cpython
+
+$(OUTPUT)/loopscope.1: $(OUTPUT)/loopscope tools/man-commands.sh
+	$(call msg,MAN,$@)
+	$(Q)tools/man-commands.sh $(OUTPUT)/loopscope > $(OUTPUT)/commands.h2m
+	$(Q)help2man --no-info --name="see what a running async Python process's event loop is doing" \
+		--include=$(OUTPUT)/commands.h2m $(OUTPUT)/loopscope > $@
+
+install: $(OUTPUT)/loopscope $(OUTPUT)/loopscope.1
+	install -D -m 0755 $(OUTPUT)/loopscope $(DESTDIR)$(PREFIX)/bin/loopscope
+	install -D -m 0644 $(OUTPUT)/loopscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/loopscope.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/loopscope $(DESTDIR)$(PREFIX)/share/man/man1/loopscope.1
 
 clean:
 	rm -rf $(OUTPUT)

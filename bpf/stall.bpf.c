@@ -47,7 +47,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-const volatile __u32 targ_tgid = 0;
+const volatile pid_t targ_tgid = 0;
 const volatile __u64 threshold_ns = 100000000ULL;
 
 struct ls_loop loops[LS_MAX_LOOPS] = {};
@@ -178,7 +178,7 @@ static void apply_restart(struct ls_loop *l, __u64 now)
 	if (l->state == LS_IDLE || !l->busy_since || at <= l->busy_since)
 		return;
 	/* User space counted the pieces before `at` (one per heartbeat move it
-	 * saw) and reported any stall among them (agent/stall_monitor.c). */
+	 * saw) and reported any stall among them (agent/stall/stall_monitor.c). */
 	span_begin(l, at);
 	if (off) /* blocked since before the cut: the new span's share counts */
 		l->off_since = off > at ? off : at;
@@ -326,7 +326,7 @@ static bool foreign_wait_is_loop(struct ls_loop *l, __s32 fd)
 
 static __always_inline bool is_target(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+	return (pid_t)(bpf_get_current_pid_tgid() >> 32) == targ_tgid;
 }
 
 /* True when this was the loop's own poll (a wait on another epoll fd is

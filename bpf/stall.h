@@ -1,4 +1,4 @@
-/* Shared between bpf/stall.bpf.c and agent/stall.c: fixed-width types only,
+/* Shared between bpf/stall.bpf.c and agent/stall/stall_tracer.c: fixed-width types only,
  * so both sides see the same layout. */
 #ifndef LOOPSCOPE_STALL_H
 #define LOOPSCOPE_STALL_H

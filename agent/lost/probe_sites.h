@@ -4,7 +4,7 @@
 #include <linux/types.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "lostwork.h"
+#include "lost.h"
 #include "pyproc.h"
 
 /* One uprobe: a file (as we open it), an offset in it, and the BPF cookie

@@ -15,11 +15,11 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "lostwork.h"
+#include "lost.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-const volatile struct lw_config cfg = {};
+const volatile struct lost_config cfg = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -81,7 +81,7 @@ static __always_inline bool rd_flag(__u64 obj, __s32 off, __s32 bit)
 	return (word >> (bit & 31)) & 1;
 }
 
-static __always_inline void copy_int(struct lw_str *out, __u64 obj)
+static __always_inline void copy_int(struct lost_str *out, __u64 obj)
 {
 	__s64 ndigits, v;
 	bool neg;
@@ -108,7 +108,7 @@ static __always_inline void copy_int(struct lw_str *out, __u64 obj)
 	out->kind = 8; /* an int, not a str */
 }
 
-static void copy_str(struct lw_str *out, __u64 obj)
+static void copy_str(struct lost_str *out, __u64 obj)
 {
 	__u64 type = type_of(obj), data;
 	__u32 state, kind, n;
@@ -137,24 +137,24 @@ static void copy_str(struct lw_str *out, __u64 obj)
 		data = obj + cfg.u_compact_size;
 	if (length < 0)
 		return;
-	n = length * kind > LW_STR_MAX - 1 ? LW_STR_MAX - 1 : (__u32)(length * kind);
-	n &= LW_STR_MAX - 1;
+	n = length * kind > LOST_STR_MAX - 1 ? LOST_STR_MAX - 1 : (__u32)(length * kind);
+	n &= LOST_STR_MAX - 1;
 	bpf_probe_read_user(out->data, n, (void *)data);
 	out->kind = kind;
 	out->total = (__u32)length;
 	out->len = n / kind;
 }
 
-static __always_inline void push_frame(struct lw_event *e, __u64 code, __s32 lasti, __s32 line,
+static __always_inline void push_frame(struct lost_event *e, __u64 code, __s32 lasti, __s32 line,
 				       __s32 owner)
 {
 	__u32 n = e->nframes;
 
-	if (n >= LW_MAX_FRAMES) {
+	if (n >= LOST_MAX_FRAMES) {
 		e->truncated = 1;
 		return;
 	}
-	e->frames[n & (LW_MAX_FRAMES - 1)] = (struct lw_frame){ code, lasti, line, owner, 0 };
+	e->frames[n & (LOST_MAX_FRAMES - 1)] = (struct lost_frame){ code, lasti, line, owner, 0 };
 	e->nframes = n + 1;
 }
 
@@ -178,13 +178,13 @@ static __s32 iframe_lasti(__u64 frame, __u64 code)
 	return (__s32)(((__s64)instr - (__s64)(code + cfg.co_code_adaptive)) >> 1);
 }
 
-static void walk_thread(struct lw_event *e, __u64 tstate)
+static void walk_thread(struct lost_event *e, __u64 tstate)
 {
 	__u64 frame = rd_ptr(tstate + cfg.ts_frame);
 
 	if (cfg.cf_current_frame >= 0 && frame)
 		frame = rd_ptr(frame + cfg.cf_current_frame);
-	for (int i = 0; i < LW_MAX_FRAMES && frame; i++) {
+	for (int i = 0; i < LOST_MAX_FRAMES && frame; i++) {
 		__u64 code;
 
 		if (cfg.minor < 11) {
@@ -201,7 +201,7 @@ static void walk_thread(struct lw_event *e, __u64 tstate)
 
 /* The coroutine chain from the task's own coroutine down to what it
  * awaits: each suspended frame's top of stack is the awaited object. */
-static void walk_coro_chain(struct lw_event *e, __u64 coro)
+static void walk_coro_chain(struct lost_event *e, __u64 coro)
 {
 	for (int i = 0; i < MAX_CHAIN && coro; i++) {
 		__u64 frame, code;
@@ -242,7 +242,7 @@ static void walk_coro_chain(struct lw_event *e, __u64 coro)
 }
 
 /* Traceback entries, outermost first (user space reverses them). */
-static void walk_traceback(struct lw_event *e, __u64 tb)
+static void walk_traceback(struct lost_event *e, __u64 tb)
 {
 	for (int i = 0; i < MAX_TB && tb; i++) {
 		__u64 fobj = rd_ptr(tb + cfg.tb_frame), code;
@@ -256,9 +256,9 @@ static void walk_traceback(struct lw_event *e, __u64 tb)
 	}
 }
 
-static struct lw_event *new_event(__u32 kind, __u64 obj)
+static struct lost_event *new_event(__u32 kind, __u64 obj)
 {
-	struct lw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct lost_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
 		__sync_fetch_and_add(&dropped, 1);
@@ -301,16 +301,16 @@ static __u64 coro_arg(struct pt_regs *ctx)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 reg = reg_by_offset(ctx, (__u32)(cookie & 0xffff));
 
-	if (!(cookie & LW_COOKIE_DEREF))
+	if (!(cookie & LOST_COOKIE_DEREF))
 		return reg;
 	return rd_ptr(reg + (__s64)(__s32)(cookie >> 32));
 }
 
 SEC("uprobe")
-int lw_never_awaited(struct pt_regs *ctx)
+int lost_never_awaited(struct pt_regs *ctx)
 {
 	__u64 coro, tstate;
-	struct lw_event *e;
+	struct lost_event *e;
 	__s8 state;
 
 	if (!is_target())
@@ -324,7 +324,7 @@ int lw_never_awaited(struct pt_regs *ctx)
 		state = rd_i8(coro + cfg.gen_frame_state);
 	if (state != (cfg.minor >= 13 ? -3 : -2)) /* FRAME_CREATED: never started */
 		return 0;
-	e = new_event(LW_NEVER_AWAITED, coro);
+	e = new_event(LOST_NEVER_AWAITED, coro);
 	if (!e)
 		return 0;
 	copy_str(&e->coro, rd_ptr(coro + cfg.gen_qualname));
@@ -337,7 +337,7 @@ int lw_never_awaited(struct pt_regs *ctx)
 
 static void report_destroyed(__u64 task)
 {
-	struct lw_event *e = new_event(LW_DESTROYED_PENDING, task);
+	struct lost_event *e = new_event(LOST_DESTROYED_PENDING, task);
 
 	if (!e)
 		return;
@@ -362,11 +362,11 @@ static bool is_task(__u64 obj)
 static void report_exception(__u64 fut, __u64 task)
 {
 	__u64 exc = rd_ptr(fut + cfg.fut_exception), args, tb;
-	struct lw_event *e;
+	struct lost_event *e;
 
 	if (!exc)
 		return;
-	e = new_event(LW_UNRETRIEVED, fut);
+	e = new_event(LOST_UNRETRIEVED, fut);
 	if (!e)
 		return;
 	if (task) {
@@ -386,7 +386,7 @@ static void report_exception(__u64 fut, __u64 task)
 }
 
 SEC("uprobe")
-int lw_task_finalize(struct pt_regs *ctx)
+int lost_task_finalize(struct pt_regs *ctx)
 {
 	__u64 task = PT_REGS_PARM1(ctx);
 	__s32 state;
@@ -404,9 +404,9 @@ int lw_task_finalize(struct pt_regs *ctx)
 	return 0;
 }
 
-/* Futures that are not tasks (tasks are reported by lw_task_finalize). */
+/* Futures that are not tasks (tasks are reported by lost_task_finalize). */
 SEC("uprobe")
-int lw_future_finalize(struct pt_regs *ctx)
+int lost_future_finalize(struct pt_regs *ctx)
 {
 	__u64 fut = PT_REGS_PARM1(ctx);
 
@@ -420,7 +420,7 @@ int lw_future_finalize(struct pt_regs *ctx)
 /* Inside a finalizer's reporting branch (found in DWARF): it fires only for
  * lost work, so the finalization of every healthy task costs nothing. */
 SEC("uprobe")
-int lw_finalize_branch(struct pt_regs *ctx)
+int lost_finalize_branch(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), obj;
 
@@ -429,7 +429,7 @@ int lw_finalize_branch(struct pt_regs *ctx)
 	obj = coro_arg(ctx); /* the same cookie encoding: where the object is */
 	if (!obj)
 		return 0;
-	if (cookie & LW_COOKIE_PENDING) {
+	if (cookie & LOST_COOKIE_PENDING) {
 		if (rd_i32(obj + cfg.fut_state) == 0)
 			report_destroyed(obj);
 		return 0;

@@ -7,12 +7,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "lostwork.h"
+#include "lost.h"
 #include "pyproc.h"
 #include "pystack.h"
 
 struct lost_report {
-	int kind;             /* enum lw_kind */
+	int kind;             /* enum lost_kind */
 	pid_t pid, tid;
 	double ts;            /* Unix seconds */
 	uint64_t obj;
@@ -24,7 +24,7 @@ struct lost_report {
 };
 
 const char *lost_kind_name(int kind);
-void lost_report_decode(struct py_proc *p, const struct lw_event *e, int64_t mono_to_unix_ns,
+void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t mono_to_unix_ns,
 			struct lost_report *r);
 /* The innermost frame in user code (not in the stdlib's asyncio), or the
  * innermost one: what identifies a call site. */

@@ -75,13 +75,13 @@ static struct site *site_of(struct lost_output *o, const struct lost_report *r)
 
 static json_t *report_json(const struct lost_report *r)
 {
-	const char *frames_key = r->kind == LW_UNRETRIEVED ? "traceback" : "stack";
+	const char *frames_key = r->kind == LOST_UNRETRIEVED ? "traceback" : "stack";
 	json_t *o = json_pack("{s:s, s:i, s:i, s:o, s:s}", "event", lost_kind_name(r->kind),
 			      "pid", r->pid, "tid", r->tid, "ts", json_round(r->ts, 6), "coro", r->coro);
 
-	if (r->kind != LW_NEVER_AWAITED)
+	if (r->kind != LOST_NEVER_AWAITED)
 		json_object_set_new(o, "task", json_string(r->task));
-	if (r->kind == LW_UNRETRIEVED)
+	if (r->kind == LOST_UNRETRIEVED)
 		json_object_set_new(o, "exception", json_string(r->exception));
 	json_object_set_new(o, frames_key, py_stack_json(&r->stack));
 	if (r->suppressed)
@@ -105,21 +105,21 @@ static void print_block(FILE *f, const struct lost_report *r)
 
 	print_clock(f, r->ts);
 	switch (r->kind) {
-	case LW_NEVER_AWAITED:
+	case LOST_NEVER_AWAITED:
 		fprintf(f, "  %s%sNEVER AWAITED%s  coroutine %s'%s'%s was created and dropped without "
 			"await (tid %d)\n", c->bold, c->yellow, c->reset, c->bold, r->coro, c->reset, r->tid);
 		break;
-	case LW_UNRETRIEVED:
+	case LOST_UNRETRIEVED:
 		fprintf(f, "  %s%sEXCEPTION NEVER RETRIEVED%s  task %s%s%s (%s): %s%s%s\n", c->bold, c->red,
 			c->reset, c->cyan, r->task[0] ? r->task : "-", c->reset, r->coro[0] ? r->coro : "-",
 			c->bold, r->exception, c->reset);
 		break;
-	case LW_DESTROYED_PENDING:
+	case LOST_DESTROYED_PENDING:
 		fprintf(f, "  %s%sTASK DESTROYED PENDING%s  task %s%s%s (%s), suspended at:\n", c->bold,
 			c->red, c->reset, c->cyan, r->task, c->reset, r->coro);
 		break;
 	}
-	if (r->kind == LW_UNRETRIEVED)
+	if (r->kind == LOST_UNRETRIEVED)
 		fprintf(f, "    traceback, innermost first:\n");
 	py_stack_print(f, &r->stack, "    ", 10);
 }

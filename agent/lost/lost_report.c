@@ -6,18 +6,18 @@
 const char *lost_kind_name(int kind)
 {
 	switch (kind) {
-	case LW_NEVER_AWAITED:
+	case LOST_NEVER_AWAITED:
 		return "never_awaited";
-	case LW_UNRETRIEVED:
+	case LOST_UNRETRIEVED:
 		return "unretrieved_exception";
-	case LW_DESTROYED_PENDING:
+	case LOST_DESTROYED_PENDING:
 		return "destroyed_pending";
 	default:
 		return "?";
 	}
 }
 
-static void decode_str(const struct lw_str *s, char *buf, size_t len)
+static void decode_str(const struct lost_str *s, char *buf, size_t len)
 {
 	size_t at;
 
@@ -33,21 +33,21 @@ static void decode_str(const struct lw_str *s, char *buf, size_t len)
 		strcat(buf, "...");
 }
 
-static bool skip_frame(const struct py_proc *p, const struct lw_frame *f, const struct code_info *ci)
+static bool skip_frame(const struct py_proc *p, const struct lost_frame *f, const struct code_info *ci)
 {
 	if (p->minor < 11 || f->owner < 0)
 		return false;
 	return f->owner != 1 && f->lasti < ci->firsttraceable; /* not started yet */
 }
 
-static void decode_frames(struct py_proc *p, const struct lw_event *e, struct py_stack *out)
+static void decode_frames(struct py_proc *p, const struct lost_event *e, struct py_stack *out)
 {
-	bool traceback = e->kind == LW_UNRETRIEVED;
-	uint32_t n = e->nframes < LW_MAX_FRAMES ? e->nframes : LW_MAX_FRAMES;
+	bool traceback = e->kind == LOST_UNRETRIEVED;
+	uint32_t n = e->nframes < LOST_MAX_FRAMES ? e->nframes : LOST_MAX_FRAMES;
 
 	py_stack_clear(out);
 	for (uint32_t i = 0; i < n; i++) {
-		const struct lw_frame *f = &e->frames[i];
+		const struct lost_frame *f = &e->frames[i];
 		const struct code_info *ci;
 		int err, line;
 
@@ -79,10 +79,10 @@ static void reverse(struct py_stack *s)
 	}
 }
 
-void lost_report_decode(struct py_proc *p, const struct lw_event *e, int64_t mono_to_unix_ns,
+void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t mono_to_unix_ns,
 			struct lost_report *r)
 {
-	char type[LW_TYPE_MAX + 1], msg[400];
+	char type[LOST_TYPE_MAX + 1], msg[400];
 
 	r->kind = (int)e->kind;
 	r->pid = p->pid;
@@ -93,16 +93,16 @@ void lost_report_decode(struct py_proc *p, const struct lw_event *e, int64_t mon
 	decode_str(&e->coro, r->coro, sizeof(r->coro));
 	decode_str(&e->name, r->task, sizeof(r->task));
 	r->exception[0] = 0;
-	if (e->kind == LW_UNRETRIEVED) {
-		memcpy(type, e->exc_type, LW_TYPE_MAX);
-		type[LW_TYPE_MAX] = 0;
+	if (e->kind == LOST_UNRETRIEVED) {
+		memcpy(type, e->exc_type, LOST_TYPE_MAX);
+		type[LOST_TYPE_MAX] = 0;
 		decode_str(&e->msg, msg, sizeof(msg));
 		if (e->msg.kind == 8)
 			snprintf(msg, sizeof(msg), "%lld", (long long)e->msg.as_int);
 		snprintf(r->exception, sizeof(r->exception), msg[0] ? "%s: %s" : "%s", type, msg);
 	}
 	decode_frames(p, e, &r->stack);
-	if (e->kind != LW_NEVER_AWAITED) /* chains and tracebacks come outermost first */
+	if (e->kind != LOST_NEVER_AWAITED) /* chains and tracebacks come outermost first */
 		reverse(&r->stack);
 }
 

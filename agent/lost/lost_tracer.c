@@ -1,4 +1,4 @@
-/* Loads bpf/lostwork.bpf.c for one CPython process and attaches its
+/* Loads bpf/lost.bpf.c for one CPython process and attaches its
  * uprobes; only this file sees the skeleton. */
 #include <errno.h>
 #include <stdio.h>
@@ -7,14 +7,14 @@
 #include <bpf/libbpf.h>
 #include "aio_layout.h"
 #include "errors.h"
-#include "lostwork_tracer.h"
-#include "lostwork.skel.h"
+#include "lost_tracer.h"
+#include "lost.skel.h"
 #include "probe_sites.h"
 
 #define MAX_NEVER_SITES 32
 
-struct lostwork_tracer {
-	struct lostwork_bpf *skel;
+struct lost_tracer {
+	struct lost_bpf *skel;
 	struct ring_buffer *rb;
 	struct py_proc *proc;
 	struct bpf_link *links[MAX_NEVER_SITES + 2];
@@ -22,14 +22,14 @@ struct lostwork_tracer {
 	bool finalizers_attached;
 	bool never_awaited;       /* its probes are attached */
 	char asyncio_note[512];   /* why the finalizer probes cost more here */
-	lostwork_event_fn cb;
+	lost_event_fn cb;
 	void *ctx;
 };
 
 static int on_sample(void *ctx, void *data, size_t size)
 {
-	struct lostwork_tracer *t = ctx;
-	struct lw_event *e;
+	struct lost_tracer *t = ctx;
+	struct lost_event *e;
 
 	if (size < sizeof(*e))
 		return 0;
@@ -42,7 +42,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void fill_config(struct lw_config *c, const struct py_proc *p, const struct cpy_aio_layout *A)
+static void fill_config(struct lost_config *c, const struct py_proc *p, const struct cpy_aio_layout *A)
 {
 	const struct cpy_layout *L = &p->L;
 
@@ -104,7 +104,7 @@ static void fill_config(struct lw_config *c, const struct py_proc *p, const stru
 	c->tb_lineno = L->tb_lineno;
 }
 
-static int attach(struct lostwork_tracer *t, struct bpf_program *prog, const struct probe_site *s)
+static int attach(struct lost_tracer *t, struct bpf_program *prog, const struct probe_site *s)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = s->cookie);
 	struct bpf_link *link;
@@ -118,21 +118,21 @@ static int attach(struct lostwork_tracer *t, struct bpf_program *prog, const str
 	return 0;
 }
 
-static void attach_never_awaited(struct lostwork_tracer *t, char *warn, size_t warnlen)
+static void attach_never_awaited(struct lost_tracer *t, char *warn, size_t warnlen)
 {
 	struct probe_site sites[MAX_NEVER_SITES];
 	size_t n = 0, ok = 0;
 	int err = probe_sites_never_awaited(t->proc, sites, MAX_NEVER_SITES, &n, warn, warnlen);
 
 	for (size_t i = 0; !err && i < n; i++)
-		ok += attach(t, t->skel->progs.lw_never_awaited, &sites[i]) == 0;
+		ok += attach(t, t->skel->progs.lost_never_awaited, &sites[i]) == 0;
 	t->never_awaited = ok > 0;
 	if (!err && !ok)
 		snprintf(warn, warnlen, "never-awaited coroutines are not detected: cannot attach "
 			 "uprobes to %s", t->proc->binary);
 }
 
-int lostwork_tracer_attach_asyncio(struct lostwork_tracer *t)
+int lost_tracer_attach_asyncio(struct lost_tracer *t)
 {
 	struct finalizer_probes f;
 	int err;
@@ -144,30 +144,30 @@ int lostwork_tracer_attach_asyncio(struct lostwork_tracer *t)
 		return err;
 	t->skel->bss->task_type = f.task_type;
 	if (f.in_branches) {
-		err = attach(t, t->skel->progs.lw_finalize_branch, &f.exception_branch);
+		err = attach(t, t->skel->progs.lost_finalize_branch, &f.exception_branch);
 		if (!err)
-			err = attach(t, t->skel->progs.lw_finalize_branch, &f.pending_branch);
+			err = attach(t, t->skel->progs.lost_finalize_branch, &f.pending_branch);
 	} else {
 		snprintf(t->asyncio_note, sizeof(t->asyncio_note), "%s", f.why);
-		err = attach(t, t->skel->progs.lw_task_finalize, &f.task_entry);
+		err = attach(t, t->skel->progs.lost_task_finalize, &f.task_entry);
 		if (!err)
-			err = attach(t, t->skel->progs.lw_future_finalize, &f.future_entry);
+			err = attach(t, t->skel->progs.lost_future_finalize, &f.future_entry);
 	}
 	if (!err)
 		t->finalizers_attached = true;
 	return err;
 }
 
-const char *lostwork_tracer_asyncio_note(const struct lostwork_tracer *t)
+const char *lost_tracer_asyncio_note(const struct lost_tracer *t)
 {
 	return t->asyncio_note[0] ? t->asyncio_note : NULL;
 }
 
-int lostwork_tracer_new(struct py_proc *p, lostwork_event_fn cb, void *ctx,
-			struct lostwork_tracer **out, char *warn, size_t warnlen)
+int lost_tracer_new(struct py_proc *p, lost_event_fn cb, void *ctx,
+			struct lost_tracer **out, char *warn, size_t warnlen)
 {
 	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
-	struct lostwork_tracer *t;
+	struct lost_tracer *t;
 	int err;
 
 	warn[0] = 0;
@@ -179,13 +179,13 @@ int lostwork_tracer_new(struct py_proc *p, lostwork_event_fn cb, void *ctx,
 	t->proc = p;
 	t->cb = cb;
 	t->ctx = ctx;
-	t->skel = lostwork_bpf__open();
+	t->skel = lost_bpf__open();
 	if (!t->skel) {
 		err = -errno;
 		goto fail;
 	}
-	fill_config((struct lw_config *)&t->skel->rodata->cfg, p, A);
-	err = lostwork_bpf__load(t->skel);
+	fill_config((struct lost_config *)&t->skel->rodata->cfg, p, A);
+	err = lost_bpf__load(t->skel);
 	if (err)
 		goto fail;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
@@ -194,43 +194,43 @@ int lostwork_tracer_new(struct py_proc *p, lostwork_event_fn cb, void *ctx,
 		goto fail;
 	}
 	attach_never_awaited(t, warn, warnlen);
-	lostwork_tracer_attach_asyncio(t);
+	lost_tracer_attach_asyncio(t);
 	*out = t;
 	return 0;
 fail:
-	lostwork_tracer_free(t);
+	lost_tracer_free(t);
 	return err < 0 ? err : -err;
 }
 
-int lostwork_tracer_poll(struct lostwork_tracer *t, int timeout_ms)
+int lost_tracer_poll(struct lost_tracer *t, int timeout_ms)
 {
 	int n = ring_buffer__poll(t->rb, timeout_ms);
 
 	return n < 0 && n != -EINTR ? n : 0;
 }
 
-bool lostwork_tracer_has_never_awaited(const struct lostwork_tracer *t)
+bool lost_tracer_has_never_awaited(const struct lost_tracer *t)
 {
 	return t->never_awaited;
 }
 
-bool lostwork_tracer_has_asyncio(const struct lostwork_tracer *t)
+bool lost_tracer_has_asyncio(const struct lost_tracer *t)
 {
 	return t->finalizers_attached;
 }
 
-uint64_t lostwork_tracer_dropped(const struct lostwork_tracer *t)
+uint64_t lost_tracer_dropped(const struct lost_tracer *t)
 {
 	return t->skel->bss->dropped;
 }
 
-void lostwork_tracer_free(struct lostwork_tracer *t)
+void lost_tracer_free(struct lost_tracer *t)
 {
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	ring_buffer__free(t->rb);
-	lostwork_bpf__destroy(t->skel);
+	lost_bpf__destroy(t->skel);
 	free(t);
 }

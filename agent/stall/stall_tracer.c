@@ -58,7 +58,7 @@ int stall_tracer_new(const struct stall_tracer_opts *opts, stall_event_fn cb,
 		err = -errno;
 		goto cleanup;
 	}
-	t->skel->rodata->targ_tgid = (__u32)opts->pid;
+	t->skel->rodata->targ_tgid = opts->pid;
 	t->pid = opts->pid;
 	t->skel->rodata->threshold_ns = opts->threshold_ns;
 	bpf_program__set_autoattach(t->skel->progs.ls_sys_enter, false);

@@ -14,7 +14,7 @@
 #include "commands.h"
 #include "errors.h"
 #include "lost_output.h"
-#include "lostwork_tracer.h"
+#include "lost_tracer.h"
 #include "output.h"
 #include "proc.h"
 #include "stall_monitor.h"
@@ -57,7 +57,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 struct watch {
 	struct py_proc *proc;
 	struct stall_monitor *stalls;
-	struct lostwork_tracer *lost;
+	struct lost_tracer *lost;
 	struct lost_output *out;
 	struct lost_report report;
 	int64_t mono_to_unix_ns;
@@ -77,7 +77,7 @@ static void on_stall(const struct stall_report *r, void *ctx)
 		stall_report_print(stdout, r);
 }
 
-static void on_lost(const struct lw_event *e, void *ctx)
+static void on_lost(const struct lost_event *e, void *ctx)
 {
 	struct watch *w = ctx;
 
@@ -103,10 +103,10 @@ static void warn(const char *msg)
 /* Once the task probes are in, say once if they are the costly kind. */
 static void note_asyncio(struct watch *w)
 {
-	if (w->asyncio_noted || !lostwork_tracer_has_asyncio(w->lost))
+	if (w->asyncio_noted || !lost_tracer_has_asyncio(w->lost))
 		return;
 	w->asyncio_noted = true;
-	warn(lostwork_tracer_asyncio_note(w->lost));
+	warn(lost_tracer_asyncio_note(w->lost));
 }
 
 static int start(struct watch *w)
@@ -120,7 +120,7 @@ static int start(struct watch *w)
 
 	err = stall_monitor_new(&mopts, on_stall, w, &w->stalls);
 	if (!err)
-		err = lostwork_tracer_new(w->proc, on_lost, w, &w->lost, why, sizeof(why));
+		err = lost_tracer_new(w->proc, on_lost, w, &w->lost, why, sizeof(why));
 	if (err == -EPERM || err == -EACCES) {
 		cli_error("cannot load BPF programs: %s (loopscope needs root, or CAP_BPF and "
 			  "CAP_PERFMON)", ls_strerror(err));
@@ -131,7 +131,7 @@ static int start(struct watch *w)
 	warn(stall_monitor_warning(w->stalls));
 	warn(why);
 	note_asyncio(w);
-	if (!lostwork_tracer_has_asyncio(w->lost) && !watch_opts.json)
+	if (!lost_tracer_has_asyncio(w->lost) && !watch_opts.json)
 		fprintf(stderr, "loopscope: asyncio is not imported in PID %d yet: task and future "
 			"checks start when it is\n", env.pid);
 	return 0;
@@ -140,13 +140,13 @@ static int start(struct watch *w)
 /* The first JSON event: what is being watched, from now on. */
 static json_t *attached_json(struct watch *w)
 {
-	const char *probes = !lostwork_tracer_has_asyncio(w->lost) ? "none"
-			     : lostwork_tracer_asyncio_note(w->lost) ? "at_entries" : "in_branches";
+	const char *probes = !lost_tracer_has_asyncio(w->lost) ? "none"
+			     : lost_tracer_asyncio_note(w->lost) ? "at_entries" : "in_branches";
 
 	return json_pack("{s:s, s:i, s:s, s:{s:b, s:b, s:b, s:b, s:s}}", "event", "attached",
 			 "pid", env.pid, "python", w->proc->version, "detectors",
-			 "stalls", true, "never_awaited", lostwork_tracer_has_never_awaited(w->lost),
-			 "tasks", lostwork_tracer_has_asyncio(w->lost),
+			 "stalls", true, "never_awaited", lost_tracer_has_never_awaited(w->lost),
+			 "tasks", lost_tracer_has_asyncio(w->lost),
 			 "stacks", stall_monitor_warning(w->stalls) == NULL, "task_probes", probes);
 }
 
@@ -171,14 +171,14 @@ static int run(struct watch *w, double *elapsed, bool *exited)
 		if (target_exited(pidfd)) {
 			*exited = true;
 			stall_monitor_poll(w->stalls, 50);
-			lostwork_tracer_poll(w->lost, 0);
+			lost_tracer_poll(w->lost, 0);
 			break;
 		}
 		err = stall_monitor_step(w->stalls);
 		if (!err)
-			err = lostwork_tracer_poll(w->lost, 0);
-		if (now >= next_asyncio_check && !lostwork_tracer_has_asyncio(w->lost)) {
-			lostwork_tracer_attach_asyncio(w->lost);
+			err = lost_tracer_poll(w->lost, 0);
+		if (now >= next_asyncio_check && !lost_tracer_has_asyncio(w->lost)) {
+			lost_tracer_attach_asyncio(w->lost);
 			note_asyncio(w);
 			next_asyncio_check = now + 1;
 		}
@@ -191,10 +191,10 @@ static int run(struct watch *w, double *elapsed, bool *exited)
 
 static void summarize(struct watch *w, double elapsed, bool exited)
 {
-	uint64_t na = lost_output_total(w->out, LW_NEVER_AWAITED);
-	uint64_t ue = lost_output_total(w->out, LW_UNRETRIEVED);
-	uint64_t dp = lost_output_total(w->out, LW_DESTROYED_PENDING);
-	uint64_t dropped = lostwork_tracer_dropped(w->lost);
+	uint64_t na = lost_output_total(w->out, LOST_NEVER_AWAITED);
+	uint64_t ue = lost_output_total(w->out, LOST_UNRETRIEVED);
+	uint64_t dp = lost_output_total(w->out, LOST_DESTROYED_PENDING);
+	uint64_t dropped = lost_tracer_dropped(w->lost);
 	struct stall_summary s;
 
 	stall_monitor_summary(w->stalls, &s);
@@ -247,7 +247,7 @@ int cmd_watch(int argc, char **argv)
 			rc = EXIT_FAIL;
 		}
 	}
-	lostwork_tracer_free(w.lost);
+	lost_tracer_free(w.lost);
 	stall_monitor_free(w.stalls);
 	lost_output_free(w.out);
 	py_stack_free(&w.report.stack);

@@ -1,21 +1,21 @@
-/* Shared between bpf/lostwork.bpf.c and agent/lostwork_tracer.c. */
+/* Shared between bpf/lost.bpf.c and agent/lost/lost_tracer.c. */
 #ifndef LOOPSCOPE_LOSTWORK_H
 #define LOOPSCOPE_LOSTWORK_H
 
-#define LW_MAX_FRAMES 64   /* a power of two: indexes are masked */
-#define LW_STR_MAX    128
-#define LW_TYPE_MAX   64
+#define LOST_MAX_FRAMES 64   /* a power of two: indexes are masked */
+#define LOST_STR_MAX    128
+#define LOST_TYPE_MAX   64
 
-enum lw_kind {
-	LW_NEVER_AWAITED = 1,
-	LW_UNRETRIEVED = 2,
-	LW_DESTROYED_PENDING = 3,
+enum lost_kind {
+	LOST_NEVER_AWAITED = 1,
+	LOST_UNRETRIEVED = 2,
+	LOST_DESTROYED_PENDING = 3,
 };
 
 /* A Python frame as the probe saw it: user space turns the code object and
  * instruction offset into func/file/line (code objects outlive the event:
  * they belong to functions, not to the dying coroutine). */
-struct lw_frame {
+struct lost_frame {
 	__u64 code;
 	__s32 lasti;      /* in code units; tracebacks: in bytes */
 	__s32 line;       /* a traceback's tb_lineno when known, else -1 */
@@ -24,16 +24,16 @@ struct lw_frame {
 };
 
 /* A str copied at the probe: raw code units, decoded in user space. */
-struct lw_str {
+struct lost_str {
 	__u32 len;        /* code units copied */
 	__u32 total;      /* code units in the string */
 	__u8 kind;        /* 1, 2, 4; 0: not a str */
 	__u8 pad[7];
 	__s64 as_int;     /* task names that are still ints (3.12+) */
-	char data[LW_STR_MAX];
+	char data[LOST_STR_MAX];
 };
 
-struct lw_event {
+struct lost_event {
 	__u32 kind;
 	__u32 tid;
 	__u64 ts;          /* CLOCK_MONOTONIC */
@@ -42,25 +42,25 @@ struct lw_event {
 			      destroyed: the coroutine chain; unretrieved: the
 			      traceback (innermost first, all three) */
 	__u32 truncated;
-	struct lw_str coro;
-	struct lw_str name;
-	struct lw_str msg;
-	char exc_type[LW_TYPE_MAX];
-	struct lw_frame frames[LW_MAX_FRAMES];
+	struct lost_str coro;
+	struct lost_str name;
+	struct lost_str msg;
+	char exc_type[LOST_TYPE_MAX];
+	struct lost_frame frames[LOST_MAX_FRAMES];
 };
 
 /* Where an inlined probe site keeps the coroutine pointer (BPF cookie):
  * low 16 bits: pt_regs offset of a register; bit 16: read memory at
  * register + offset (bits 32..63, signed) instead of the register. */
-#define LW_COOKIE_DEREF (1ULL << 16)
+#define LOST_COOKIE_DEREF (1ULL << 16)
 /* For probes inside a finalizer's reporting branch (bit 17 set: the
  * "destroyed while pending" branch of TaskObj_finalize; clear: the
  * "exception never retrieved" branch of FutureObj_finalize, which has
  * already cleared log_tb). */
-#define LW_COOKIE_PENDING (1ULL << 17)
+#define LOST_COOKIE_PENDING (1ULL << 17)
 
 /* Everything the probes need to read CPython objects (set before load). */
-struct lw_config {
+struct lost_config {
 	__u32 tgid;
 	__u32 minor;
 	__u64 runtime;           /* &_PyRuntime */

@@ -18,7 +18,7 @@
 #include "modules.h"
 #include "probe_sites.h"
 #include "proc.h"
-#include "vmlinux_regs.h"
+#include "pt_regs.h"
 
 #define WARN_FUNC "_PyErr_WarnUnawaitedCoroutine"
 #define MAX_INLINE 32
@@ -52,7 +52,7 @@ static uint64_t cookie_for(const struct dwarf_site *s)
 	uint64_t cookie = (uint64_t)pt_regs_offset_of_dwarf_reg(s->dwarf_reg);
 
 	if (s->deref)
-		cookie |= LW_COOKIE_DEREF | ((uint64_t)(uint32_t)(int32_t)s->offset << 32);
+		cookie |= LOST_COOKIE_DEREF | ((uint64_t)(uint32_t)(int32_t)s->offset << 32);
 	return cookie;
 }
 
@@ -188,7 +188,7 @@ static void find_branches(struct py_proc *p, struct finalizer_probes *out)
 	}
 	out->in_branches =
 		!branch_site(debug, module, "FutureObj_finalize", 0, &out->exception_branch) &&
-		!branch_site(debug, module, "TaskObj_finalize", LW_COOKIE_PENDING, &out->pending_branch);
+		!branch_site(debug, module, "TaskObj_finalize", LOST_COOKIE_PENDING, &out->pending_branch);
 	if (!out->in_branches)
 		snprintf(out->why, sizeof(out->why), "the finalizers' reporting branches were not "
 			 "found in %s: task checks cost about a microsecond per finished task", debug);

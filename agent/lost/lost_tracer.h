@@ -1,0 +1,31 @@
+/* The lost-work probes of one CPython process (bpf/lost.bpf.c). */
+#ifndef LOOPSCOPE_LOSTWORK_TRACER_H
+#define LOOPSCOPE_LOSTWORK_TRACER_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "lost.h"
+#include "pyproc.h"
+
+struct lost_tracer;
+
+typedef void (*lost_event_fn)(const struct lost_event *e, void *ctx);
+
+/* Loads the probes and attaches what can be attached now; warn gets one
+ * line about a detector this build cannot have (and what would enable it).
+ * p must outlive the tracer. */
+int lost_tracer_new(struct py_proc *p, lost_event_fn cb, void *ctx,
+			struct lost_tracer **out, char *warn, size_t warnlen);
+/* Attaches the Task/Future finalizer probes once asyncio is imported:
+ * 0 when attached (now or before), -LS_ENOTFOUND while it is not. */
+int lost_tracer_attach_asyncio(struct lost_tracer *t);
+bool lost_tracer_has_asyncio(const struct lost_tracer *t);
+bool lost_tracer_has_never_awaited(const struct lost_tracer *t);
+/* Set when the finalizer probes had to go on the finalizers' entries. */
+const char *lost_tracer_asyncio_note(const struct lost_tracer *t);
+int lost_tracer_poll(struct lost_tracer *t, int timeout_ms);
+uint64_t lost_tracer_dropped(const struct lost_tracer *t);
+void lost_tracer_free(struct lost_tracer *t);
+
+#endif
