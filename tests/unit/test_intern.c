@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* intern: one copy of each string, equal strings as equal pointers. */
+#include <stdio.h>
+#include "intern.h"
+#include "unit.h"
+
+static void test_equal_strings_share_one_copy(void)
+{
+	struct intern *t = intern_new();
+	char a[] = "Task-1", b[] = "Task-1";
+	const char *x = intern_str(t, a), *y = intern_str(t, b);
+
+	CHECK(x == y);
+	CHECK(x != a && x != b);
+	CHECK_EQ_STR(x, "Task-1");
+	CHECK(intern_str(t, "Task-2") != x);
+	intern_free(t);
+}
+
+static void test_many_strings_survive_growth(void)
+{
+	struct intern *t = intern_new();
+	const char *first[5000];
+	char buf[32];
+
+	for (int i = 0; i < 5000; i++) {
+		snprintf(buf, sizeof(buf), "name-%d", i);
+		first[i] = intern_str(t, buf);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(buf, sizeof(buf), "name-%d", i);
+		CHECK(intern_str(t, buf) == first[i]);
+		CHECK_EQ_STR(first[i], buf);
+	}
+	intern_free(t);
+}
+
+static void test_empty_string(void)
+{
+	struct intern *t = intern_new();
+
+	CHECK_EQ_STR(intern_str(t, ""), "");
+	CHECK(intern_str(t, "") == intern_str(t, ""));
+	intern_free(t);
+}
+
+int main(void)
+{
+	RUN(test_equal_strings_share_one_copy);
+	RUN(test_many_strings_survive_growth);
+	RUN(test_empty_string);
+	return unit_done();
+}
