@@ -30,6 +30,5 @@ void cli_duration_arg(const char *arg, struct argp_state *state, double *seconds
 extern volatile sig_atomic_t cli_stop;
 void cli_handle_signals(void);
 
-double cli_now(void); /* CLOCK_MONOTONIC seconds */
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "clock.h"
 #include "cli.h"
 #include "watch_opts.h"
 #include "commands.h"
@@ -96,12 +97,12 @@ static void warn_no_loop(struct stall_monitor *m, double elapsed, bool *warned)
 static int watch(struct stall_monitor *m, struct stall_run *run)
 {
 	int pidfd = proc_pidfd(env.pid);
-	double start = cli_now();
+	double start = clock_mono_s();
 	bool warned = false;
 	int err = 0;
 
 	while (!cli_stop) {
-		double elapsed = cli_now() - start;
+		double elapsed = clock_mono_s() - start;
 
 		if (watch_opts.duration_s && elapsed >= watch_opts.duration_s)
 			break;
@@ -116,7 +117,7 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 			break;
 		warn_no_loop(m, elapsed, &warned);
 	}
-	run->duration_s = cli_now() - start;
+	run->duration_s = clock_mono_s() - start;
 	if (pidfd >= 0)
 		close(pidfd);
 	return err;

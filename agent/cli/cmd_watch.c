@@ -6,8 +6,8 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "attach.h"
 #include "cli.h"
 #include "watch_opts.h"
@@ -82,16 +82,7 @@ static void on_lost(const struct lost_event *e, void *ctx)
 	struct watch *w = ctx;
 
 	lost_report_decode(w->proc, e, w->mono_to_unix_ns, &w->report);
-	lost_output_event(w->out, stdout, &w->report, cli_now());
-}
-
-static int64_t mono_to_unix(void)
-{
-	struct timespec rt, mono;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + ((int64_t)rt.tv_nsec - mono.tv_nsec);
+	lost_output_event(w->out, stdout, &w->report, clock_mono_s());
 }
 
 static void warn(const char *msg)
@@ -160,11 +151,11 @@ static bool target_exited(int pidfd)
 static int run(struct watch *w, double *elapsed, bool *exited)
 {
 	int pidfd = proc_pidfd(env.pid);
-	double t0 = cli_now(), next_asyncio_check = t0 + 1;
+	double t0 = clock_mono_s(), next_asyncio_check = t0 + 1;
 	int err = 0;
 
 	while (!cli_stop && !err) {
-		double now = cli_now();
+		double now = clock_mono_s();
 
 		if (watch_opts.duration_s && now - t0 >= watch_opts.duration_s)
 			break;
@@ -183,7 +174,7 @@ static int run(struct watch *w, double *elapsed, bool *exited)
 			next_asyncio_check = now + 1;
 		}
 	}
-	*elapsed = cli_now() - t0;
+	*elapsed = clock_mono_s() - t0;
 	if (pidfd >= 0)
 		close(pidfd);
 	return err;
@@ -230,7 +221,7 @@ int cmd_watch(int argc, char **argv)
 		return EXIT_USAGE;
 	if (attach_python(env.pid, &w.proc))
 		return EXIT_FAIL;
-	w.mono_to_unix_ns = mono_to_unix();
+	w.mono_to_unix_ns = clock_mono_to_unix_ns();
 	w.out = lost_output_new(watch_opts.json);
 	cli_handle_signals();
 	rc = w.out ? start(&w) : EXIT_FAIL;

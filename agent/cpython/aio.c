@@ -1,7 +1,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+#include "clock.h"
 #include "aio.h"
 #include "containers.h"
 #include "errors.h"
@@ -9,20 +9,12 @@
 
 #define MAX_RUNNING_LOOPS 256
 
-static double mono_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The _current_tasks dict is created once at import: find it once, check it
  * is still a dict on every use, and do not look again for a second when
  * asyncio is not imported yet. */
 static int current_tasks_dict(struct py_proc *p, uint64_t *dict)
 {
-	double now = mono_seconds();
+	double now = clock_mono_s();
 	int err;
 
 	if (p->aio_current_tasks && py_type_of(p, p->aio_current_tasks) == p->types.dict) {

@@ -4,7 +4,7 @@
 #include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include "clock.h"
 #include "errors.h"
 #include "proc.h"
 #include "stall_monitor.h"
@@ -13,24 +13,6 @@
 #include "stall_sampler.h"
 #include "stall_tracer.h"
 #include "syscalls.h"
-
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int64_t mono_to_unix_offset(void)
-{
-	struct timespec rt, mono;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL +
-	       ((int64_t)rt.tv_nsec - mono.tv_nsec);
-}
 
 static void fill_common(struct stall_monitor *m, struct stall_report *r, pid_t tid,
 			uint64_t start, uint64_t end, uint64_t on_cpu)
@@ -289,7 +271,7 @@ int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
 	for (int i = 0; i < LS_MAX_LOOPS; i++)
 		valid[i] = loops[i].tid && copy_slot(&loops[i], &copies[i]);
 	/* after the copies: no span in them can start after `now` */
-	now = mono_now();
+	now = clock_mono_ns();
 	err = stall_tracer_poll(m->tracer, 0);
 	if (err)
 		return err;
@@ -378,7 +360,7 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 	m->opts = *opts;
 	m->cb = cb;
 	m->ctx = ctx;
-	m->mono_to_unix_ns = mono_to_unix_offset();
+	m->mono_to_unix_ns = clock_mono_to_unix_ns();
 	for (int i = 0; i < LS_MAX_LOOPS; i++)
 		m->track[i].py_epfd = -1;
 	err = stall_tracer_new(&topts, on_stall_event, m, &m->tracer);
@@ -398,7 +380,7 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 {
 	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
 	struct ls_totals t;
-	uint64_t now = mono_now();
+	uint64_t now = clock_mono_ns();
 	double busy, idle;
 
 	stall_tracer_totals(m->tracer, &t);

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "clock.h"
 #include "proc.h"
 #include "stall_tracer.h"
 #include "stall.skel.h"
@@ -104,12 +105,11 @@ const volatile struct ls_loop *stall_tracer_loops(struct stall_tracer *t)
 int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool running)
 {
 	struct ls_loop *loops = t->skel->bss->loops;
-	struct timespec ts;
 	__u32 key = (__u32)tid;
 	uint64_t runtime = 0;
 
 	proc_thread_runtime(t->pid, tid, &runtime);
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock bpf_ktime_get_ns reads */
+	uint64_t now = clock_mono_ns(); /* the clock bpf_ktime_get_ns reads */
 	for (__u32 i = 0; i < LS_PROBES; i++)
 		if (loops[(key + i) & (LS_MAX_LOOPS - 1)].tid == key)
 			return 0; /* known already: never two slots for one thread */
@@ -119,8 +119,6 @@ int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool run
 
 		if (!__sync_bool_compare_and_swap(&l->tid, 0, key))
 			continue;
-		uint64_t now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-
 		__sync_fetch_and_add(&l->seq, 1); /* odd: being written (bpf/stall.bpf.c) */
 		l->epfd = epfd;
 		l->index = idx;

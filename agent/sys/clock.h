@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The clocks loopscope uses: CLOCK_MONOTONIC (what bpf_ktime_get_ns reads,
+ * so kernel and user-space timestamps compare) and the offset that turns it
+ * into wall-clock time for reports. */
+#ifndef LOOPSCOPE_CLOCK_H
+#define LOOPSCOPE_CLOCK_H
+
+#include <stdint.h>
+
+uint64_t clock_mono_ns(void);
+double clock_mono_s(void);
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, in ns: add it to a monotonic time. */
+int64_t clock_mono_to_unix_ns(void);
+
+#endif
