@@ -3,6 +3,7 @@
 #include <string.h>
 #include "code.h"
 #include "errors.h"
+#include "hashtab.h"
 #include "intern.h"
 #include "pyproc.h"
 
@@ -12,19 +13,14 @@
 #define FILE_MAX_LEN 1024
 
 struct code_cache {
-	size_t cap, used;
-	struct code_info *slots;  /* open addressing on addr, power of two */
+	struct hashtab codes;  /* entries: struct code_info, keyed by address */
 };
 
 struct code_cache *code_cache_new(void)
 {
 	struct code_cache *c = calloc(1, sizeof(*c));
 
-	if (!c)
-		return NULL;
-	c->cap = 1024;
-	c->slots = calloc(c->cap, sizeof(*c->slots));
-	if (!c->slots) {
+	if (c && hashtab_init(&c->codes, sizeof(struct code_info), 1024)) {
 		free(c);
 		return NULL;
 	}
@@ -35,35 +31,19 @@ void code_cache_free(struct code_cache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->cap; i++)
-		free(c->slots[i].linetable);
-	free(c->slots);
+	for (size_t i = 0; i < c->codes.cap; i++) {
+		struct code_info *ci = hashtab_slot(&c->codes, i);
+
+		if (ci)
+			free(ci->linetable);
+	}
+	hashtab_done(&c->codes);
 	free(c);
 }
 
-static size_t slot_of(const struct code_info *slots, size_t cap, uint64_t addr)
+static bool same_code(const void *entry, const void *key)
 {
-	size_t i = (size_t)((addr >> 4) * 0x9E3779B97F4A7C15ULL) & (cap - 1);
-
-	while (slots[i].addr && slots[i].addr != addr)
-		i = (i + 1) & (cap - 1);
-	return i;
-}
-
-static int cache_grow(struct code_cache *c)
-{
-	size_t cap = c->cap * 2;
-	struct code_info *slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->cap; i++)
-		if (c->slots[i].addr)
-			slots[slot_of(slots, cap, c->slots[i].addr)] = c->slots[i];
-	free(c->slots);
-	c->slots = slots;
-	c->cap = cap;
-	return 0;
+	return ((const struct code_info *)entry)->addr == *(const uint64_t *)key;
 }
 
 static size_t header_size(const struct cpy_layout *L)
@@ -101,8 +81,9 @@ const struct code_info *code_get(struct py_proc *p, uint64_t addr, int *err)
 {
 	struct code_cache *c = p->codes;
 	char hdr[CODE_HEADER_MAX];
-	size_t size = header_size(&p->L), i;
-	struct code_info fresh = { .addr = addr };
+	size_t size = header_size(&p->L);
+	struct code_info fresh = { .addr = addr }, *ci;
+	bool added;
 
 	*err = remote_read(&p->mem, addr, hdr, size);
 	if (*err)
@@ -111,9 +92,8 @@ const struct code_info *code_get(struct py_proc *p, uint64_t addr, int *err)
 		*err = -LS_EBADDATA;
 		return NULL;
 	}
-	i = slot_of(c->slots, c->cap, addr);
-	if (c->slots[i].addr == addr) {
-		struct code_info *ci = &c->slots[i];
+	ci = hashtab_find(&c->codes, addr, &addr, same_code);
+	if (ci) {
 		uint64_t name_obj = field_ptr(hdr, size, p->L.co_qualname >= 0 ? p->L.co_qualname
 									: p->L.co_name);
 
@@ -122,24 +102,17 @@ const struct code_info *code_get(struct py_proc *p, uint64_t addr, int *err)
 		    ci->firstlineno == field_i32(hdr, size, p->L.co_firstlineno))
 			return ci;
 		/* freed and reused for another code object: read it again */
-		free(ci->linetable);
-		memset(ci, 0, sizeof(*ci));
-		c->used--;
 	}
 	*err = fill_info(p, &fresh, hdr, size);
+	if (!*err && !ci && !(ci = hashtab_get(&c->codes, addr, &addr, same_code, &added)))
+		*err = -ENOMEM;
 	if (*err) {
 		free(fresh.linetable);
 		return NULL;
 	}
-	if (c->used * 2 >= c->cap && cache_grow(c)) {
-		free(fresh.linetable);
-		*err = -ENOMEM;
-		return NULL;
-	}
-	i = slot_of(c->slots, c->cap, addr);
-	c->slots[i] = fresh;
-	c->used++;
-	return &c->slots[i];
+	free(ci->linetable);
+	*ci = fresh;
+	return ci;
 }
 
 /* 3.10: (offset delta, line delta) byte pairs; -128 marks "no line". */

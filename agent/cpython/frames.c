@@ -117,18 +117,15 @@ static int walk(struct py_proc *p, uint64_t frame, struct py_stack *out, size_t 
 /* The top frame as it is now, past any snapshot cache. */
 static int top_frame_now(struct py_proc *p, uint64_t tstate, uint64_t *frame)
 {
-	struct remote_cache *cache = p->mem.cache;
-	int err;
+	struct remote_cache *cache = remote_pause_cache(&p->mem);
+	int err = top_frame(p, tstate, frame);
 
-	p->mem.cache = NULL;
-	err = top_frame(p, tstate, frame);
-	p->mem.cache = cache;
+	remote_resume_cache(&p->mem, cache);
 	return err;
 }
 
 int py_proc_stack(struct py_proc *p, uint64_t tstate, struct py_stack *out, size_t max_depth)
 {
-	struct remote_cache *cache = p->mem.cache;
 	int err = 0;
 
 	for (int tries = 0; tries < STACK_TRIES; tries++) {
@@ -140,10 +137,11 @@ int py_proc_stack(struct py_proc *p, uint64_t tstate, struct py_stack *out, size
 			break;
 		/* a snapshot's cached pages are older than `before`: a retry
 		 * reads the live memory */
-		if (tries)
-			p->mem.cache = NULL;
+		struct remote_cache *cache = tries ? remote_pause_cache(&p->mem) : NULL;
+
 		err = walk(p, before, out, max_depth);
-		p->mem.cache = cache;
+		if (tries)
+			remote_resume_cache(&p->mem, cache);
 		if (err == -ESRCH || err == -ENOMEM)
 			return err;
 		if (top_frame_now(p, tstate, &after))

@@ -1,11 +1,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hashtab.h"
 #include "intern.h"
 
 struct intern {
-	size_t cap, used;
-	char **slots;  /* open addressing, power-of-two capacity */
+	struct hashtab strings;  /* entries: char * */
 };
 
 static uint64_t hash_str(const char *s)
@@ -17,70 +17,53 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
+static bool same_str(const void *entry, const void *key)
+{
+	return !strcmp(*(char *const *)entry, key);
+}
+
 struct intern *intern_new(void)
 {
 	struct intern *t = calloc(1, sizeof(*t));
 
-	if (!t)
-		return NULL;
-	t->cap = 1024;
-	t->slots = calloc(t->cap, sizeof(*t->slots));
-	if (!t->slots) {
+	if (t && hashtab_init(&t->strings, sizeof(char *), 1024)) {
 		free(t);
 		return NULL;
 	}
 	return t;
 }
 
-static char **find_slot(char **slots, size_t cap, const char *s)
-{
-	size_t i = hash_str(s) & (cap - 1);
-
-	while (slots[i] && strcmp(slots[i], s))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-static int grow(struct intern *t)
-{
-	size_t cap = t->cap * 2;
-	char **slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return -1;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i])
-			*find_slot(slots, cap, t->slots[i]) = t->slots[i];
-	free(t->slots);
-	t->slots = slots;
-	t->cap = cap;
-	return 0;
-}
-
 const char *intern_str(struct intern *t, const char *s)
 {
-	char **slot;
+	uint64_t h = hash_str(s);
+	char **slot, *copy;
+	bool fresh;
 
 	if (!t)
 		return "?";
-	if (t->used * 2 >= t->cap && grow(t))
+	slot = hashtab_find(&t->strings, h, s, same_str);
+	if (slot)
+		return *slot;
+	copy = strdup(s);
+	slot = copy ? hashtab_get(&t->strings, h, s, same_str, &fresh) : NULL;
+	if (!slot) {
+		free(copy);
 		return "?";
-	slot = find_slot(t->slots, t->cap, s);
-	if (!*slot) {
-		*slot = strdup(s);
-		if (!*slot)
-			return "?";
-		t->used++;
 	}
-	return *slot;
+	*slot = copy;
+	return copy;
 }
 
 void intern_free(struct intern *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->slots[i]);
-	free(t->slots);
+	for (size_t i = 0; i < t->strings.cap; i++) {
+		char **slot = hashtab_slot(&t->strings, i);
+
+		if (slot)
+			free(*slot);
+	}
+	hashtab_done(&t->strings);
 	free(t);
 }

@@ -1,14 +1,15 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <stdlib.h>
+#include "hashtab.h"
 #include "remote.h"
-#include "remote_cache.h"
 
 /* Nothing lives in the first page, and user space ends below 2^47. */
 #define MIN_ADDR 4096ULL
 #define MAX_ADDR (1ULL << 47)
 
-int remote_read_direct(struct remote *r, uint64_t addr, void *buf, size_t len)
+static int read_direct(struct remote *r, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
@@ -26,11 +27,26 @@ int remote_read_direct(struct remote *r, uint64_t addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
+static int cache_read(struct remote *r, uint64_t addr, void *buf, size_t len);
+
 int remote_read(struct remote *r, uint64_t addr, void *buf, size_t len)
 {
 	if (r->cache)
-		return remote_cache_read(r, addr, buf, len);
-	return remote_read_direct(r, addr, buf, len);
+		return cache_read(r, addr, buf, len);
+	return read_direct(r, addr, buf, len);
+}
+
+struct remote_cache *remote_pause_cache(struct remote *r)
+{
+	struct remote_cache *c = r->cache;
+
+	r->cache = NULL;
+	return c;
+}
+
+void remote_resume_cache(struct remote *r, struct remote_cache *c)
+{
+	r->cache = c;
 }
 
 int remote_read_ptr(struct remote *r, uint64_t addr, uint64_t *out)
@@ -46,6 +62,138 @@ int remote_read_i32(struct remote *r, uint64_t addr, int32_t *out)
 int remote_read_i64(struct remote *r, uint64_t addr, int64_t *out)
 {
 	return remote_read(r, addr, out, sizeof(*out));
+}
+/* The page cache behind remote_snapshot_begin. */
+#define PAGE 4096ULL
+#define READ_AHEAD 4                    /* pages per miss */
+#define MAX_PAGES (64 * 1024)           /* 256 MiB: past that, read directly */
+
+struct page {
+	uint64_t no;        /* page number */
+	int err;            /* 0, or why the page cannot be read */
+	uint8_t *data;
+};
+
+struct remote_cache {
+	struct hashtab pages;  /* entries: struct page, keyed by number */
+};
+
+static bool same_page(const void *entry, const void *key)
+{
+	return ((const struct page *)entry)->no == *(const uint64_t *)key;
+}
+
+static struct page *page_of(struct remote_cache *c, uint64_t no)
+{
+	return hashtab_find(&c->pages, no, &no, same_page);
+}
+
+int remote_snapshot_begin(struct remote *r)
+{
+	struct remote_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	if (hashtab_init(&c->pages, sizeof(struct page), 4096)) {
+		free(c);
+		return -ENOMEM;
+	}
+	r->cache = c;
+	return 0;
+}
+
+void remote_snapshot_end(struct remote *r)
+{
+	struct remote_cache *c = r->cache;
+
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->pages.cap; i++) {
+		struct page *p = hashtab_slot(&c->pages, i);
+
+		if (p)
+			free(p->data);
+	}
+	hashtab_done(&c->pages);
+	free(c);
+	r->cache = NULL;
+}
+
+/* Caches page `no` (its data, or why it cannot be read); data is freed
+ * when it cannot be stored. */
+static void insert(struct remote_cache *c, uint64_t no, int err, uint8_t *data)
+{
+	bool fresh;
+	struct page *p = hashtab_get(&c->pages, no, &no, same_page, &fresh);
+
+	if (!p) {
+		free(data);
+		return;
+	}
+	if (!fresh)
+		free(p->data);
+	*p = (struct page){ no, err, data };
+}
+
+/* Reads page `no` and the next few in one syscall; the pages before the
+ * first unreadable one are cached, that one is cached as an error. */
+static struct page *fetch(struct remote *r, uint64_t no)
+{
+	struct remote_cache *c = r->cache;
+	struct iovec local[READ_AHEAD], remote;
+	size_t got = 0;
+	ssize_t n;
+	int k;
+
+	for (k = 0; k < READ_AHEAD; k++) {
+		local[k].iov_base = malloc(PAGE);
+		local[k].iov_len = PAGE;
+		if (!local[k].iov_base)
+			break;
+	}
+	remote.iov_base = (void *)(uintptr_t)(no * PAGE);
+	remote.iov_len = (size_t)k * PAGE;
+	n = k ? process_vm_readv(r->pid, local, (unsigned long)k, &remote, 1, 0) : -1;
+	r->reads++;
+	if (n > 0) {
+		r->bytes += (uint64_t)n;
+		got = (size_t)n / PAGE;
+	}
+	for (int i = 0; i < k; i++) {
+		if ((size_t)i < got)
+			insert(c, no + (uint64_t)i, 0, local[i].iov_base);
+		else
+			free(local[i].iov_base);
+	}
+	if (!got)
+		insert(c, no, n < 0 && errno == ESRCH ? -ESRCH : -EFAULT, NULL);
+	return page_of(c, no);
+}
+
+static int cache_read(struct remote *r, uint64_t addr, void *buf, size_t len)
+{
+	struct remote_cache *c = r->cache;
+	uint8_t *out = buf;
+
+	if (addr < PAGE || len > (1ULL << 47) || addr + len < addr)
+		return -EFAULT;
+	if (c->pages.used >= MAX_PAGES)
+		return read_direct(r, addr, buf, len);
+	while (len) {
+		uint64_t no = addr / PAGE, off = addr % PAGE;
+		size_t chunk = (size_t)(PAGE - off) < len ? (size_t)(PAGE - off) : len;
+		struct page *p = page_of(c, no);
+
+		if (!p)
+			p = fetch(r, no);
+		if (!p || p->err)
+			return p ? p->err : -ENOMEM;
+		memcpy(out, p->data + off, chunk);
+		out += chunk;
+		addr += chunk;
+		len -= chunk;
+	}
+	return 0;
 }
 
 static int in_bounds(size_t size, int off, size_t width)

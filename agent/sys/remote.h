@@ -30,6 +30,10 @@ int remote_read_i64(struct remote *r, uint64_t addr, int64_t *out);
  * view. Only for one-shot snapshots: the cache never refreshes. */
 int remote_snapshot_begin(struct remote *r);
 void remote_snapshot_end(struct remote *r);
+/* Reads between pause and resume see the live memory, past the snapshot's
+ * cache (e.g. to check whether what the snapshot read has moved on since). */
+struct remote_cache *remote_pause_cache(struct remote *r);
+void remote_resume_cache(struct remote *r, struct remote_cache *c);
 
 /* Values at an offset of a local copy of a remote struct; the offset comes
  * from a layout table and is checked against the copy's size. */
