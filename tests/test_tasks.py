@@ -117,6 +117,20 @@ def test_ps_ten_thousand_tasks(interp):
 
 
 @lib.timeout(60)
+@lib.each_python()
+def test_ps_after_tasks_were_freed(interp):
+    """Freed tasks leave deleted (dummy) entries in the task WeakSet's hash
+    table: they are not tasks, and reading them is no partial read."""
+    with tasks_target(interp, "--removed", "300") as t:
+        doc = run_json("ps", t.pid)
+        p = Problems("ps after 300 tasks were freed, on %s" % interp.name)
+        got = check_ps(p, doc, t.info, interp.name)
+        p.check(not any(g["name"].startswith("removed-") for g in got.values()),
+                "freed tasks listed")
+        p.raise_if_any()
+
+
+@lib.timeout(60)
 @lib.each_python(["3.10", "3.12", "debian-3.11"])
 def test_ps_sort_and_filter(interp):
     with tasks_target(interp) as t:

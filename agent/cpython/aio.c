@@ -195,17 +195,16 @@ uint64_t aio_running_loop(struct py_proc *p, uint64_t tstate)
  * at the type and its bases. */
 bool aio_is_uvloop(struct py_proc *p, uint64_t loop)
 {
-	uint64_t type = py_type_of(p, loop), tp_name;
+	uint64_t chain[PY_MAX_BASES], tp_name;
+	size_t n = py_type_chain(p, py_type_of(p, loop), chain, PY_MAX_BASES);
 	char name[96];
 
-	for (int depth = 0; type && depth < 8; depth++) {
-		if (remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_name, &tp_name) ||
+	for (size_t i = 0; i < n; i++) {
+		if (remote_read_ptr(&p->mem, chain[i] + (uint64_t)p->L.tp_name, &tp_name) ||
 		    py_read_cstr(p, tp_name, name, sizeof(name)))
 			return false;
 		if (strstr(name, "uvloop"))
 			return true;
-		if (remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_base, &type))
-			return false;
 	}
 	return false;
 }

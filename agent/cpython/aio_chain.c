@@ -3,6 +3,7 @@
  * awaited object on top of its value stack (CPython's _PyGen_yf). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "aio.h"
 #include "code.h"
@@ -206,10 +207,10 @@ static void describe_awaited(struct py_proc *p, const struct aio_snapshot *snap,
  * including its coroutine's frame. */
 static int running_chain(struct py_proc *p, struct aio_task *t)
 {
-	struct py_thread threads[256];
+	struct py_thread *threads;
 	uint64_t coro_frame = aio_coro_frame(p, t->coro);
 	size_t n;
-	int err = py_proc_threads(p, threads, 256, &n);
+	int err = py_proc_thread_list(p, &threads, &n);
 
 	for (size_t i = 0; !err && i < n; i++) {
 		if (threads[i].tid != t->loop_tid)
@@ -219,22 +220,14 @@ static int running_chain(struct py_proc *p, struct aio_task *t)
 			if (t->stack.frames[k].addr == coro_frame) {
 				t->stack.depth = k + 1;
 				t->awaiting = "(running)";
+				free(threads);
 				return 0;
 			}
 		}
 	}
+	free(threads);
 	py_stack_clear(&t->stack);
 	return err ? err : -LS_ECHANGED;
-}
-
-static void reverse(struct py_stack *s)
-{
-	for (size_t i = 0, j = s->depth ? s->depth - 1 : 0; i < j; i++, j--) {
-		struct py_frame tmp = s->frames[i];
-
-		s->frames[i] = s->frames[j];
-		s->frames[j] = tmp;
-	}
 }
 
 int aio_read_chain(struct py_proc *p, const struct aio_snapshot *snap, struct aio_task *t)
@@ -257,7 +250,7 @@ int aio_read_chain(struct py_proc *p, const struct aio_snapshot *snap, struct ai
 		inner = f;
 		coro = f.awaited;
 	}
-	reverse(&t->stack);
+	py_stack_reverse(&t->stack);
 	if (!err) {
 		describe_awaited(p, snap, t, inner.code ? &inner : NULL,
 				 is_native_coroutine(p, coro) ? 0 : coro, awaiting, sizeof(awaiting));

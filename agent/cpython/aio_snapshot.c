@@ -14,7 +14,6 @@
 #include "intern.h"
 #include "modules.h"
 
-#define MAX_THREADS 1024
 #define MAX_LOOPS 256
 #define TASK_COPY 512
 
@@ -47,15 +46,13 @@ static int cmp_u64(const void *a, const void *b)
 
 static int read_loops(struct py_proc *p, struct aio_snapshot *snap)
 {
-	struct py_thread *threads = calloc(MAX_THREADS, sizeof(*threads));
+	struct py_thread *threads = NULL;
 	struct aio_running running[MAX_LOOPS];
 	size_t n = 0, nrunning = 0;
 	int err;
 
-	if (!threads)
-		return -ENOMEM;
 	snap->loops = calloc(MAX_LOOPS, sizeof(*snap->loops));
-	err = snap->loops ? py_proc_threads(p, threads, MAX_THREADS, &n) : -ENOMEM;
+	err = snap->loops ? py_proc_thread_list(p, &threads, &n) : -ENOMEM;
 	for (size_t i = 0; !err && i < n && snap->nloops < MAX_LOOPS; i++) {
 		struct aio_loop *l = &snap->loops[snap->nloops];
 
@@ -124,25 +121,14 @@ static int resolve_types(struct py_proc *p, struct aio_snapshot *snap)
 	return err == -LS_ENOTFOUND ? -LS_ENOLOOP : err;
 }
 
-static bool is_subtype(struct py_proc *p, uint64_t type, uint64_t base)
-{
-	for (int depth = 0; type && depth < 16; depth++) {
-		if (type == base)
-			return true;
-		if (remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_base, &type))
-			return false;
-	}
-	return false;
-}
-
 bool aio_is_future(struct py_proc *p, const struct aio_snapshot *snap, uint64_t obj)
 {
-	return obj && is_subtype(p, py_type_of(p, obj), snap->future_type);
+	return obj && py_type_is_subtype(p, py_type_of(p, obj), snap->future_type);
 }
 
 bool aio_is_task(struct py_proc *p, const struct aio_snapshot *snap, uint64_t obj)
 {
-	return obj && is_subtype(p, py_type_of(p, obj), snap->task_type);
+	return obj && py_type_is_subtype(p, py_type_of(p, obj), snap->task_type);
 }
 
 static const struct aio_loop *loop_of(const struct aio_snapshot *snap, uint64_t loop)
@@ -169,7 +155,7 @@ static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr
 	err = remote_read(&p->mem, addr, buf, size);
 	if (err)
 		return err;
-	if (!is_subtype(p, field_ptr(buf, size, p->L.ob_type), snap->task_type))
+	if (!py_type_is_subtype(p, field_ptr(buf, size, p->L.ob_type), snap->task_type))
 		return -LS_ECHANGED;
 	if (field_i32(buf, size, A->fut_state) != CPY_FUT_PENDING)
 		return 1;

@@ -119,13 +119,9 @@ static int dict_walk_of(struct py_proc *p, uint64_t dict, struct dict_walk *w)
 	err = remote_read(&p->mem, dict, d, size);
 	if (err)
 		return err;
-	if (p->types.dict && field_ptr(d, size, L->ob_type) != p->types.dict) {
-		/* subclasses (OrderedDict, defaultdict) share the layout */
-		uint64_t type = field_ptr(d, size, L->ob_type), base = 0;
-
-		if (remote_read_ptr(&p->mem, type + (uint64_t)L->tp_base, &base) || base != p->types.dict)
-			return -LS_EBADDATA;
-	}
+	/* subclasses (OrderedDict, defaultdict) share the layout */
+	if (p->types.dict && !py_type_is_subtype(p, field_ptr(d, size, L->ob_type), p->types.dict))
+		return -LS_EBADDATA;
 	return dict_keys_walk(p, field_ptr(d, size, L->dict_keys), field_ptr(d, size, L->dict_values), w);
 }
 
@@ -207,7 +203,8 @@ int py_set_items(struct py_proc *p, uint64_t set, py_set_visit_fn fn, void *ctx)
 		uint64_t key = field_ptr(table + i * esize, esize, 0);
 		int64_t hash = field_i64(table + i * esize, esize, 8);
 
-		if (key && !(hash == -1 && key == 0))
+		/* an empty slot has no key; a deleted one holds the dummy key, hash -1 */
+		if (key && hash != -1)
 			ret = fn(p, key, ctx);
 	}
 	free(table);

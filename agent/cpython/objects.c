@@ -17,6 +17,31 @@ uint64_t py_type_of(struct py_proc *p, uint64_t obj)
 	return type;
 }
 
+size_t py_type_chain(struct py_proc *p, uint64_t type, uint64_t *chain, size_t max)
+{
+	size_t n = 0;
+
+	if (max > PY_MAX_BASES)
+		max = PY_MAX_BASES;
+	while (type && n < max) {
+		chain[n++] = type;
+		if (remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_base, &type))
+			break;
+	}
+	return n;
+}
+
+bool py_type_is_subtype(struct py_proc *p, uint64_t type, uint64_t base)
+{
+	uint64_t chain[PY_MAX_BASES];
+	size_t n = py_type_chain(p, type, chain, PY_MAX_BASES);
+
+	for (size_t i = 0; i < n; i++)
+		if (chain[i] == base)
+			return true;
+	return false;
+}
+
 /* A C string of the target: read page by page, so that one ending right
  * before an unmapped page is read, and one crossing into the next page is
  * read whole. */

@@ -56,8 +56,13 @@ struct py_thread {
 	pid_t tid;            /* kernel thread id, 0 when unknown */
 };
 
+/* A thread list longer than this is not believed (a cycle, or garbage). */
+#define PY_MAX_THREADS 65536
+
 /* The Python threads of every interpreter, at most max. */
 int py_proc_threads(struct py_proc *p, struct py_thread *out, size_t max, size_t *count);
+/* Every Python thread (up to PY_MAX_THREADS), in an array to free(). */
+int py_proc_thread_list(struct py_proc *p, struct py_thread **out, size_t *count);
 /* The thread state holding the GIL of interp, 0 when it is free. */
 int py_proc_gil_holder(struct py_proc *p, uint64_t interp, uint64_t *tstate);
 /* The stack of a thread, innermost first. -ESRCH when the target is gone,
@@ -70,6 +75,11 @@ int py_read_str(struct py_proc *p, uint64_t obj, char *buf, size_t len);
 /* The contents of a bytes object, at most max bytes; free() *out. */
 int py_read_bytes(struct py_proc *p, uint64_t obj, uint8_t **out, size_t *len, size_t max);
 uint64_t py_type_of(struct py_proc *p, uint64_t obj);
+/* A type, its tp_base, its base's base...: at most PY_MAX_BASES (deeper
+ * chains are not believed); the count. */
+#define PY_MAX_BASES 16
+size_t py_type_chain(struct py_proc *p, uint64_t type, uint64_t *chain, size_t max);
+bool py_type_is_subtype(struct py_proc *p, uint64_t type, uint64_t base);
 /* A NUL-terminated C string of the target, cut to fit buf. */
 int py_read_cstr(struct py_proc *p, uint64_t addr, char *buf, size_t len);
 /* tp_name of an object's type. */

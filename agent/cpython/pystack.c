@@ -59,3 +59,13 @@ void py_stack_free(struct py_stack *s)
 	free(s->frames);
 	memset(s, 0, sizeof(*s));
 }
+
+void py_stack_reverse(struct py_stack *s)
+{
+	for (size_t i = 0, j = s->depth ? s->depth - 1 : 0; i < j; i++, j--) {
+		struct py_frame tmp = s->frames[i];
+
+		s->frames[i] = s->frames[j];
+		s->frames[j] = tmp;
+	}
+}

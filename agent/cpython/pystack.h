@@ -33,6 +33,8 @@ struct py_task_ref {
 int py_stack_push(struct py_stack *s, const char *func, const char *file, int line, uint64_t addr);
 int py_stack_copy(struct py_stack *dst, const struct py_stack *src);
 bool py_stack_equal(const struct py_stack *a, const struct py_stack *b);
+/* Innermost first <-> outermost first. */
+void py_stack_reverse(struct py_stack *s);
 void py_stack_clear(struct py_stack *s);
 void py_stack_free(struct py_stack *s);
 

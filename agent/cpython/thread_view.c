@@ -8,7 +8,6 @@
 #include "proc.h"
 #include "thread_view.h"
 
-#define MAX_THREADS 4096
 
 struct name_ctx {
 	struct thread_view *views;
@@ -55,20 +54,16 @@ static void fill_view(struct py_proc *p, const struct py_thread *t, uint64_t gil
 
 int thread_views_read(struct py_proc *p, size_t max_depth, struct thread_view **out, size_t *n)
 {
-	struct py_thread *threads = calloc(MAX_THREADS, sizeof(*threads));
+	struct py_thread *threads = NULL;
 	struct thread_view *views = NULL;
 	uint64_t gil = 0;
 	size_t count = 0;
 	int err;
 
-	if (!threads)
-		return -ENOMEM;
 	err = remote_snapshot_begin(&p->mem);
-	if (err) {
-		free(threads);
+	if (err)
 		return err;
-	}
-	err = py_proc_threads(p, threads, MAX_THREADS, &count);
+	err = py_proc_thread_list(p, &threads, &count);
 	if (!err && count)
 		py_proc_gil_holder(p, threads[0].interp, &gil);
 	if (!err) {

@@ -1,12 +1,12 @@
 /* Thread states of a live interpreter, the kernel tid of each, and which
  * one holds the GIL. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "errors.h"
 #include "pyproc.h"
 
 #define MAX_INTERPRETERS 64
-#define MAX_THREADS_WALKED 8192
 #define TSTATE_COPY 1024
 
 static size_t tstate_copy_size(const struct cpy_layout *L)
@@ -43,7 +43,7 @@ static int walk_interp(struct py_proc *p, uint64_t interp, struct py_thread *out
 	int err;
 
 	err = remote_read_ptr(&p->mem, interp + (uint64_t)L->is_threads_head, &tstate);
-	while (!err && tstate && *walked < MAX_THREADS_WALKED) {
+	while (!err && tstate && *walked < PY_MAX_THREADS) {
 		(*walked)++;
 		err = remote_read(&p->mem, tstate, ts, size);
 		if (err)
@@ -79,6 +79,23 @@ int py_proc_threads(struct py_proc *p, struct py_thread *out, size_t max, size_t
 		return err;
 	/* a list cut by a thread that just exited still gives what was read */
 	return *count ? 0 : err;
+}
+
+int py_proc_thread_list(struct py_proc *p, struct py_thread **out, size_t *count)
+{
+	/* walk again into a larger array while the walk fills it */
+	for (size_t cap = 256;; cap *= 2) {
+		struct py_thread *v = malloc(cap * sizeof(*v));
+		int err = v ? py_proc_threads(p, v, cap, count) : -ENOMEM;
+
+		if (err || *count < cap || cap >= PY_MAX_THREADS) {
+			if (err)
+				free(v);
+			*out = err ? NULL : v;
+			return err;
+		}
+		free(v);
+	}
 }
 
 int py_proc_gil_holder(struct py_proc *p, uint64_t interp, uint64_t *tstate)

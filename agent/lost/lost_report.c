@@ -69,16 +69,6 @@ static void decode_frames(struct py_proc *p, const struct lost_event *e, struct 
 	out->truncated = e->truncated;
 }
 
-static void reverse(struct py_stack *s)
-{
-	for (size_t i = 0, j = s->depth ? s->depth - 1 : 0; i < j; i++, j--) {
-		struct py_frame tmp = s->frames[i];
-
-		s->frames[i] = s->frames[j];
-		s->frames[j] = tmp;
-	}
-}
-
 void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t mono_to_unix_ns,
 			struct lost_report *r)
 {
@@ -103,7 +93,7 @@ void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t m
 	}
 	decode_frames(p, e, &r->stack);
 	if (e->kind != LOST_NEVER_AWAITED) /* chains and tracebacks come outermost first */
-		reverse(&r->stack);
+		py_stack_reverse(&r->stack);
 }
 
 const struct py_frame *lost_report_site(const struct lost_report *r)

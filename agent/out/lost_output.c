@@ -2,7 +2,6 @@
  * that fires again and again is shown once, then as a running count. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "lost_output.h"
 #include "output.h"
 
@@ -89,21 +88,11 @@ static json_t *report_json(const struct lost_report *r)
 	return o;
 }
 
-static void print_clock(FILE *f, double ts)
-{
-	time_t secs = (time_t)ts;
-	struct tm tm;
-
-	localtime_r(&secs, &tm);
-	fprintf(f, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		(int)((ts - (double)secs) * 1000));
-}
-
 static void print_block(FILE *f, const struct lost_report *r)
 {
 	const struct colors *c = colors_for(f);
 
-	print_clock(f, r->ts);
+	output_clock_print(f, r->ts);
 	switch (r->kind) {
 	case LOST_NEVER_AWAITED:
 		fprintf(f, "  %s%sNEVER AWAITED%s  coroutine %s'%s'%s was created and dropped without "
@@ -128,7 +117,7 @@ static void print_repeat(FILE *f, const struct site *s, const struct lost_report
 {
 	const struct colors *c = colors_for(f);
 
-	print_clock(f, r->ts);
+	output_clock_print(f, r->ts);
 	fprintf(f, "  %s%s again at %s:%d: %llu times so far%s\n", c->dim, lost_kind_name(s->kind),
 		s->file, s->line, (unsigned long long)s->count, c->reset);
 }

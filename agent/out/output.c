@@ -1,3 +1,4 @@
+#include <time.h>
 #include <math.h>
 #include <string.h>
 #include <stdlib.h>
@@ -113,4 +114,14 @@ const struct colors *colors_for(FILE *f)
 	static const struct colors off = { "", "", "", "", "", "", "" };
 
 	return isatty(fileno(f)) && !getenv("NO_COLOR") ? &on : &off;
+}
+
+void output_clock_print(FILE *f, double ts)
+{
+	time_t secs = (time_t)ts;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	fprintf(f, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		(int)((ts - (double)secs) * 1000));
 }

@@ -26,6 +26,9 @@ json_t *py_task_json(const struct py_task_ref *t);
 /* Frames as "    func (file:line)" lines, innermost first. */
 void py_stack_print(FILE *f, const struct py_stack *s, const char *indent, size_t max_frames);
 
+/* A Unix time as local HH:MM:SS.mmm, the first column of event lines. */
+void output_clock_print(FILE *f, double ts);
+
 /* Colours, only when writing to a terminal. */
 struct colors {
 	const char *bold, *dim, *red, *yellow, *green, *cyan, *reset;

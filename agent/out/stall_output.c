@@ -1,4 +1,3 @@
-#include <time.h>
 #include "output.h"
 #include "stall_output.h"
 #include "syscalls.h"
@@ -57,22 +56,12 @@ json_t *stall_summary_json(const struct stall_summary *s, const struct stall_run
 		"loops", s->loops_seen, "mode", s->precise ? "precise" : "light");
 }
 
-static void print_clock(FILE *f, double ts)
-{
-	time_t secs = (time_t)ts;
-	struct tm tm;
-
-	localtime_r(&secs, &tm);
-	fprintf(f, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		(int)((ts - (double)secs) * 1000));
-}
-
 void stall_report_print(FILE *f, const struct stall_report *r)
 {
 	const struct colors *c = colors_for(f);
 	const char *sev = r->duration_ms >= 1000 ? c->red : c->yellow;
 
-	print_clock(f, r->ts);
+	output_clock_print(f, r->ts);
 	fprintf(f, "  %s%sSTALL %8.1f ms%s%s  tid %d (%s)  on-CPU %.1f ms  off-CPU %.1f ms",
 		c->bold, sev, r->duration_ms, r->ongoing ? " and counting" : "", c->reset,
 		r->tid, r->thread_name, r->on_cpu_ms, r->off_cpu_ms);

@@ -8,10 +8,14 @@ task prints the ground truth as `READY {...}`: asyncio.all_tasks() with each
 task's id, name, coroutine and its own frame from get_stack(), and the
 await edges it built (child name -> parent names).
 
-    tasks.py [--uvloop] [--many N] [--cycle] [--dup]
+    tasks.py [--uvloop] [--many N] [--cycle] [--dup] [--removed N]
+
+--removed N: N more tasks that finish and are freed before READY, so that
+the task WeakSet's table holds deleted (dummy) entries among live ones.
 """
 import argparse
 import asyncio
+import gc
 import json
 import sys
 import threading
@@ -144,6 +148,11 @@ async def build(args):
         CYCLE["b"] = task(cycle_b(), "cycle-b")
     for i in range(args.many):
         keep.append(task(idle(ev), "many-%d" % i))
+    if args.removed:
+        gone = [task(quick(), "removed-%d" % i) for i in range(args.removed)]
+        await asyncio.gather(*gone)
+        del gone
+        gc.collect()
     await asyncio.sleep(0.2)
     assert done.done() and cancelled.done()
     return keep + [done, cancelled]
@@ -192,6 +201,7 @@ def run():
     ap.add_argument("--many", type=int, default=0)
     ap.add_argument("--cycle", action="store_true")
     ap.add_argument("--dup", action="store_true")
+    ap.add_argument("--removed", type=int, default=0)
     args = ap.parse_args()
     if args.uvloop:
         import uvloop
