@@ -105,7 +105,7 @@ static __always_inline void copy_int(struct lost_str *out, __u64 obj)
 	if (ndigits == 0)
 		v = 0;
 	out->as_int = neg ? -v : v;
-	out->kind = 8; /* an int, not a str */
+	out->kind = LOST_STR_INT;
 }
 
 static void copy_str(struct lost_str *out, __u64 obj)

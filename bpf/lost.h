@@ -23,11 +23,14 @@ struct lost_frame {
 	__s32 pad;
 };
 
+/* lost_str.kind of an int copied instead of a str (as_int holds it). */
+#define LOST_STR_INT 8
+
 /* A str copied at the probe: raw code units, decoded in user space. */
 struct lost_str {
 	__u32 len;        /* code units copied */
 	__u32 total;      /* code units in the string */
-	__u8 kind;        /* 1, 2, 4; 0: not a str */
+	__u8 kind;        /* bytes per code unit, 1, 2, 4; LOST_STR_INT; 0: not a str */
 	__u8 pad[7];
 	__s64 as_int;     /* task names that are still ints (3.12+) */
 	char data[LOST_STR_MAX];

@@ -30,3 +30,15 @@ int attach_tasks(struct py_proc *p, struct aio_snapshot *snap)
 		cli_error("cannot read the asyncio tasks of PID %d: %s", p->pid, ls_strerror(err));
 	return EXIT_FAIL;
 }
+
+int attach_snapshot(pid_t pid, struct py_proc **p, struct aio_snapshot *snap)
+{
+	if (attach_python(pid, p))
+		return EXIT_FAIL;
+	if (attach_tasks(*p, snap)) {
+		py_proc_free(*p);
+		*p = NULL;
+		return EXIT_FAIL;
+	}
+	return 0;
+}

@@ -76,6 +76,16 @@ error_t cli_pid_arg(int key, char *arg, struct argp_state *state, pid_t *pid)
 	}
 }
 
+long cli_count_arg(const char *arg, struct argp_state *state, long min, long max,
+		   const char *what)
+{
+	double v;
+
+	if (cli_parse_double(arg, (double)min, (double)max, &v) || v != (double)(long)v)
+		argp_error(state, "invalid %s '%s' (a whole number from %ld to %ld)", what, arg, min, max);
+	return (long)v;
+}
+
 void cli_threshold_arg(const char *arg, struct argp_state *state, double *ms)
 {
 	if (cli_parse_double(arg, 0.1, 3600e3, ms))

@@ -22,6 +22,9 @@ int cli_parse_double(const char *arg, double min, double max, double *out);
 /* The PID argument of a one-PID command (ARGP_KEY_ARG, ARGP_KEY_END);
  * ARGP_ERR_UNKNOWN for any other key. Use as a parser's default case. */
 error_t cli_pid_arg(int key, char *arg, struct argp_state *state, pid_t *pid);
+/* A whole number in [min, max], or an argp usage error naming `what`. */
+long cli_count_arg(const char *arg, struct argp_state *state, long min, long max,
+		   const char *what);
 /* --threshold MS and --duration S, checked, or an argp usage error. */
 void cli_threshold_arg(const char *arg, struct argp_state *state, double *ms);
 void cli_duration_arg(const char *arg, struct argp_state *state, double *seconds);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "attach.h"
 #include "cli.h"
 #include "commands.h"
 #include "errors.h"
@@ -41,16 +42,12 @@ static const struct argp_option opts[] = {
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	double v;
-
 	switch (key) {
 	case 'j':
 		env.json = true;
 		break;
 	case 'm':
-		if (cli_parse_double(arg, 1, 1e6, &v))
-			argp_error(state, "invalid depth '%s'", arg);
-		env.max_depth = (long)v;
+		env.max_depth = cli_count_arg(arg, state, 1, 1000000, "depth");
 		break;
 	default:
 		return cli_pid_arg(key, arg, state, &env.pid);
@@ -99,19 +96,13 @@ int cmd_dump(int argc, char **argv)
 	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID", .doc = doc };
 	struct thread_view *views = NULL;
 	struct py_proc *p = NULL;
-	char why[256];
 	size_t n = 0;
 	int err;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
-	err = py_proc_open(env.pid, &p, why, sizeof(why));
-	if (err) {
-		if (err == -ESRCH || err == -EPERM || err == -LS_EKTHREAD)
-			return cli_attach_error(env.pid, err);
-		cli_error("%s", why);
+	if (attach_python(env.pid, &p))
 		return EXIT_FAIL;
-	}
 	err = thread_views_read(p, (size_t)env.max_depth, &views, &n);
 	if (err) {
 		cli_error(err == -ESRCH ? "PID %d exited while it was read"

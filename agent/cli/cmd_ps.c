@@ -166,12 +166,8 @@ int cmd_ps(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
-	if (attach_python(env.pid, &p))
+	if (attach_snapshot(env.pid, &p, &snap))
 		return EXIT_FAIL;
-	if (attach_tasks(p, &snap)) {
-		py_proc_free(p);
-		return EXIT_FAIL;
-	}
 	v = select_tasks(&snap, &n);
 	if (env.json) {
 		json_stream_begin(stdout, snapshot_header_json(p, &snap), "tasks");

@@ -37,16 +37,12 @@ static const struct argp_option opts[] = {
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	double v;
-
 	switch (key) {
 	case 'j':
 		env.json = true;
 		break;
 	case 'n':
-		if (cli_parse_double(arg, 0, 1000, &v))
-			argp_error(state, "invalid frame count '%s'", arg);
-		env.frames = (int)v;
+		env.frames = (int)cli_count_arg(arg, state, 0, 1000, "frame count");
 		break;
 	default:
 		return cli_pid_arg(key, arg, state, &env.pid);
@@ -182,12 +178,8 @@ int cmd_pstree(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
-	if (attach_python(env.pid, &p))
+	if (attach_snapshot(env.pid, &p, &snap))
 		return EXIT_FAIL;
-	if (attach_tasks(p, &snap)) {
-		py_proc_free(p);
-		return EXIT_FAIL;
-	}
 	if (!tree_init(&tr, &snap)) {
 		if (env.json) {
 			json_t *doc = snapshot_header_json(p, &snap), *roots = json_array();

@@ -156,12 +156,8 @@ int cmd_where(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
-	if (attach_python(env.pid, &p))
+	if (attach_snapshot(env.pid, &p, &snap))
 		return EXIT_FAIL;
-	if (attach_tasks(p, &snap)) {
-		py_proc_free(p);
-		return EXIT_FAIL;
-	}
 	t = find_task(&snap, env.task);
 	if (!t) {
 		rc = EXIT_FAIL;

@@ -141,7 +141,6 @@ static int try_file(struct py_proc *p, const struct maps *maps, const struct map
 		snprintf(p->binary, sizeof(p->binary), "%s", m->path);
 		p->bias = first->start - elf_file_base_vaddr(ef);
 		p->runtime = p->bias + sym;
-		p->has_symtab = elf_file_has_symtab(ef);
 		err = read_version(p, ef);
 		resolve_types(p, ef);
 	}

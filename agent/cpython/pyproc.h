@@ -30,7 +30,6 @@ struct py_proc {
 	char binary_local[300];   /* the same file, as we open it (/proc/PID/root/...) */
 	uint64_t bias;            /* load bias of that file */
 	uint64_t runtime;         /* &_PyRuntime */
-	bool has_symtab;          /* not stripped */
 	bool debug_offsets;       /* _Py_DebugOffsets were read */
 	struct py_types types;
 	struct intern *strings;

@@ -22,7 +22,7 @@ static void decode_str(const struct lost_str *s, char *buf, size_t len)
 	size_t at;
 
 	buf[0] = 0;
-	if (s->kind == 8) { /* an int: a 3.12+ task name not asked for yet */
+	if (s->kind == LOST_STR_INT) { /* an int: a 3.12+ task name not asked for yet */
 		snprintf(buf, len, "Task-%lld", (long long)s->as_int);
 		return;
 	}
@@ -87,7 +87,7 @@ void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t m
 		memcpy(type, e->exc_type, LOST_TYPE_MAX);
 		type[LOST_TYPE_MAX] = 0;
 		decode_str(&e->msg, msg, sizeof(msg));
-		if (e->msg.kind == 8)
+		if (e->msg.kind == LOST_STR_INT)
 			snprintf(msg, sizeof(msg), "%lld", (long long)e->msg.as_int);
 		snprintf(r->exception, sizeof(r->exception), msg[0] ? "%s: %s" : "%s", type, msg);
 	}

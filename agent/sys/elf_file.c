@@ -109,11 +109,6 @@ int elf_file_has_section(struct elf_file *e, const char *name)
 	return section_by_name(e->elf, name) != NULL;
 }
 
-int elf_file_has_symtab(struct elf_file *e)
-{
-	return section_by_type(e->elf, SHT_SYMTAB) != NULL;
-}
-
 uint64_t elf_file_base_vaddr(struct elf_file *e)
 {
 	size_t n;
@@ -146,11 +141,6 @@ int elf_file_vaddr_to_offset(struct elf_file *e, uint64_t vaddr, uint64_t *offse
 		}
 	}
 	return -ENOENT;
-}
-
-int elf_file_fd(struct elf_file *e)
-{
-	return e->fd;
 }
 
 void elf_file_build_id(struct elf_file *e, char *out, size_t len)

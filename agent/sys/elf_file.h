@@ -16,14 +16,10 @@ int elf_file_symbol(struct elf_file *e, const char *name, uint64_t *value, uint6
 uint64_t elf_file_base_vaddr(struct elf_file *e);
 /* The file offset of a virtual address (for uprobes); 0 or -ENOENT. */
 int elf_file_vaddr_to_offset(struct elf_file *e, uint64_t vaddr, uint64_t *offset);
-/* The underlying fd (for libdw). */
-int elf_file_fd(struct elf_file *e);
 /* The GNU build id as lowercase hex, or "" */
 void elf_file_build_id(struct elf_file *e, char *out, size_t len);
 /* Whether the file has a section of that name (".debug_info"). */
 int elf_file_has_section(struct elf_file *e, const char *name);
-/* Whether the file has a full .symtab (not stripped). */
-int elf_file_has_symtab(struct elf_file *e);
 void elf_file_close(struct elf_file *e);
 
 #endif

@@ -10,7 +10,6 @@ static const char *const messages[] = {
 	[LS_EKTHREAD - LS_ERR_FIRST] = "a kernel thread, not a user process",
 	[LS_ENOSYMBOL - LS_ERR_FIRST] = "symbol not found",
 	[LS_ENOTFOUND - LS_ERR_FIRST] = "not found",
-	[LS_EAMBIGUOUS - LS_ERR_FIRST] = "ambiguous name",
 	[LS_EPROTO - LS_ERR_FIRST] = "malformed protocol message",
 };
 

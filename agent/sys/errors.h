@@ -13,7 +13,6 @@ enum {
 	LS_EKTHREAD,      /* a kernel thread: nothing to attach to */
 	LS_ENOSYMBOL,     /* a symbol we need is not in the binary */
 	LS_ENOTFOUND,     /* the thing asked for (a task, a thread) is not there */
-	LS_EAMBIGUOUS,    /* a name matches several things */
 	LS_EPROTO,        /* a malformed protocol message */
 	LS_ERR_LAST,
 };

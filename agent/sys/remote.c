@@ -20,10 +20,8 @@ static int read_direct(struct remote *r, uint64_t addr, void *buf, size_t len)
 	if (!len)
 		return 0;
 	n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
-	r->reads++;
 	if (n < 0)
 		return errno == ESRCH ? -ESRCH : errno == EPERM ? -EPERM : -EFAULT;
-	r->bytes += (uint64_t)n;
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
@@ -154,11 +152,8 @@ static struct page *fetch(struct remote *r, uint64_t no)
 	remote.iov_base = (void *)(uintptr_t)(no * PAGE);
 	remote.iov_len = (size_t)k * PAGE;
 	n = k ? process_vm_readv(r->pid, local, (unsigned long)k, &remote, 1, 0) : -1;
-	r->reads++;
-	if (n > 0) {
-		r->bytes += (uint64_t)n;
+	if (n > 0)
 		got = (size_t)n / PAGE;
-	}
 	for (int i = 0; i < k; i++) {
 		if ((size_t)i < got)
 			insert(c, no + (uint64_t)i, 0, local[i].iov_base);

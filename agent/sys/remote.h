@@ -12,8 +12,6 @@ struct remote_cache;
 
 struct remote {
 	pid_t pid;
-	uint64_t reads;   /* statistics: calls and bytes */
-	uint64_t bytes;
 	struct remote_cache *cache;  /* set between remote_snapshot_begin/end */
 };
 
