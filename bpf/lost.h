@@ -3,6 +3,7 @@
 #define LOOPSCOPE_LOSTWORK_H
 
 #define LOST_MAX_FRAMES 64   /* a power of two: indexes are masked */
+_Static_assert((LOST_MAX_FRAMES & (LOST_MAX_FRAMES - 1)) == 0, "LOST_MAX_FRAMES must be a power of two");
 #define LOST_STR_MAX    128
 #define LOST_TYPE_MAX   64
 

@@ -8,6 +8,11 @@
 #define LS_MAX_SC      16  /* distinct syscalls kept per busy span */
 #define LS_HIST_SLOTS  32  /* log2(µs) buckets of busy-span length */
 
+/* Slot indexes are masked, never taken modulo: keep these powers of two. */
+_Static_assert((LS_MAX_LOOPS & (LS_MAX_LOOPS - 1)) == 0, "LS_MAX_LOOPS must be a power of two");
+_Static_assert(LS_PROBES <= LS_MAX_LOOPS, "more probes than slots");
+_Static_assert(LS_HIST_SLOTS == 32, "ls_hist_bucket caps buckets at 31");
+
 /* How many waits on another epoll fd in a row make us believe the thread's
  * loop moved to that fd (we learned the wrong one, e.g. attached mid-stall). */
 #define LS_EPFD_RELEARN 64
@@ -109,18 +114,36 @@ struct stall_event {
 	struct ls_sc_stat sc[LS_MAX_SC];
 };
 
-/* The histogram bucket of a busy span of ns: log2 of its microseconds.
+/* floor(log2(v)) of a 32-bit value, 0 for 0, without a loop or branch
+ * (libbpf-tools' bits.bpf.h): the verifier sees straight-line code. */
+static inline __attribute__((always_inline)) __u32 ls_log2_u32(__u32 v)
+{
+	__u32 shift, r;
+
+	r = (__u32)(v > 0xFFFF) << 4;
+	v >>= r;
+	shift = (__u32)(v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (__u32)(v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (__u32)(v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	return r | (v >> 1);
+}
+
+/* The histogram bucket of a busy span of ns: floor(log2) of its
+ * microseconds (0 and 1 us in bucket 0), at most LS_HIST_SLOTS - 1.
  * Shared by both sides (user space adds the spans its heartbeat cuts). */
 static inline __attribute__((always_inline)) __u32 ls_hist_bucket(__u64 ns)
 {
 	__u64 us = ns / 1000;
-	__u32 b = 0;
+	__u32 hi = (__u32)(us >> 32);
 
-	for (int i = 0; i < LS_HIST_SLOTS - 1 && us > 1; i++) {
-		us >>= 1;
-		b++;
-	}
-	return b;
+	/* 2^32 us is over an hour: such a span is the last bucket anyway */
+	return hi ? LS_HIST_SLOTS - 1 : ls_log2_u32((__u32)us);
 }
 
 /* Totals over every loop thread, for the summary. */
