@@ -40,8 +40,9 @@ def run(interp, *args):
             t.go()
             t.wait_event("all_done", 20)
             ls.signal(signal.SIGINT)
-            ls.wait(10)
+            rc = ls.wait(10)
         p = Problems("GIL holder on %s" % interp.name)
+        p.check(rc == 0, "loopscope exit %s" % rc)
         check_gil_stalls(p, t, ls, interp.name)
         p.raise_if_any()
 

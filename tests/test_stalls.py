@@ -228,9 +228,8 @@ def check_summary(p, ls, target, finished, nloops, elapsed_s, target_exited=Fals
     d = summ.get("duration_s")
     p.check(isinstance(d, (int, float)) and abs(d - elapsed_s) < 1.0,
             "duration_s %r, but loopscope ran %.1f s" % (d, elapsed_s))
-    if "loops" in summ:
-        p.check(summ["loops"] == nloops, "summary loops %s, the target runs %d loop thread(s)" % (
-            summ["loops"], nloops))
+    p.check(summ.get("loops") == nloops, "summary loops %s, the target runs %d loop thread(s)" % (
+        summ.get("loops"), nloops))
     return summ
 
 
