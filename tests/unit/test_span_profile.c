@@ -7,6 +7,10 @@
 #include "unit.h"
 
 static struct intern *names;
+/* The profile under test and the caller's reusable sample, emptied by
+ * RUN_SPAN after each test. */
+static struct span_profile sp;
+static struct stall_sample s;
 
 /* A two-frame stack, innermost func:line, then <module>:1; a task when
  * task is not 0; with a holder, the holder's one-frame stack. */
@@ -26,12 +30,12 @@ static void set_sample(struct stall_sample *s, const char *func, int line, uint6
 		py_stack_push(&s->holder_stack, intern_str(names, "worker"), file, 99, 0x3000);
 }
 
-static void add(struct span_profile *sp, struct stall_sample *s, const char *func, int line,
-		uint64_t task, pid_t holder, int times)
+/* Adds that sample `times` times. */
+static void add(const char *func, int line, uint64_t task, pid_t holder, int times)
 {
-	set_sample(s, func, line, task, holder);
+	set_sample(&s, func, line, task, holder);
 	for (int i = 0; i < times; i++)
-		span_profile_add(sp, s);
+		span_profile_add(&sp, &s);
 }
 
 static const char *top_func(const struct span_bucket *b)
@@ -41,157 +45,129 @@ static const char *top_func(const struct span_bucket *b)
 
 static void test_empty_profile(void)
 {
-	struct span_profile sp = { 0 };
-
 	span_profile_reset(&sp, 12, 5000);
 	CHECK_EQ_INT(sp.tid, 12);
 	CHECK_EQ_INT(sp.start, 5000);
 	CHECK(span_profile_top(&sp) == NULL);
 	CHECK(span_profile_gil(&sp) == NULL);
-	span_profile_free(&sp);
 }
 
 static void test_most_frequent_stack(void)
 {
-	struct span_profile sp = { 0 };
-	struct stall_sample s = { 0 };
 	const struct span_bucket *top;
 
-	add(&sp, &s, "fetch", 10, 0, 0, 1);
-	add(&sp, &s, "dumps", 20, 0, 0, 3);
-	add(&sp, &s, "fetch", 10, 0, 0, 1);
+	add("fetch", 10, 0, 0, 1);
+	add("dumps", 20, 0, 0, 3);
+	add("fetch", 10, 0, 0, 1);
 	top = span_profile_top(&sp);
 	CHECK_EQ_INT(sp.samples, 5);
 	CHECK_EQ_INT(sp.nbuckets, 2);
 	CHECK_EQ_STR(top_func(top), "dumps");
 	CHECK(top && top->count == 3 && top->sample.stack.depth == 2);
 	CHECK(span_profile_gil(&sp) == NULL);
-	stall_sample_free(&s);
-	span_profile_free(&sp);
 }
 
 /* Same frames but another line, another task, or no task: another reading. */
 static void test_what_makes_a_reading(void)
 {
-	struct span_profile sp = { 0 };
-	struct stall_sample s = { 0 };
-
-	add(&sp, &s, "fetch", 10, 0xa0, 0, 1);
-	add(&sp, &s, "fetch", 10, 0xa0, 0, 1);
+	add("fetch", 10, 0xa0, 0, 1);
+	add("fetch", 10, 0xa0, 0, 1);
 	CHECK_EQ_INT(sp.nbuckets, 1);
-	add(&sp, &s, "fetch", 11, 0xa0, 0, 1);
-	add(&sp, &s, "fetch", 10, 0xb0, 0, 1);
-	add(&sp, &s, "fetch", 10, 0, 0, 1);
+	add("fetch", 11, 0xa0, 0, 1);
+	add("fetch", 10, 0xb0, 0, 1);
+	add("fetch", 10, 0, 0, 1);
 	CHECK_EQ_INT(sp.nbuckets, 4);
 	CHECK_EQ_INT(sp.buckets[0].count, 2);
 	CHECK(sp.buckets[0].sample.has_task && sp.buckets[0].sample.task.addr == 0xa0);
-	stall_sample_free(&s);
-	span_profile_free(&sp);
 }
 
 /* A bucket keeps its own copy: the caller reuses its sample. */
 static void test_buckets_copy_the_sample(void)
 {
-	struct span_profile sp = { 0 };
-	struct stall_sample s = { 0 };
-
-	add(&sp, &s, "fetch", 10, 0, 0, 1);
+	add("fetch", 10, 0, 0, 1);
 	set_sample(&s, "other", 77, 0, 0);
 	CHECK_EQ_STR(top_func(span_profile_top(&sp)), "fetch");
 	CHECK_EQ_INT(sp.buckets[0].sample.stack.frames[0].line, 10);
 	CHECK(sp.buckets[0].sample.stack.frames != s.stack.frames);
-	stall_sample_free(&s);
-	span_profile_free(&sp);
 }
 
 /* Past SPAN_MAX_BUCKETS distinct readings, new ones are counted as samples
  * only; the readings already kept still count. */
 static void test_too_many_readings(void)
 {
-	struct span_profile sp = { 0 };
-	struct stall_sample s = { 0 };
-
 	for (int i = 0; i < SPAN_MAX_BUCKETS + 4; i++)
-		add(&sp, &s, "step", 100 + i, 0, 0, 1);
-	add(&sp, &s, "step", 100, 0, 0, 2);
+		add("step", 100 + i, 0, 0, 1);
+	add("step", 100, 0, 0, 2);
 	CHECK_EQ_INT(sp.nbuckets, SPAN_MAX_BUCKETS);
 	CHECK_EQ_INT(sp.samples, SPAN_MAX_BUCKETS + 6);
 	CHECK(span_profile_top(&sp) && span_profile_top(&sp)->count == 3);
-	stall_sample_free(&s);
-	span_profile_free(&sp);
 }
 
 /* The GIL holder is named only when most samples saw one. */
 static void test_gil_holder_majority(void)
 {
-	struct span_profile sp = { 0 };
-	struct stall_sample s = { 0 };
 	const struct span_bucket *gil;
 
-	add(&sp, &s, "select", 5, 0, 0, 2);
-	add(&sp, &s, "take_gil", 7, 0, 4242, 2);
+	add("select", 5, 0, 0, 2);
+	add("take_gil", 7, 0, 4242, 2);
 	CHECK(span_profile_gil(&sp) == NULL);           /* half is not most */
-	add(&sp, &s, "take_gil", 7, 0, 4242, 1);
+	add("take_gil", 7, 0, 4242, 1);
 	gil = span_profile_gil(&sp);
 	CHECK_EQ_INT(sp.gil_samples, 3);
 	CHECK_EQ_STR(top_func(gil), "take_gil");
 	CHECK(gil && gil->gil_count == 3 && gil->sample.gil_holder == 4242);
 	CHECK(gil && gil->sample.holder_stack.depth == 1 &&
 	      !strcmp(gil->sample.holder_stack.frames[0].func, "worker"));
-	stall_sample_free(&s);
-	span_profile_free(&sp);
 }
 
 /* A reading first seen without a holder learns it from a later sample. */
 static void test_gil_holder_learned_later(void)
 {
-	struct span_profile sp = { 0 };
-	struct stall_sample s = { 0 };
 	const struct span_bucket *gil;
 
-	add(&sp, &s, "take_gil", 7, 0, 0, 1);
-	add(&sp, &s, "take_gil", 7, 0, 77, 2);
+	add("take_gil", 7, 0, 0, 1);
+	add("take_gil", 7, 0, 77, 2);
 	gil = span_profile_gil(&sp);
 	CHECK_EQ_INT(sp.nbuckets, 1);
 	CHECK(gil && gil->count == 3 && gil->gil_count == 2);
 	CHECK(gil && gil->sample.gil_holder == 77 && gil->sample.holder_stack.depth == 1);
-	stall_sample_free(&s);
-	span_profile_free(&sp);
 }
 
 /* A reset starts the next span; the buckets' memory is reused. */
 static void test_reset_between_spans(void)
 {
-	struct span_profile sp = { 0 };
-	struct stall_sample s = { 0 };
-
 	span_profile_reset(&sp, 1, 100);
-	add(&sp, &s, "fetch", 10, 0xa0, 9, 4);
+	add("fetch", 10, 0xa0, 9, 4);
 	span_profile_reset(&sp, 2, 200);
 	CHECK_EQ_INT(sp.tid, 2);
 	CHECK_EQ_INT(sp.samples, 0);
 	CHECK_EQ_INT(sp.gil_samples, 0);
 	CHECK(span_profile_top(&sp) == NULL);
-	add(&sp, &s, "dumps", 20, 0, 0, 1);
+	add("dumps", 20, 0, 0, 1);
 	CHECK_EQ_STR(top_func(span_profile_top(&sp)), "dumps");
 	CHECK(sp.buckets[0].count == 1 && sp.buckets[0].gil_count == 0);
 	CHECK(!sp.buckets[0].sample.has_task && sp.buckets[0].sample.gil_holder == 0);
 	span_profile_free(&sp);
 	CHECK(sp.nbuckets == 0 && sp.samples == 0 && sp.buckets[0].sample.stack.frames == NULL);
-	stall_sample_free(&s);
 }
+
+#define RUN_SPAN(fn) do { \
+	RUN(fn); \
+	span_profile_free(&sp); \
+	stall_sample_free(&s); \
+} while (0)
 
 int main(void)
 {
 	names = intern_new();
-	RUN(test_empty_profile);
-	RUN(test_most_frequent_stack);
-	RUN(test_what_makes_a_reading);
-	RUN(test_buckets_copy_the_sample);
-	RUN(test_too_many_readings);
-	RUN(test_gil_holder_majority);
-	RUN(test_gil_holder_learned_later);
-	RUN(test_reset_between_spans);
+	RUN_SPAN(test_empty_profile);
+	RUN_SPAN(test_most_frequent_stack);
+	RUN_SPAN(test_what_makes_a_reading);
+	RUN_SPAN(test_buckets_copy_the_sample);
+	RUN_SPAN(test_too_many_readings);
+	RUN_SPAN(test_gil_holder_majority);
+	RUN_SPAN(test_gil_holder_learned_later);
+	RUN_SPAN(test_reset_between_spans);
 	intern_free(names);
 	return unit_done();
 }
