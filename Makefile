@@ -116,7 +116,7 @@ $(OUTPUT)/loopscope: $(OBJS)
 	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # Unit tests: pure code against the agent's objects, no root, no BPF.
-$(OUTPUT)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
+$(OUTPUT)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(LS_CFLAGS) $(call layer_inc,cli) -Itests/unit $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) \

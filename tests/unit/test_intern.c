@@ -44,10 +44,32 @@ static void test_empty_string(void)
 	intern_free(t);
 }
 
+/* A string and its prefixes are different strings. */
+static void test_prefixes_are_distinct(void)
+{
+	struct intern *t = intern_new();
+	const char *full = intern_str(t, "asyncio.tasks"), *pre = intern_str(t, "asyncio");
+
+	CHECK(full != pre);
+	CHECK_EQ_STR(full, "asyncio.tasks");
+	CHECK_EQ_STR(pre, "asyncio");
+	CHECK(intern_str(t, "asyncio.tasks") == full);
+	intern_free(t);
+}
+
+/* No table (intern_new failed): a placeholder, never a crash. */
+static void test_no_table(void)
+{
+	CHECK_EQ_STR(intern_str(NULL, "x"), "?");
+	intern_free(NULL);
+}
+
 int main(void)
 {
 	RUN(test_equal_strings_share_one_copy);
 	RUN(test_many_strings_survive_growth);
 	RUN(test_empty_string);
+	RUN(test_prefixes_are_distinct);
+	RUN(test_no_table);
 	return unit_done();
 }
