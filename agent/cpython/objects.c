@@ -83,12 +83,17 @@ int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t len)
 	return err;
 }
 
-/* Appends code point cp as UTF-8 if it fits; false when full. */
+/* Appends code point cp as UTF-8 if it fits; false when full. What UTF-8
+ * cannot carry comes out as Python's "backslashreplace" writes it: a lone
+ * surrogate (a surrogateescape'd file name, a garbage name) as "\udc80",
+ * so the text stays valid UTF-8 for JSON and says what was there. */
 static bool put_utf8(char *buf, size_t len, size_t *at, uint32_t cp)
 {
-	char tmp[4];
+	char tmp[11];
 	size_t n;
 
+	if (cp > 0x10ffff)
+		cp = 0xfffd;
 	if (cp < 0x80) {
 		tmp[0] = (char)cp;
 		n = 1;
@@ -96,14 +101,14 @@ static bool put_utf8(char *buf, size_t len, size_t *at, uint32_t cp)
 		tmp[0] = (char)(0xc0 | (cp >> 6));
 		tmp[1] = (char)(0x80 | (cp & 0x3f));
 		n = 2;
+	} else if (cp >= 0xd800 && cp <= 0xdfff) {
+		n = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04x", cp);
 	} else if (cp < 0x10000) {
 		tmp[0] = (char)(0xe0 | (cp >> 12));
 		tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
 		tmp[2] = (char)(0x80 | (cp & 0x3f));
 		n = 3;
 	} else {
-		if (cp > 0x10ffff)
-			cp = 0xfffd;
 		tmp[0] = (char)(0xf0 | (cp >> 18));
 		tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
 		tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
@@ -150,7 +155,9 @@ int py_read_str(struct py_proc *p, uint64_t obj, char *buf, size_t len)
 {
 	const struct cpy_layout *L = &p->L;
 	uint8_t hdr[OBJ_HEADER_MAX], *data;
-	size_t hsize = (size_t)L->u_compact_size + 8, chars, at = 0;
+	/* the PyASCIIObject header every str has: a short compact ASCII str
+	 * may end right after its characters, at the end of a mapping */
+	size_t hsize = (size_t)L->u_ascii_size, chars;
 	uint64_t addr;
 	uint32_t state;
 	int64_t length;
@@ -169,21 +176,24 @@ int py_read_str(struct py_proc *p, uint64_t obj, char *buf, size_t len)
 	kind = (state >> 2) & 7;
 	if (length < 0 || (kind != 1 && kind != 2 && kind != 4))
 		return -LS_EBADDATA;
-	if (!((state >> 5) & 1))                    /* legacy, not compact */
+	if (!((state >> 5) & 1)) {                  /* legacy, not compact: data pointer */
+		hsize = (size_t)L->u_compact_size + 8;
+		err = remote_read(&p->mem, obj, hdr, hsize);
+		if (err)
+			return err;
 		addr = field_ptr(hdr, hsize, L->u_compact_size);
-	else if ((state >> 6) & 1)                  /* compact ASCII */
+	} else if ((state >> 6) & 1) {              /* compact ASCII */
 		addr = obj + (uint64_t)L->u_ascii_size;
-	else
+	} else {
 		addr = obj + (uint64_t)L->u_compact_size;
+	}
 	chars = (size_t)length < len ? (size_t)length : len - 1;
 	data = malloc(chars * (size_t)kind + 1);
 	if (!data)
 		return -ENOMEM;
 	err = remote_read(&p->mem, addr, data, chars * (size_t)kind);
-	for (size_t i = 0; !err && i < chars; i++)
-		if (!put_utf8(buf, len, &at, code_point(data, kind, i)))
-			break;
-	buf[at] = 0;
+	if (!err)
+		py_decode_units(data, kind, chars, buf, len);
 	free(data);
 	return err;
 }

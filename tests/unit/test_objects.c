@@ -57,13 +57,10 @@ static void test_utf8_cut_at_a_character(void)
 	CHECK(buf[0] == 'z');
 }
 
-#ifdef UNIT_KNOWN_BUGS
-/* Known bugs (reported, not fixed here): the output must be valid UTF-8,
- * or jansson refuses the string and a JSON frame disappears.
- * - a unit above U+10FFFF becomes U+FFFD in 4 bytes (f0 8f bf bd,
- *   overlong) instead of ef bf bd;
- * - a lone surrogate (surrogateescape'd file names: '\udce9') is written
- *   as ed b3 a9. */
+/* The output must be valid UTF-8, or jansson refuses the string and a
+ * JSON frame disappears: a unit above U+10FFFF becomes U+FFFD (ef bf bd,
+ * not an overlong 4-byte form); a lone surrogate (surrogateescape'd file
+ * names: '\udce9') becomes backslashreplace text. */
 static void test_utf8_output_is_valid(void)
 {
 	static const uint32_t big = 0x110000;
@@ -74,11 +71,11 @@ static void test_utf8_output_is_valid(void)
 	py_decode_units(&big, 4, 1, buf, sizeof(buf));
 	CHECK_EQ_STR(buf, "\xef\xbf\xbd");
 	py_decode_units(lone, 2, 2, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "/\\udce9");
 	j = json_pack("{s:s}", "file", buf);
 	CHECK(j != NULL);
 	json_decref(j);
 }
-#endif
 
 /* One str of each kind, read by each table. */
 static void test_read_str_every_kind(void)
@@ -171,10 +168,8 @@ static void test_read_str_rejects_bad_objects(void)
 	guard_page_free(page);
 }
 
-#ifdef UNIT_KNOWN_BUGS
-/* Known bug (reported): py_read_str copies u_compact_size + 8 bytes of
- * header even for a compact ASCII str, whose object can be shorter, so a
- * short str that ends where readable memory ends is not read. */
+/* py_read_str reads no more header than a compact ASCII str has, so a
+ * short one that ends where readable memory ends is read. */
 static void test_read_str_short_ascii_at_page_end(void)
 {
 	const struct cpy_layout *L = &cpy_layout_3_11;
@@ -195,7 +190,6 @@ static void test_read_str_short_ascii_at_page_end(void)
 	CHECK_EQ_STR(buf, "Task-1");
 	guard_page_free(page);
 }
-#endif
 
 /* C strings are read page by page: one may end right before, or run
  * into, an unreadable page; one may cross into the next readable page. */
@@ -330,9 +324,7 @@ int main(void)
 	RUN(test_read_bytes);
 	RUN(test_read_long);
 	RUN(test_read_float);
-#ifdef UNIT_KNOWN_BUGS
 	RUN(test_utf8_output_is_valid);
 	RUN(test_read_str_short_ascii_at_page_end);
-#endif
 	return unit_done();
 }
