@@ -12,6 +12,7 @@
 #include "proc.h"
 #include "pyproc.h"
 #include "thread_view.h"
+#include "text.h"
 
 static struct dump_env {
 	pid_t pid;
@@ -59,13 +60,14 @@ static void print_text(struct py_proc *p, const struct thread_view *v, size_t n)
 {
 	const struct colors *c = colors_for(stdout);
 
-	printf("%sProcess %d: Python %s%s (%s)\n", c->bold, p->pid, p->version, c->reset, p->binary);
+	printf("%sProcess %d: Python %s%s (%s)\n", c->bold, p->pid, p->version, c->reset,
+	       text_safe(p->binary));
 	for (size_t i = 0; i < n; i++) {
-		printf("\n%sThread %d%s (%s)%s%s\n", c->bold, v[i].tid, c->reset, v[i].name,
+		printf("\n%sThread %d%s (%s)%s%s\n", c->bold, v[i].tid, c->reset, text_safe(v[i].name),
 		       v[i].gil ? " [holds the GIL]" : "", v[i].stack.partial ? " [partial]" : "");
 		if (v[i].has_task)
-			printf("    running task %s%s%s (%s) 0x%llx\n", c->cyan, v[i].task.name, c->reset,
-			       v[i].task.coro, (unsigned long long)v[i].task.addr);
+			printf("    running task %s%s%s (%s) 0x%llx\n", c->cyan, text_safe(v[i].task.name),
+			       c->reset, text_safe(v[i].task.coro), (unsigned long long)v[i].task.addr);
 		if (!v[i].stack.depth)
 			printf("    (no Python frames: idle or in C code)\n");
 		py_stack_print(stdout, &v[i].stack, "    ", (size_t)env.max_depth);
@@ -77,8 +79,9 @@ static json_t *dump_json(struct py_proc *p, const struct thread_view *v, size_t 
 	json_t *threads = json_array();
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *t = json_pack("{s:i, s:s, s:s, s:b, s:o, s:o}", "tid", v[i].tid,
-				      "name", v[i].name, "os_name", v[i].os_name, "gil", v[i].gil,
+		json_t *t = json_pack("{s:i, s:o, s:o, s:b, s:o, s:o}", "tid", v[i].tid,
+				      "name", json_text(v[i].name), "os_name", json_text(v[i].os_name),
+				      "gil", v[i].gil,
 				      "task", py_task_json(v[i].has_task ? &v[i].task : NULL),
 				      "stack", py_stack_json(&v[i].stack));
 

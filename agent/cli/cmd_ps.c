@@ -9,6 +9,7 @@
 #include "output.h"
 #include "proc.h"
 #include "task_output.h"
+#include "text.h"
 
 enum sort_key { SORT_NONE, SORT_NAME, SORT_STATE, SORT_LOCATION };
 
@@ -120,9 +121,13 @@ static const char *short_file(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* Columns are cut on a character boundary with "…" (the coroutine keeps
+ * its end: the method name tells coroutines of one class apart); target
+ * strings are escaped first, so no name can forge a row. */
 static void print_row(const struct aio_task *t)
 {
 	char id[32], loc[300] = "-", by[64] = "";
+	char name[4 * 20 + 1], coro[4 * 24 + 1], where[4 * 26 + 1], awaiting[4 * 28 + 1];
 
 	task_id(t->addr, id, sizeof(id));
 	if (t->stack.depth)
@@ -131,9 +136,12 @@ static void print_row(const struct aio_task *t)
 	if (t->n_awaited_by)
 		snprintf(by, sizeof(by), "0x%llx%s", (unsigned long long)t->awaited_by[0],
 			 t->n_awaited_by > 1 ? " +more" : "");
-	printf("%-16s %-20.20s %-8s %-24.24s %-26.26s %-28.28s %-20s %d\n", id, t->name,
-	       task_state_name(t->state), t->coro_name, loc, t->awaiting[0] ? t->awaiting : "-",
-	       by[0] ? by : "-", t->loop_tid);
+	text_column(text_safe(t->name), 20, name, sizeof(name));
+	text_column_end(text_safe(t->coro_name), 24, coro, sizeof(coro));
+	text_column_end(text_safe(loc), 26, where, sizeof(where));
+	text_column(t->awaiting[0] ? text_safe(t->awaiting) : "-", 28, awaiting, sizeof(awaiting));
+	printf("%-16s %s %-8s %s %s %s %-20s %d\n", id, name, task_state_name(t->state), coro,
+	       where, awaiting, by[0] ? by : "-", t->loop_tid);
 }
 
 static void print_text(const struct py_proc *p, const struct aio_snapshot *snap,

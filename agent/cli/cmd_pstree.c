@@ -9,6 +9,7 @@
 #include "output.h"
 #include "proc.h"
 #include "task_output.h"
+#include "text.h"
 
 #define MAX_TREE_DEPTH 512
 
@@ -118,16 +119,16 @@ static void print_node(struct tree *tr, const struct aio_task *t, int depth)
 	const struct colors *c = colors_for(stdout);
 	size_t i = index_of(tr, t);
 
-	printf("%*s└ %s%s%s 0x%llx (%s)", 2 * depth, "", c->bold, t->name, c->reset,
+	printf("%*s└ %s%s%s 0x%llx (%s)", 2 * depth, "", c->bold, text_safe(t->name), c->reset,
 	       (unsigned long long)t->addr, task_state_name(t->state));
 	if (tr->on_path[i] || depth >= MAX_TREE_DEPTH) {
 		printf(" %s(await cycle)%s\n", c->red, c->reset);
 		return;
 	}
-	printf("%s%s\n", t->awaiting[0] ? "  awaiting " : "", t->awaiting);
+	printf("%s%s\n", t->awaiting[0] ? "  awaiting " : "", text_safe(t->awaiting));
 	for (size_t k = 0; k < t->stack.depth && (int)k < env.frames; k++)
-		printf("%*s    %s (%s:%d)\n", 2 * depth, "", t->stack.frames[k].func,
-		       t->stack.frames[k].file, t->stack.frames[k].line);
+		printf("%*s    %s (%s:%d)\n", 2 * depth, "", text_safe(t->stack.frames[k].func),
+		       text_safe(t->stack.frames[k].file), t->stack.frames[k].line);
 	tr->on_path[i] = tr->shown[i] = true;
 	for (size_t k = tr->first[i]; k < tr->first[i + 1]; k++)
 		print_node(tr, &tr->snap->tasks[tr->kids[k]], depth + 1);

@@ -10,6 +10,7 @@
 #include "output.h"
 #include "proc.h"
 #include "task_output.h"
+#include "text.h"
 
 #define MAX_AWAITER_CHAIN 256
 
@@ -78,11 +79,12 @@ static const struct aio_task *find_task(const struct aio_snapshot *snap, const c
 	if (matches == 1)
 		return found;
 	if (!matches) {
-		cli_error("no task '%s' in PID %d (see 'loopscope ps %d')", spec, env.pid, env.pid);
+		cli_error("no task '%s' in PID %d (see 'loopscope ps %d')", text_safe(spec), env.pid,
+			  env.pid);
 		return NULL;
 	}
 	fflush(stdout);
-	fprintf(stderr, "loopscope: %zu tasks are named '%s':", matches, spec);
+	fprintf(stderr, "loopscope: %zu tasks are named '%s':", matches, text_safe(spec));
 	for (size_t i = 0; i < snap->n; i++)
 		if (!strcmp(snap->tasks[i].name, spec))
 			fprintf(stderr, " 0x%llx", (unsigned long long)snap->tasks[i].addr);
@@ -116,15 +118,17 @@ static void print_text(const struct aio_task *t, const struct aio_task **chain, 
 	const struct colors *c = colors_for(stdout);
 
 	printf("%sTask 0x%llx %s%s (%s), %s, loop thread %d\n", c->bold, (unsigned long long)t->addr,
-	       t->name, c->reset, t->coro_name, task_state_name(t->state), t->loop_tid);
-	printf("  awaiting: %s\n", t->awaiting[0] ? t->awaiting : "-");
+	       text_safe(t->name), c->reset, text_safe(t->coro_name), task_state_name(t->state),
+	       t->loop_tid);
+	printf("  awaiting: %s\n", t->awaiting[0] ? text_safe(t->awaiting) : "-");
 	printf("  coroutine chain, innermost first:\n");
 	py_stack_print(stdout, &t->stack, "    ", 256);
 	printf("  awaited by:%s\n", n ? "" : " nobody (a root task)");
 	for (size_t i = 0; i < n; i++)
 		printf("    %*s<- Task 0x%llx %s (%s) at %s:%d\n", (int)(2 * i), "",
-		       (unsigned long long)chain[i]->addr, chain[i]->name, chain[i]->coro_name,
-		       chain[i]->stack.depth ? chain[i]->stack.frames[0].file : "?",
+		       (unsigned long long)chain[i]->addr, text_safe(chain[i]->name),
+		       text_safe(chain[i]->coro_name),
+		       chain[i]->stack.depth ? text_safe(chain[i]->stack.frames[0].file) : "?",
 		       chain[i]->stack.depth ? chain[i]->stack.frames[0].line : -1);
 	if (cycle)
 		printf("    %s(await cycle: the chain loops back here)%s\n", c->red, c->reset);

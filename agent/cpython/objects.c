@@ -2,6 +2,7 @@
  * float, and the names of types. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include "errors.h"
 #include "pyproc.h"

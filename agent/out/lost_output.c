@@ -4,6 +4,7 @@
 #include <string.h>
 #include "lost_output.h"
 #include "output.h"
+#include "text.h"
 
 #define MAX_SITES 4096
 #define JSON_SITE_INTERVAL 1.0   /* at most one JSON event per site per second */
@@ -75,13 +76,14 @@ static struct site *site_of(struct lost_output *o, const struct lost_report *r)
 static json_t *report_json(const struct lost_report *r)
 {
 	const char *frames_key = r->kind == LOST_UNRETRIEVED ? "traceback" : "stack";
-	json_t *o = json_pack("{s:s, s:i, s:i, s:o, s:s}", "event", lost_kind_name(r->kind),
-			      "pid", r->pid, "tid", r->tid, "ts", json_round(r->ts, 6), "coro", r->coro);
+	json_t *o = json_pack("{s:s, s:i, s:i, s:o, s:o}", "event", lost_kind_name(r->kind),
+			      "pid", r->pid, "tid", r->tid, "ts", json_round(r->ts, 6),
+			      "coro", json_text(r->coro));
 
 	if (r->kind != LOST_NEVER_AWAITED)
-		json_object_set_new(o, "task", json_string(r->task));
+		json_object_set_new(o, "task", json_text(r->task));
 	if (r->kind == LOST_UNRETRIEVED)
-		json_object_set_new(o, "exception", json_string(r->exception));
+		json_object_set_new(o, "exception", json_text(r->exception));
 	json_object_set_new(o, frames_key, py_stack_json(&r->stack));
 	if (r->suppressed)
 		json_object_set_new(o, "suppressed", json_integer((json_int_t)r->suppressed));
@@ -96,16 +98,16 @@ static void print_block(FILE *f, const struct lost_report *r)
 	switch (r->kind) {
 	case LOST_NEVER_AWAITED:
 		fprintf(f, "  %s%sNEVER AWAITED%s  coroutine %s'%s'%s was created and dropped without "
-			"await (tid %d)\n", c->bold, c->yellow, c->reset, c->bold, r->coro, c->reset, r->tid);
+			"await (tid %d)\n", c->bold, c->yellow, c->reset, c->bold, text_safe(r->coro), c->reset, r->tid);
 		break;
 	case LOST_UNRETRIEVED:
 		fprintf(f, "  %s%sEXCEPTION NEVER RETRIEVED%s  task %s%s%s (%s): %s%s%s\n", c->bold, c->red,
-			c->reset, c->cyan, r->task[0] ? r->task : "-", c->reset, r->coro[0] ? r->coro : "-",
-			c->bold, r->exception, c->reset);
+			c->reset, c->cyan, r->task[0] ? text_safe(r->task) : "-", c->reset,
+			r->coro[0] ? text_safe(r->coro) : "-", c->bold, text_safe(r->exception), c->reset);
 		break;
 	case LOST_DESTROYED_PENDING:
 		fprintf(f, "  %s%sTASK DESTROYED PENDING%s  task %s%s%s (%s), suspended at:\n", c->bold,
-			c->red, c->reset, c->cyan, r->task, c->reset, r->coro);
+			c->red, c->reset, c->cyan, text_safe(r->task), c->reset, text_safe(r->coro));
 		break;
 	}
 	if (r->kind == LOST_UNRETRIEVED)
@@ -119,7 +121,7 @@ static void print_repeat(FILE *f, const struct site *s, const struct lost_report
 
 	output_clock_print(f, r->ts);
 	fprintf(f, "  %s%s again at %s:%d: %llu times so far%s\n", c->dim, lost_kind_name(s->kind),
-		s->file, s->line, (unsigned long long)s->count, c->reset);
+		text_safe(s->file), s->line, (unsigned long long)s->count, c->reset);
 }
 
 void lost_output_event(struct lost_output *o, FILE *f, struct lost_report *r, double now)
@@ -168,6 +170,7 @@ void lost_output_sites_print(const struct lost_output *o, FILE *f)
 		const struct site *s = &o->sites[i];
 
 		fprintf(f, "  %-22s %6llu x  %s at %s:%d\n", lost_kind_name(s->kind),
-			(unsigned long long)s->count, s->coro[0] ? s->coro : "-", s->file, s->line);
+			(unsigned long long)s->count, s->coro[0] ? text_safe(s->coro) : "-",
+			text_safe(s->file), s->line);
 	}
 }

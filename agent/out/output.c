@@ -4,11 +4,32 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "output.h"
+#include "text.h"
+
+json_t *json_text(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	char small[256], *buf = n * 4 + 1 <= sizeof(small) ? small : malloc(n * 4 + 1);
+	json_t *j;
+
+	if (!s || !buf)
+		return json_string("");
+	text_utf8_clean(s, buf, n * 4 + 1); /* "\xNN" for each bad byte: 4x at most */
+	j = json_string(buf);
+	if (buf != small)
+		free(buf);
+	return j ? j : json_string("");
+}
+
+/* A document that could not be built (out of memory) is still a line. */
+static json_t *or_error(json_t *obj)
+{
+	return obj ? obj : json_pack("{s:s}", "error", "an event could not be encoded");
+}
 
 void ndjson_print(FILE *f, json_t *obj)
 {
-	if (!obj)
-		return;
+	obj = or_error(obj);
 	json_dumpf(obj, f, JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	fflush(f);
@@ -17,8 +38,7 @@ void ndjson_print(FILE *f, json_t *obj)
 
 void json_doc_print(FILE *f, json_t *obj)
 {
-	if (!obj)
-		return;
+	obj = or_error(obj);
 	json_dumpf(obj, f, JSON_INDENT(2) | JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	fflush(f);
@@ -46,6 +66,7 @@ void json_stream_item(FILE *f, json_t *item, bool first)
 {
 	if (!first)
 		fputs(",\n", f);
+	item = or_error(item);
 	json_dumpf(item, f, JSON_FLAGS);
 	json_decref(item);
 }
@@ -72,9 +93,9 @@ json_t *py_stack_json(const struct py_stack *s)
 	for (size_t i = 0; s && i < s->depth; i++) {
 		const struct py_frame *fr = &s->frames[i];
 
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:i}",
-			"func", fr->func ? fr->func : "?",
-			"file", fr->file ? fr->file : "?",
+		json_array_append_new(arr, json_pack("{s:o, s:o, s:i}",
+			"func", json_text(fr->func ? fr->func : "?"),
+			"file", json_text(fr->file ? fr->file : "?"),
 			"line", fr->line));
 	}
 	return arr;
@@ -87,7 +108,8 @@ json_t *py_task_json(const struct py_task_ref *t)
 	if (!t)
 		return json_null();
 	snprintf(id, sizeof(id), "0x%llx", (unsigned long long)t->addr);
-	return json_pack("{s:s, s:s, s:s}", "id", id, "name", t->name, "coro", t->coro);
+	return json_pack("{s:s, s:o, s:o}", "id", id, "name", json_text(t->name),
+			 "coro", json_text(t->coro));
 }
 
 void py_stack_print(FILE *f, const struct py_stack *s, const char *indent, size_t max_frames)
@@ -97,8 +119,8 @@ void py_stack_print(FILE *f, const struct py_stack *s, const char *indent, size_
 	for (size_t i = 0; s && i < s->depth && i < max_frames; i++) {
 		const struct py_frame *fr = &s->frames[i];
 
-		fprintf(f, "%s%s%s%s (%s%s:%d%s)\n", indent, c->bold, fr->func ? fr->func : "?",
-			c->reset, c->dim, fr->file ? fr->file : "?", fr->line, c->reset);
+		fprintf(f, "%s%s%s%s (%s%s:%d%s)\n", indent, c->bold, fr->func ? text_safe(fr->func) : "?",
+			c->reset, c->dim, fr->file ? text_safe(fr->file) : "?", fr->line, c->reset);
 	}
 	if (s && s->depth > max_frames)
 		fprintf(f, "%s... %zu more frames\n", indent, s->depth - max_frames);

@@ -17,6 +17,10 @@ void json_doc_print(FILE *f, json_t *obj);
 void json_stream_begin(FILE *f, json_t *header, const char *key);
 void json_stream_item(FILE *f, json_t *item, bool first);
 void json_stream_end(FILE *f);
+/* A string from the target as JSON: valid UTF-8 whatever its bytes (bad
+ * ones as "\xNN"), never NULL, so it never takes its neighbours down. Use
+ * it (with "s:o") for every string that came from the target. */
+json_t *json_text(const char *s);
 /* Rounds to `decimals` places, so JSON shows 250.612, not 250.61200000000002. */
 json_t *json_round(double v, int decimals);
 /* [{"func":S,"file":S,"line":N}], innermost first; never NULL. */

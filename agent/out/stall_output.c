@@ -1,6 +1,7 @@
 #include "output.h"
 #include "stall_output.h"
 #include "syscalls.h"
+#include "text.h"
 
 static const char *sc_name(const struct stall_syscall *sc)
 {
@@ -32,7 +33,7 @@ json_t *stall_report_json(const struct stall_report *r)
 		"ongoing", r->ongoing, "syscalls", syscalls_json(r),
 		"task", py_task_json(r->task), "stack", py_stack_json(r->stack));
 
-	json_object_set_new(o, "thread", json_string(r->thread_name));
+	json_object_set_new(o, "thread", json_text(r->thread_name));
 	if (r->stack && r->stack->partial)
 		json_object_set_new(o, "stack_partial", json_true());
 	if (r->gil_holder > 0) {
@@ -64,7 +65,7 @@ void stall_report_print(FILE *f, const struct stall_report *r)
 	output_clock_print(f, r->ts);
 	fprintf(f, "  %s%sSTALL %8.1f ms%s%s  tid %d (%s)  on-CPU %.1f ms  off-CPU %.1f ms",
 		c->bold, sev, r->duration_ms, r->ongoing ? " and counting" : "", c->reset,
-		r->tid, r->thread_name, r->on_cpu_ms, r->off_cpu_ms);
+		r->tid, text_safe(r->thread_name), r->on_cpu_ms, r->off_cpu_ms);
 	for (size_t i = 0; i < r->nsyscalls && i < 3; i++) {
 		const struct stall_syscall *sc = &r->syscalls[i];
 
@@ -73,8 +74,8 @@ void stall_report_print(FILE *f, const struct stall_report *r)
 	}
 	fprintf(f, "  [#%llu]\n", (unsigned long long)r->id);
 	if (r->task)
-		fprintf(f, "    task %s%s%s (%s) 0x%llx\n", c->cyan, r->task->name, c->reset,
-			r->task->coro, (unsigned long long)r->task->addr);
+		fprintf(f, "    task %s%s%s (%s) 0x%llx\n", c->cyan, text_safe(r->task->name), c->reset,
+			text_safe(r->task->coro), (unsigned long long)r->task->addr);
 	if (r->gil_holder > 0) {
 		fprintf(f, "    waiting for the GIL held by thread %d:\n", r->gil_holder);
 		py_stack_print(f, r->gil_holder_stack, "      ", 12);

@@ -54,8 +54,6 @@ static bool put_terminal(char *out, size_t len, size_t *at, const char *s, size_
 {
 	unsigned char b = (unsigned char)s[0];
 
-	if (n == 1 && b == '\\')
-		return put(out, len, at, "\\\\", 2);
 	if (n == 1 && b == '\n')
 		return put(out, len, at, "\\n", 2);
 	if (n == 1 && b == '\t')
@@ -117,7 +115,17 @@ size_t text_width(const char *s)
 	return w;
 }
 
-void text_column(const char *s, size_t width, char *out, size_t len)
+static const char *skip_chars(const char *s, size_t n)
+{
+	for (; *s && n; n--) {
+		size_t k = text_utf8_len(s);
+
+		s += k ? k : 1;
+	}
+	return s;
+}
+
+static void column(const char *s, size_t width, bool keep_end, char *out, size_t len)
 {
 	size_t at = 0, w = 0, total = text_width(s);
 	bool cut = total > width;
@@ -125,6 +133,13 @@ void text_column(const char *s, size_t width, char *out, size_t len)
 
 	if (!len)
 		return;
+	if (cut && keep_end && width) {
+		put(out, len, &at, "\xe2\x80\xa6", 3);
+		s = skip_chars(s, total - keep);
+		w++;
+		keep++;
+		cut = false;
+	}
 	while (*s && w < keep) {
 		size_t n = text_utf8_len(s);
 
@@ -139,4 +154,14 @@ void text_column(const char *s, size_t width, char *out, size_t len)
 	while (w < width && put(out, len, &at, " ", 1))
 		w++;
 	out[at] = 0;
+}
+
+void text_column(const char *s, size_t width, char *out, size_t len)
+{
+	column(s, width, false, out, len);
+}
+
+void text_column_end(const char *s, size_t width, char *out, size_t len)
+{
+	column(s, width, true, out, len);
 }

@@ -20,8 +20,7 @@ size_t text_utf8_len(const char *s);
  * "\xNN". Returns the bytes written. */
 size_t text_utf8_clean(const char *in, char *out, size_t len);
 /* Like text_utf8_clean, and also every C0/C1 control character and DEL
- * (ESC, BEL, CR, LF, ...) becomes "\xNN" ("\n", "\t" as such) and a
- * backslash "\\", so the text cannot move the cursor, retitle or clear a
+ * (ESC, BEL, CR, LF, ...) becomes "\xNN" ("\n", "\t" as such), so the text cannot move the cursor, retitle or clear a
  * terminal, or forge a line. */
 size_t text_terminal_safe(const char *in, char *out, size_t len);
 /* text_terminal_safe into one of a few rotating static buffers: for
@@ -34,5 +33,8 @@ size_t text_width(const char *s);
  * as the last one when it was cut, then padded with spaces to width
  * (a table column). */
 void text_column(const char *s, size_t width, char *out, size_t len);
+/* The same, keeping the end when it cuts ("…Protocol.handler"): for
+ * names whose last part tells them apart (qualnames, paths). */
+void text_column_end(const char *s, size_t width, char *out, size_t len);
 
 #endif

@@ -58,7 +58,7 @@ static void test_terminal_safe_defuses_sequences(void)
 	CHECK_EQ_STR(out, "x\\x1b]0;owned\\x07\\x1b[2J\\nFAKE 0xdead Task-9 pending");
 	CHECK(!strchr(out, '\x1b') && !strchr(out, '\n') && !strchr(out, '\a'));
 	text_terminal_safe("a\\b\tc\r\x7f", out, sizeof(out));
-	CHECK_EQ_STR(out, "a\\\\b\\tc\\x0d\\x7f");
+	CHECK_EQ_STR(out, "a\\b\\tc\\x0d\\x7f");
 	text_terminal_safe("csi\xc2\x9b" "31m", out, sizeof(out)); /* 8-bit CSI */
 	CHECK_EQ_STR(out, "csi\\xc2\\x9b31m");
 	text_terminal_safe("caf\xc3\xa9", out, sizeof(out));
@@ -93,6 +93,19 @@ static void test_column_cuts_with_ellipsis(void)
 	CHECK_EQ_STR(out, "   ");
 }
 
+static void test_column_end_keeps_the_tail(void)
+{
+	char out[64];
+
+	text_column_end("WebSocketCommonProtocol.handler", 12, out, sizeof(out));
+	CHECK_EQ_STR(out, "\xe2\x80\xa6" "col.handler");
+	CHECK_EQ_INT(text_width(out), 12);
+	text_column_end("short", 8, out, sizeof(out));
+	CHECK_EQ_STR(out, "short   ");
+	text_column_end("\xc3\xa9\xc3\xa9\xc3\xa9xyz", 4, out, sizeof(out));
+	CHECK_EQ_STR(out, "\xe2\x80\xa6xyz");
+}
+
 int main(void)
 {
 	RUN(test_utf8_len);
@@ -102,5 +115,6 @@ int main(void)
 	RUN(test_terminal_safe_defuses_sequences);
 	RUN(test_safe_slots_rotate);
 	RUN(test_column_cuts_with_ellipsis);
+	RUN(test_column_end_keeps_the_tail);
 	return unit_done();
 }
