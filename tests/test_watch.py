@@ -187,6 +187,32 @@ def test_watch_healthy_target_is_silent(interp):
         p.raise_if_any()
 
 
+@lib.timeout(90)
+def test_watch_summary_says_what_it_did_not_list():
+    """Past the sites it tracks, the summary says how many events it did
+    not list, never silently stops."""
+    interp = lib.python("3.12")
+    n = 4200
+    with lostwork_target(interp, "--sites", str(n)) as t:
+        ls = Loopscope(["watch", t.pid])
+        with ls:
+            lib.wait_until(lambda: lib.bpf_link_fds(ls.pid), 15)
+            lib.wait_until(lambda: False, 0.5)
+            t.go()
+            t.wait_event("sites", 60)
+            lib.wait_until(lambda: False, 0.5)
+            ls.signal(signal.SIGINT)
+            rc = ls.wait(20)
+    p = Problems("watch summary past 4096 sites")
+    p.check(rc == 0, "exit %s" % rc)
+    listed = [l for l in ls.lines if re.match(r"\s+never_awaited\s+1 x  c at <sites>:\d+$", l[1])]
+    more = [l for _, l in ls.lines if "more events at sites past the first 4096" in l]
+    p.check(len(listed) == 4096, "%d sites listed in the summary, want 4096" % len(listed))
+    p.check(len(more) == 1 and re.search(r"and %d more events" % (n - 4096), more[0]),
+            "no line for the %d events not listed: %s" % (n - 4096, more))
+    p.raise_if_any()
+
+
 @lib.timeout(30)
 def test_watch_bad_targets():
     import subprocess

@@ -25,6 +25,7 @@ struct lost_output {
 	size_t nsites;
 	struct site *sites;
 	uint64_t totals[4];
+	uint64_t unlisted;   /* events at sites past the first MAX_SITES */
 };
 
 struct lost_output *lost_output_new(bool json)
@@ -131,6 +132,7 @@ void lost_output_event(struct lost_output *o, FILE *f, struct lost_report *r, do
 	if (r->kind >= 1 && r->kind <= 3)
 		o->totals[r->kind]++;
 	if (!s) { /* more distinct sites than we track: show them all */
+		o->unlisted++;
 		if (o->json)
 			ndjson_print(f, report_json(r));
 		else
@@ -173,4 +175,7 @@ void lost_output_sites_print(const struct lost_output *o, FILE *f)
 			(unsigned long long)s->count, s->coro[0] ? text_safe(s->coro) : "-",
 			text_safe(s->file), s->line);
 	}
+	if (o->unlisted)
+		fprintf(f, "  ... and %llu more events at sites past the first %d, not listed\n",
+			(unsigned long long)o->unlisted, MAX_SITES);
 }

@@ -135,7 +135,11 @@ const struct colors *colors_for(FILE *f)
 	};
 	static const struct colors off = { "", "", "", "", "", "", "" };
 
-	return isatty(fileno(f)) && !getenv("NO_COLOR") ? &on : &off;
+	const char *term = getenv("TERM");
+	bool dumb = !term || !*term || !strcmp(term, "dumb");
+
+	/* https://no-color.org: any NO_COLOR, even empty, turns colour off */
+	return isatty(fileno(f)) && !getenv("NO_COLOR") && !dumb ? &on : &off;
 }
 
 void output_clock_print(FILE *f, double ts)

@@ -5,7 +5,10 @@ loopscope should report ({"event": "expect", "kind": ..., "coro": ...,
 "func": ..., "line": ...}) and commits it; "done" closes the run. Warnings
 and logging are silenced, so only loopscope can see the bugs.
 
-    lostwork.py [--repeat N] [--healthy N] [--uvloop]
+    lostwork.py [--repeat N] [--healthy N] [--sites N] [--uvloop]
+
+--sites N: instead of the bugs, N never-awaited coroutines created at N
+distinct lines (generated code), then {"event": "sites", "n": N}.
 """
 import argparse
 import asyncio
@@ -124,18 +127,38 @@ def shutdown_with_pending_task():
     gc.collect()
 
 
+async def many_sites(n):
+    """n never-awaited coroutines, each made on a line of its own, in
+    batches of 100 (a burst of thousands would overflow the ring buffer)."""
+    src = "async def c():\n    pass\n"
+    for b in range(0, n, 100):
+        src += "\ndef make_%d():\n" % b + "    c()\n" * min(100, n - b)
+    ns = {}
+    exec(compile(src, "<sites>", "exec"), ns)
+    for b in range(0, n, 100):
+        ns["make_%d" % b]()
+        await asyncio.sleep(0.01)
+    for _ in range(10):
+        gc.collect()
+        await asyncio.sleep(0.05)
+    print(json.dumps({"event": "sites", "n": n}), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--healthy", type=int, default=0)
     ap.add_argument("--uvloop", action="store_true")
+    ap.add_argument("--sites", type=int, default=0)
     args = ap.parse_args()
     if args.uvloop:
         import uvloop
         uvloop.install()
     print("READY " + json.dumps({"python": sys.version.split()[0]}), flush=True)
     sys.stdin.readline()
-    if args.healthy:
+    if args.sites:
+        asyncio.run(many_sites(args.sites))
+    elif args.healthy:
         asyncio.run(healthy(args.healthy))
     else:
         asyncio.run(bugs(args.repeat))
