@@ -1,5 +1,7 @@
 """loopscope's command line: bad input, exit codes, lifecycle, cleanup."""
+import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -126,6 +128,63 @@ def test_kernel_thread_pid():
     p.check(res.returncode == 1, "exit %s, not 1" % res.returncode)
     one_line(p, res, r"\b2\b", "kernel")
     p.check(not res.stdout.strip(), "printed on stdout: %r" % res.stdout)
+    p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_thread_id_is_taken_as_its_process():
+    """A thread id given as PID: loopscope says whose thread it is and
+    attaches to that process, never reading the thread as a process."""
+    interp = debian_or_any_python()
+    p = Problems("a thread id as PID")
+    with Target([interp.path, os.path.join(lib.TARGETS_DIR, "hostile.py")], name="threads") as t:
+        tids = [int(x) for x in os.listdir("/proc/%d/task" % t.pid) if int(x) != t.pid]
+        tid = tids[0]
+        for cmd in (["ps", tid, "--json"], ["dump", tid, "--json"], ["where", tid, "Task-1", "--json"]):
+            r = run_loopscope(cmd)
+            p.check(r.returncode == 0, "%s exit %s: %r" % (cmd[0], r.returncode, r.stderr))
+            p.check(r.stderr_lines() == ["loopscope: %d is a thread of PID %d: attaching to PID %d"
+                                         % (tid, t.pid, t.pid)], "%s stderr %r" % (cmd[0], r.stderr))
+            if r.returncode == 0 and cmd[0] != "where":
+                p.check(json.loads(r.stdout)["pid"] == t.pid, "%s reports pid %s" % (
+                    cmd[0], json.loads(r.stdout)["pid"]))
+        r = run_loopscope(["stalls", tid, "--json", "--duration", "1"], timeout=20)
+        summ = [json.loads(l) for l in r.stdout.splitlines() if '"summary"' in l]
+        p.check(r.returncode == 0 and summ and summ[0]["pid"] == t.pid and summ[0]["loops"] == 1,
+                "stalls of a tid: exit %s, summary %s" % (r.returncode, summ))
+    p.raise_if_any()
+
+
+@lib.timeout(120)
+def test_target_killed_while_attaching():
+    """kill -9 at random moments of the attach: exit 0, or one line saying
+    the process is gone, never a wrong diagnosis ("kernel thread")."""
+    interp = debian_or_any_python()
+    p = Problems("targets killed during attach")
+    rng = random.Random(7)
+    outcomes = {}
+    for i in range(30):
+        target = subprocess.Popen([interp.path, "-c", "import asyncio; asyncio.run(asyncio.sleep(60))"])
+        try:
+            time.sleep(0.25)
+            ls = subprocess.Popen([lib.loopscope_bin(), "ps" if i % 2 else "dump", str(target.pid)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            time.sleep(rng.uniform(0, 0.006))
+            target.kill()
+            _, err = ls.communicate(timeout=20)
+        finally:
+            target.kill()
+            target.wait()
+        lines = err.splitlines()
+        outcomes[ls.returncode] = outcomes.get(ls.returncode, 0) + 1
+        if ls.returncode == 0:
+            continue
+        if not p.check(ls.returncode == 1 and len(lines) == 1, "exit %s, stderr %r" % (
+                ls.returncode, err)):
+            continue
+        p.check(re.search(r"exited|no such process", lines[0]) and "kernel" not in lines[0],
+                "wrong diagnosis: %r" % lines[0])
+    lib.log("outcomes:", outcomes)
     p.raise_if_any()
 
 

@@ -10,7 +10,7 @@ int attach_python(pid_t pid, struct py_proc **out)
 
 	if (!err)
 		return 0;
-	if (err == -ESRCH || err == -EPERM || err == -LS_EKTHREAD)
+	if (err == -ESRCH || err == -EPERM || err == -LS_EKTHREAD || err == -LS_EEXITING)
 		return cli_attach_error(pid, err);
 	cli_error("%s", why);
 	return EXIT_FAIL;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "errors.h"
 #include "proc.h"
@@ -30,8 +31,15 @@ int cli_attach_error(pid_t pid, int err)
 		break;
 	case EPERM:
 	case EACCES:
-		cli_error("cannot attach to PID %d: permission denied (loopscope needs root, "
-			  "or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)", pid);
+		if (geteuid() == 0)
+			cli_error("cannot attach to PID %d: permission denied, even as root (a security "
+				  "module such as Yama's ptrace_scope, or another user namespace)", pid);
+		else
+			cli_error("cannot attach to PID %d: permission denied (loopscope needs root, "
+				  "or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)", pid);
+		break;
+	case LS_EEXITING:
+		cli_error("PID %d exited while loopscope was attaching to it", pid);
 		break;
 	case LS_EKTHREAD:
 		cli_error("PID %d is a kernel thread, not a process loopscope can attach to", pid);
@@ -58,14 +66,27 @@ int cli_parse_double(const char *arg, double min, double max, double *out)
 	return 0;
 }
 
+void cli_parse_pid(const char *arg, struct argp_state *state, pid_t *pid)
+{
+	pid_t tgid;
+
+	if (proc_parse_pid(arg, pid))
+		argp_error(state, "invalid PID '%s'", arg);
+	/* a thread's id names its process: say so, and watch the process */
+	if (!proc_tgid(*pid, &tgid) && tgid != *pid) {
+		fprintf(stderr, "loopscope: %d is a thread of PID %d: attaching to PID %d\n", *pid,
+			tgid, tgid);
+		*pid = tgid;
+	}
+}
+
 error_t cli_pid_arg(int key, char *arg, struct argp_state *state, pid_t *pid)
 {
 	switch (key) {
 	case ARGP_KEY_ARG:
 		if (state->arg_num > 0)
 			argp_error(state, "unexpected argument '%s'", arg);
-		if (proc_parse_pid(arg, pid))
-			argp_error(state, "invalid PID '%s'", arg);
+		cli_parse_pid(arg, state, pid);
 		return 0;
 	case ARGP_KEY_END:
 		if (!*pid)

@@ -19,6 +19,9 @@ int cli_parse_double(const char *arg, double min, double max, double *out);
 
 #include <argp.h>
 
+/* A PID argument, checked (or an argp usage error); a thread id is taken
+ * as its process, with a note on stderr. */
+void cli_parse_pid(const char *arg, struct argp_state *state, pid_t *pid);
 /* The PID argument of a one-PID command (ARGP_KEY_ARG, ARGP_KEY_END);
  * ARGP_ERR_UNKNOWN for any other key. Use as a parser's default case. */
 error_t cli_pid_arg(int key, char *arg, struct argp_state *state, pid_t *pid);

@@ -46,8 +46,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.json = true;
 		break;
 	case ARGP_KEY_ARG:
-		if (state->arg_num == 0 && proc_parse_pid(arg, &env.pid))
-			argp_error(state, "invalid PID '%s'", arg);
+		if (state->arg_num == 0)
+			cli_parse_pid(arg, state, &env.pid);
 		else if (state->arg_num == 1)
 			env.task = arg;
 		else if (state->arg_num > 1)

@@ -8,6 +8,7 @@ static const char *const messages[] = {
 	[LS_ECHANGED - LS_ERR_FIRST] = "target memory changed while it was read",
 	[LS_EBADDATA - LS_ERR_FIRST] = "unexpected data in target memory",
 	[LS_EKTHREAD - LS_ERR_FIRST] = "a kernel thread, not a user process",
+	[LS_EEXITING - LS_ERR_FIRST] = "the process exited while loopscope was attaching",
 	[LS_ENOSYMBOL - LS_ERR_FIRST] = "symbol not found",
 	[LS_ENOTFOUND - LS_ERR_FIRST] = "not found",
 	[LS_EPROTO - LS_ERR_FIRST] = "malformed protocol message",

@@ -11,6 +11,7 @@ enum {
 	LS_ECHANGED,      /* memory changed under the reader: retry */
 	LS_EBADDATA,      /* target memory does not look like what we expect */
 	LS_EKTHREAD,      /* a kernel thread: nothing to attach to */
+	LS_EEXITING,      /* the process is exiting (it was alive a moment ago) */
 	LS_ENOSYMBOL,     /* a symbol we need is not in the binary */
 	LS_ENOTFOUND,     /* the thing asked for (a task, a thread) is not there */
 	LS_EPROTO,        /* a malformed protocol message */

@@ -23,22 +23,65 @@ int proc_parse_pid(const char *arg, pid_t *pid)
 	return 0;
 }
 
-/* A process whose state is Z (zombie) or X (dead) cannot be attached to. */
-static char proc_state(pid_t pid)
+#define PF_KTHREAD 0x00200000  /* include/linux/sched.h */
+
+/* /proc/PID/stat from its state on (the fields after "(comm)", which may
+ * itself hold spaces and parentheses); 0 or -ESRCH. */
+static int read_stat(pid_t pid, char *buf, size_t len, char **fields)
 {
-	char path[64], buf[512], *p;
+	char path[64], *p;
 	FILE *f;
 	size_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "r");
 	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+		return -ESRCH;
+	n = fread(buf, 1, len - 1, f);
 	fclose(f);
 	buf[n] = 0;
 	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	if (!p || p[1] != ' ')
+		return -ESRCH;
+	*fields = p + 2;
+	return 0;
+}
+
+int proc_stat_field(pid_t pid, int field, unsigned long long *value)
+{
+	char buf[1024], *p, *end;
+	int err = read_stat(pid, buf, sizeof(buf), &p);
+
+	if (err)
+		return err;
+	/* fields[0] is field 3 (state) in proc(5)'s numbering */
+	for (int i = 3; i < field && p; i++) {
+		p = strchr(p, ' ');
+		p = p ? p + 1 : NULL;
+	}
+	if (!p || field < 4)
+		return -EINVAL;
+	*value = strtoull(p, &end, 10);
+	return end == p ? -EINVAL : 0;
+}
+
+/* A process whose state is Z (zombie) or X (dead) cannot be attached to. */
+static char proc_state(pid_t pid)
+{
+	char buf[1024], *p;
+
+	return read_stat(pid, buf, sizeof(buf), &p) ? 0 : p[0];
+}
+
+/* Without an exe link: a kernel thread, or a process tearing itself down
+ * (its mm already gone) between kill -9 and becoming a zombie. */
+static int why_no_exe(pid_t pid)
+{
+	unsigned long long flags;
+
+	if (proc_stat_field(pid, 9, &flags))
+		return -ESRCH;
+	return flags & PF_KTHREAD ? -LS_EKTHREAD : -LS_EEXITING;
 }
 
 int proc_check(pid_t pid)
@@ -54,10 +97,26 @@ int proc_check(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	if (readlink(path, exe, sizeof(exe)) < 0) {
 		if (errno == ENOENT)
-			return -LS_EKTHREAD;
+			return why_no_exe(pid);
 		return errno == EACCES ? -EPERM : -errno;
 	}
 	return 0;
+}
+
+int proc_tgid(pid_t pid, pid_t *tgid)
+{
+	char path[64], line[128];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -ESRCH;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "Tgid: %d", tgid) == 1;
+	fclose(f);
+	return found ? 0 : -ESRCH;
 }
 
 void proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len)

@@ -6,12 +6,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* 0 if PID is a user process we may attach to; -ESRCH, -EPERM or
- * -LS_EKTHREAD otherwise. */
+/* 0 if PID is a user process we may attach to; -ESRCH, -EPERM,
+ * -LS_EKTHREAD or -LS_EEXITING otherwise. */
 int proc_check(pid_t pid);
+/* Field `field` (proc(5)'s numbering, 4 or more: 9 flags, 22 starttime) of
+ * /proc/PID/stat as a number; 0, -ESRCH or -EINVAL. */
+int proc_stat_field(pid_t pid, int field, unsigned long long *value);
 
 /* Parses a PID argument; 0 or -EINVAL. */
 int proc_parse_pid(const char *arg, pid_t *pid);
+/* The process a task (thread) id belongs to (Tgid: in /proc/ID/status):
+ * itself for a process; 0 or -ESRCH. */
+int proc_tgid(pid_t pid, pid_t *tgid);
 
 /* The OS name of a thread (comm), "?" when it cannot be read. */
 void proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len);
