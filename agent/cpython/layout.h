@@ -1,8 +1,9 @@
 /* CPython structure offsets, one table per minor version, kept as data
  * (austin's approach): code reads target memory through these numbers,
  * never through CPython's own structs. The tables in layout_3_X.c are
- * generated from each version's headers by tests/cpython/layout_gen.c, and
- * tests/test_layout.py checks them against every installed CPython.
+ * generated from each version's headers by tools/layout_gen.c (`make
+ * layouts`), and tests/test_layout.py checks them against every installed
+ * CPython. versions.def lists the versions.
  * An offset of -1 means the field does not exist in that version. */
 #ifndef LOOPSCOPE_CPY_LAYOUT_H
 #define LOOPSCOPE_CPY_LAYOUT_H
@@ -60,12 +61,13 @@ struct cpy_layout {
 	int exc_args, exc_traceback, tb_next, tb_frame, tb_lasti, tb_lineno, fo_frame;
 };
 
-extern const struct cpy_layout cpy_layout_3_10, cpy_layout_3_11, cpy_layout_3_12,
-	cpy_layout_3_13;
+/* cpy_layout_3_10 and the others: one per line of versions.def. */
+#define PY_VERSION(maj, min) extern const struct cpy_layout cpy_layout_##maj##_##min;
+#include "versions.def"
 
 /* The table for a minor version, NULL when unsupported. */
 const struct cpy_layout *cpy_layout_lookup(int major, int minor);
-/* "3.10, 3.11, 3.12, 3.13", for error messages. */
+/* "3.10, 3.11, 3.12, 3.13" (versions.def), for error messages. */
 const char *cpy_layout_supported(void);
 
 /* Frame owners (3.12+: shim frames on the C stack are skipped). */
