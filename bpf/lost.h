@@ -61,8 +61,9 @@ struct lost_event {
 
 /* The table fields the probes read, copied one for one by fill_config
  * (agent/lost/lost_tracer.c) from the version's tables: L(name) from
- * struct cpy_layout, A(name) from struct cpy_aio_layout. One list makes
- * both the fields of struct lost_config and the copy. */
+ * struct cpy_layout, A(name) from struct cpy_aio_layout; offsets, then
+ * the values the tables hold (frame states and owner, future states). One
+ * list makes both the fields of struct lost_config and the copy. */
 #define LOST_CONFIG_FIELDS(L, A)						\
 	L(rt_interpreters_head) L(rt_gil_holder) L(is_gil) L(gil_holder)	\
 	L(ts_frame) L(cf_current_frame)						\
@@ -78,7 +79,9 @@ struct lost_event {
 	A(fut_exception_tb) A(task_name) A(task_coro)				\
 	A(task_log_destroy_pending) A(task_log_destroy_pending_bit)		\
 	L(exc_args) L(exc_traceback) L(tb_next) L(tb_frame) L(tb_lasti)		\
-	L(tb_lineno)
+	L(tb_lineno)								\
+	L(frame_created) L(frame_suspended_yf) L(owner_generator)		\
+	A(fut_pending) A(fut_finished)
 
 /* Everything the probes need to read CPython objects (set before load). */
 struct lost_config {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Regenerates the per-version tables into OUTDIR from CPythons installed
 # under pyenv: layout_3_X.c from the version's headers (layout_gen.c) and
-# aio_layout_3_X.c from the DWARF of its _asyncio and interpreter
+# aio_layout_3_X.c from the DWARF of its _asyncio, interpreter and select
 # (gen_aio_layout.py). `make layouts` writes into agent/cpython;
 # tests/test_layout.py writes into a temporary directory and compares.
 #   usage: tools/gen-layouts.sh OUTDIR [PREFIX ...]
@@ -34,6 +34,7 @@ for prefix in "$@"; do
 	"$tmp/gen" > "$out/layout_3_$minor.c"
 	"${PYTHON:-python3}" "$here/gen_aio_layout.py" "$minor" \
 		"$prefix"/lib/python3."$minor"/lib-dynload/_asyncio*.so \
-		"$prefix/lib/libpython3.$minor.so.1.0" > "$out/aio_layout_3_$minor.c"
+		"$prefix/lib/libpython3.$minor.so.1.0" \
+		"$prefix"/lib/python3."$minor"/lib-dynload/select*.so > "$out/aio_layout_3_$minor.c"
 	echo "$out/layout_3_$minor.c, $out/aio_layout_3_$minor.c from $prefix"
 done

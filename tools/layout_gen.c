@@ -285,6 +285,68 @@ static void exceptions(void)
 #endif
 }
 
+/* Values, not offsets, that changed across versions: the frame states
+ * (3.13 inserted FRAME_SUSPENDED_YIELD_FROM, the state in which a
+ * generator's top of stack is what it awaits, where FRAME_SUSPENDED was)
+ * and the frame owners (3.11+; 3.12+ pushes shim frames owned by the C
+ * stack). */
+static void frame_constants(void)
+{
+	FIELD(frame_created, FRAME_CREATED);
+#if PY_VERSION_HEX >= 0x030D0000
+	FIELD(frame_suspended_yf, FRAME_SUSPENDED_YIELD_FROM);
+#else
+	FIELD(frame_suspended_yf, FRAME_SUSPENDED);
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+	FIELD(owner_generator, FRAME_OWNED_BY_GENERATOR);
+#else
+	ABSENT(owner_generator);
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+	FIELD(owner_cstack, FRAME_OWNED_BY_CSTACK);
+#else
+	ABSENT(owner_cstack);
+#endif
+}
+
+#if PY_VERSION_HEX >= 0x030B0000
+#include <internal/pycore_object.h>
+
+/* 3.11+ keeps a managed dict (3.11: and a values pointer) before the
+ * object: asked of CPython's own accessors on a stand-in object, with room
+ * before it, whose type has a managed dict. */
+static PyTypeObject managed_type = { .tp_flags = Py_TPFLAGS_MANAGED_DICT };
+static PyObject *room[8];
+
+static int before(const void *at, PyObject *obj)
+{
+	return (int)((const char *)at - (const char *)obj);
+}
+#endif
+
+static void managed_dict(void)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+	PyObject *obj = (PyObject *)&room[4];
+
+	obj->ob_type = &managed_type;
+#endif
+#if PY_VERSION_HEX < 0x030B0000
+	FIELD(ob_managed_dict, 0);
+	FIELD(ob_managed_values, 0);
+#elif PY_VERSION_HEX < 0x030C0000
+	FIELD(ob_managed_dict, before(_PyObject_ManagedDictPointer(obj), obj));
+	FIELD(ob_managed_values, before(_PyObject_ValuesPointer(obj), obj));
+#elif PY_VERSION_HEX < 0x030D0000
+	FIELD(ob_managed_dict, before(_PyObject_DictOrValuesPointer(obj), obj));
+	FIELD(ob_managed_values, 0);
+#else
+	FIELD(ob_managed_dict, before(_PyObject_ManagedDictPointer(obj), obj));
+	FIELD(ob_managed_values, 0);
+#endif
+}
+
 static void callables(void)
 {
 	FIELD(cfunc_ml, offsetof(PyCFunctionObject, m_ml));
@@ -317,6 +379,8 @@ int main(void)
 	containers();
 	callables();
 	exceptions();
+	frame_constants();
+	managed_dict();
 	printf("};\n");
 	return 0;
 }

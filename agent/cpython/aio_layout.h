@@ -13,6 +13,10 @@ struct cpy_aio_layout {
 	int task_fut_waiter, task_coro, task_name, task_context, task_log_destroy_pending,
 	    task_log_destroy_pending_bit, task_size;
 	int deque_leftblock, deque_leftindex;  /* collections.deque's left end */
+	int fut_pending, fut_cancelled, fut_finished;  /* fut_state values */
+	int futureiter_future;   /* the future of a Future's __await__ iterator */
+	int holder_loop;         /* 3.10-3.11: _RunningLoopHolder's loop; -1 after */
+	int epoll_fd;            /* the fd of a select.epoll */
 };
 
 /* cpy_aio_layout_3_10 and the others: one per line of versions.def. */
@@ -20,8 +24,5 @@ struct cpy_aio_layout {
 #include "versions.def"
 
 const struct cpy_aio_layout *cpy_aio_layout_lookup(int major, int minor);
-
-/* fut_state values */
-enum { CPY_FUT_PENDING = 0, CPY_FUT_CANCELLED = 1, CPY_FUT_FINISHED = 2 };
 
 #endif

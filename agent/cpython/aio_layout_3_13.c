@@ -24,4 +24,10 @@ const struct cpy_aio_layout cpy_aio_layout_3_13 = {
 	.task_size = 144,
 	.deque_leftblock = 24,
 	.deque_leftindex = 40,
+	.fut_pending = 0,
+	.fut_cancelled = 1,
+	.fut_finished = 2,
+	.futureiter_future = 16,
+	.holder_loop = -1,
+	.epoll_fd = 16,
 };

@@ -113,4 +113,10 @@ const struct cpy_layout cpy_layout_3_13 = {
 	.tb_lasti = 32,
 	.tb_lineno = 36,
 	.fo_frame = 24,
+	.frame_created = -3,
+	.frame_suspended_yf = -1,
+	.owner_generator = 1,
+	.owner_cstack = 3,
+	.ob_managed_dict = -24,
+	.ob_managed_values = 0,
 };
