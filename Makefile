@@ -23,7 +23,7 @@ LDLIBS   += -lbpf -ldw -lelf -lz -ljansson -lm
 # Debian packages for building, testing, the demo and the benchmarks.
 DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
             libuv1-dev libjansson-dev libncurses-dev libdw-dev pkg-config linux-libc-dev \
-            python3 python3-aiohttp python3-uvloop python3.11-dbg nodejs wrk tmux help2man
+            python3 python3-aiohttp python3-uvloop python3.11-dbg nodejs wrk tmux help2man gdb
 
 ifeq ($(V),1)
 	Q =
@@ -134,7 +134,8 @@ demo: all
 bench: all
 	$(Q)bench/overhead
 
-# The per-version layout tables, regenerated from the installed Pythons.
+# The per-version layout tables, regenerated from the installed pyenv Pythons
+# (tests/test_layout.py checks that the committed ones regenerate unchanged).
 layouts:
 	$(Q)tools/gen-layouts.sh agent/cpython
 

@@ -218,7 +218,7 @@ static void walk_coro_chain(struct lost_event *e, __u64 coro)
 			push_frame(e, code, rd_i32(frame + cfg.fo_lasti), -1, -1);
 			state = rd_i8(frame + cfg.fo_state);
 			depth = rd_i32(frame + cfg.fo_stackdepth);
-			if (state != -1 || depth <= 0 || depth > 4096)
+			if (state != cfg.frame_suspended_yf || depth <= 0 || depth > 4096)
 				return;
 			coro = rd_ptr(rd_ptr(frame + cfg.fo_valuestack) + (__u64)(depth - 1) * 8);
 			continue;
@@ -230,12 +230,12 @@ static void walk_coro_chain(struct lost_event *e, __u64 coro)
 			/* The garbage collector may finalize (close) the coroutine
 			 * before its task: its frame still says where it stood. */
 			if (i == 0 && code)
-				push_frame(e, code, iframe_lasti(frame, code), -1, 1);
+				push_frame(e, code, iframe_lasti(frame, code), -1, cfg.owner_generator);
 			return;
 		}
-		push_frame(e, code, iframe_lasti(frame, code), -1, 1 /* generator */);
+		push_frame(e, code, iframe_lasti(frame, code), -1, cfg.owner_generator);
 		depth = rd_i32(frame + cfg.if_stacktop);
-		if (state != -1 || depth <= 0 || depth > 4096)
+		if (state != cfg.frame_suspended_yf || depth <= 0 || depth > 4096)
 			return;
 		coro = rd_ptr(frame + cfg.if_localsplus + (__u64)(depth - 1) * 8);
 	}
@@ -322,7 +322,7 @@ int lost_never_awaited(struct pt_regs *ctx)
 		state = rd_i8(rd_ptr(coro + cfg.gen_frame) + cfg.fo_state);
 	else
 		state = rd_i8(coro + cfg.gen_frame_state);
-	if (state != (cfg.minor >= 13 ? -3 : -2)) /* FRAME_CREATED: never started */
+	if (state != cfg.frame_created) /* never started */
 		return 0;
 	e = new_event(LOST_NEVER_AWAITED, coro);
 	if (!e)
@@ -394,12 +394,12 @@ int lost_task_finalize(struct pt_regs *ctx)
 	if (!is_target() || !task)
 		return 0;
 	state = rd_i32(task + cfg.fut_state);
-	if (state == 0 /* pending */) {
+	if (state == cfg.fut_pending) {
 		if (rd_flag(task, cfg.task_log_destroy_pending, cfg.task_log_destroy_pending_bit))
 			report_destroyed(task);
 		return 0;
 	}
-	if (state == 2 /* finished */ && rd_flag(task, cfg.fut_log_tb, cfg.fut_log_tb_bit))
+	if (state == cfg.fut_finished && rd_flag(task, cfg.fut_log_tb, cfg.fut_log_tb_bit))
 		report_exception(task, task);
 	return 0;
 }
@@ -412,7 +412,7 @@ int lost_future_finalize(struct pt_regs *ctx)
 
 	if (!is_target() || !fut || is_task(fut))
 		return 0;
-	if (rd_i32(fut + cfg.fut_state) == 2 && rd_flag(fut, cfg.fut_log_tb, cfg.fut_log_tb_bit))
+	if (rd_i32(fut + cfg.fut_state) == cfg.fut_finished && rd_flag(fut, cfg.fut_log_tb, cfg.fut_log_tb_bit))
 		report_exception(fut, 0);
 	return 0;
 }
@@ -430,11 +430,11 @@ int lost_finalize_branch(struct pt_regs *ctx)
 	if (!obj)
 		return 0;
 	if (cookie & LOST_COOKIE_PENDING) {
-		if (rd_i32(obj + cfg.fut_state) == 0)
+		if (rd_i32(obj + cfg.fut_state) == cfg.fut_pending)
 			report_destroyed(obj);
 		return 0;
 	}
-	if (rd_i32(obj + cfg.fut_state) == 2)
+	if (rd_i32(obj + cfg.fut_state) == cfg.fut_finished)
 		report_exception(obj, is_task(obj) ? obj : 0);
 	return 0;
 }

@@ -63,23 +63,39 @@ struct lost_event {
  * already cleared log_tb). */
 #define LOST_COOKIE_PENDING (1ULL << 17)
 
+/* The table fields the probes read, copied one for one by fill_config
+ * (agent/lost/lost_tracer.c) from the version's tables: L(name) from
+ * struct cpy_layout, A(name) from struct cpy_aio_layout; offsets, then
+ * the values the tables hold (frame states and owner, future states). One
+ * list makes both the fields of struct lost_config and the copy. */
+#define LOST_CONFIG_FIELDS(L, A)						\
+	L(rt_interpreters_head) L(rt_gil_holder) L(is_gil) L(gil_holder)	\
+	L(ts_frame) L(cf_current_frame)						\
+	L(fo_back) L(fo_code) L(fo_lasti) L(fo_frame) L(fo_state)		\
+	L(fo_stackdepth) L(fo_valuestack)					\
+	L(if_previous) L(if_code) L(if_instr) L(if_owner) L(if_stacktop)	\
+	L(if_localsplus) L(co_code_adaptive)					\
+	L(ob_type) L(tp_name) L(tp_base) L(ob_size) L(tuple_item)		\
+	L(long_digits) L(long_tag)						\
+	L(u_length) L(u_state) L(u_ascii_size) L(u_compact_size)		\
+	L(gen_qualname) L(gen_frame) L(gen_iframe) L(gen_frame_state)		\
+	A(fut_state) A(fut_log_tb) A(fut_log_tb_bit) A(fut_exception)		\
+	A(fut_exception_tb) A(task_name) A(task_coro)				\
+	A(task_log_destroy_pending) A(task_log_destroy_pending_bit)		\
+	L(exc_args) L(exc_traceback) L(tb_next) L(tb_frame) L(tb_lasti)		\
+	L(tb_lineno)								\
+	L(frame_created) L(frame_suspended_yf) L(owner_generator)		\
+	A(fut_pending) A(fut_finished)
+
 /* Everything the probes need to read CPython objects (set before load). */
 struct lost_config {
 	__u32 tgid;
 	__u32 minor;
 	__u64 runtime;           /* &_PyRuntime */
 	__u64 coro_type, long_type, unicode_type;
-	__s32 rt_interpreters_head, rt_gil_holder, is_gil, gil_holder;
-	__s32 ts_frame, cf_current_frame;
-	__s32 fo_back, fo_code, fo_lasti, fo_frame, fo_state, fo_stackdepth, fo_valuestack;
-	__s32 if_previous, if_code, if_instr, if_owner, if_stacktop, if_localsplus;
-	__s32 co_code_adaptive;
-	__s32 ob_type, tp_name, tp_base, ob_size, tuple_item, long_digits, long_tag;
-	__s32 u_length, u_state, u_ascii_size, u_compact_size;
-	__s32 gen_qualname, gen_frame, gen_iframe, gen_frame_state;
-	__s32 fut_state, fut_log_tb, fut_log_tb_bit, fut_exception, fut_exception_tb;
-	__s32 task_name, task_coro, task_log_destroy_pending, task_log_destroy_pending_bit;
-	__s32 exc_args, exc_traceback, tb_next, tb_frame, tb_lasti, tb_lineno;
+#define LOST_CONFIG_FIELD(name) __s32 name;
+	LOST_CONFIG_FIELDS(LOST_CONFIG_FIELD, LOST_CONFIG_FIELD)
+#undef LOST_CONFIG_FIELD
 };
 
 #endif

@@ -21,7 +21,18 @@ TARGETS_DIR = os.path.join(TESTS_DIR, "targets")
 STALLS_PY = os.path.join(TARGETS_DIR, "stalls.py")
 STALLS_JS = os.path.join(TARGETS_DIR, "stalls.js")
 
-PYENV_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
+VERSIONS_DEF = os.path.join(ROOT, "agent", "cpython", "versions.def")
+
+
+def supported_versions():
+    """("3.10", "3.11", ...): the PY_VERSION(major, minor) lines of
+    agent/cpython/versions.def, the list loopscope itself is built from."""
+    with open(VERSIONS_DEF) as f:
+        return tuple("%s.%s" % v for v in
+                     re.findall(r"^PY_VERSION\((\d+),\s*(\d+)\)", f.read(), re.M))
+
+
+PYENV_VERSIONS = supported_versions()
 DEBIAN_PYTHON = "/usr/bin/python3.11"
 
 
@@ -160,7 +171,7 @@ _pythons = None
 
 
 def pythons():
-    """pyenv 3.10-3.13 and Debian's python3.11, present or not."""
+    """pyenv builds of PYENV_VERSIONS and Debian's python3.11, present or not."""
     global _pythons
     if _pythons is None:
         found = []

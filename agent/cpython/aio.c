@@ -150,6 +150,7 @@ int aio_task_on_stack(struct py_proc *p, const struct py_stack *s, struct py_tas
  * thread state cannot be read, so "no loop" is never a guess. */
 int aio_thread_loop(struct py_proc *p, uint64_t tstate, uint64_t *loop)
 {
+	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
 	uint64_t dict, obj;
 	char type[64];
 	int err;
@@ -169,16 +170,16 @@ int aio_thread_loop(struct py_proc *p, uint64_t tstate, uint64_t *loop)
 		return err == -LS_ENOTFOUND ? 0 : err;
 	if (obj == p->types.none)
 		return 0;
-	if (p->minor > 11) {
+	if (A->holder_loop < 0) { /* 3.12+: the loop itself */
 		*loop = obj;
 		return 0;
 	}
-	/* 3.10/3.11: a _RunningLoopHolder, whose rl_loop follows the header */
+	/* 3.10/3.11: a _RunningLoopHolder, which holds the loop */
 	err = py_type_name(p, obj, type, sizeof(type));
 	if (!err && !strstr(type, "RunningLoopHolder"))
 		err = -LS_EBADDATA;
 	if (!err)
-		err = remote_read_ptr(&p->mem, obj + 16, &obj);
+		err = remote_read_ptr(&p->mem, obj + (uint64_t)A->holder_loop, &obj);
 	if (!err && obj != p->types.none)
 		*loop = obj;
 	return err;

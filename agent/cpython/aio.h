@@ -28,6 +28,16 @@ bool aio_is_uvloop(struct py_proc *p, uint64_t loop);
 /* The current task whose coroutine is on this stack; -LS_ENOTFOUND. */
 int aio_task_on_stack(struct py_proc *p, const struct py_stack *s, struct py_task_ref *out);
 
+/* --- a loop's heartbeat and epoll fd (aio_loop.c) --- */
+
+/* The ready queue (a collections.deque) of an asyncio loop;
+ * -LS_EUNSUPPORTED for loops without one we can read (uvloop). */
+int aio_loop_ready_queue(struct py_proc *p, uint64_t loop, uint64_t *queue);
+/* A value that changes whenever the loop takes a callback from queue. */
+int aio_ready_queue_beat(struct py_proc *p, uint64_t queue, uint64_t *beat);
+/* The epoll fd of an asyncio loop's selector, -1 when unknown. */
+int aio_loop_epoll_fd(struct py_proc *p, uint64_t loop);
+
 
 /* --- every task of the live loops (ps, where, pstree) --- */
 

@@ -24,13 +24,6 @@ struct coro_frame {
 	bool finished;
 };
 
-/* Frame states that differ across versions: CREATED, and the suspended
- * state in which the top of the stack is the awaited object. */
-static int state_created(const struct py_proc *p)
-{
-	return p->minor >= 13 ? -3 : -2;
-}
-
 static int read_frame_311(struct py_proc *p, uint64_t coro, struct coro_frame *out)
 {
 	const struct cpy_layout *L = &p->L;
@@ -57,11 +50,11 @@ static int read_frame_311(struct py_proc *p, uint64_t coro, struct coro_frame *o
 		return err;
 	instr = field_ptr(f, size, L->if_instr);
 	lasti = (int)(((int64_t)instr - (int64_t)(code + (uint64_t)L->co_code_adaptive)) / 2);
-	out->line = state == state_created(p) ? out->code->firstlineno
+	out->line = state == L->frame_created ? out->code->firstlineno
 					      : code_line(p, out->code, lasti * 2);
 	out->locals = out->frame + (uint64_t)L->if_localsplus;
 	stacktop = field_i32(f, size, L->if_stacktop);
-	if (state == -1 && stacktop > 0 && stacktop < (1 << 16))
+	if (state == L->frame_suspended_yf && stacktop > 0 && stacktop < (1 << 16))
 		err = remote_read_ptr(&p->mem, out->locals + (uint64_t)(stacktop - 1) * 8, &out->awaited);
 	return err;
 }
@@ -96,7 +89,7 @@ static int read_frame_310(struct py_proc *p, uint64_t coro, struct coro_frame *o
 	out->line = code_line(p, out->code, field_i32(f, size, L->fo_lasti) * 2);
 	out->locals = out->frame + (uint64_t)L->fo_localsplus;
 	depth = field_i32(f, size, L->fo_stackdepth);
-	if (state == -1 && depth > 0 && depth < (1 << 16))
+	if (state == L->frame_suspended_yf && depth > 0 && depth < (1 << 16))
 		err = remote_read_ptr(&p->mem, field_ptr(f, size, L->fo_valuestack) +
 				      (uint64_t)(depth - 1) * 8, &out->awaited);
 	return err;
@@ -178,11 +171,12 @@ static bool describe_asyncio_frame(struct py_proc *p, const struct coro_frame *f
 static void describe_awaited(struct py_proc *p, const struct aio_snapshot *snap, struct aio_task *t,
 			     const struct coro_frame *inner, uint64_t awaited, char *buf, size_t len)
 {
+	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
 	uint64_t children;
 	struct py_task_ref ref;
 
 	if (awaited && type_name_ends(p, awaited, "FutureIter"))
-		remote_read_ptr(&p->mem, awaited + 16, &awaited); /* its future */
+		remote_read_ptr(&p->mem, awaited + (uint64_t)A->futureiter_future, &awaited);
 	if (awaited && aio_is_task(p, snap, awaited) && !aio_task_ref(p, awaited, &ref)) {
 		snprintf(buf, len, "Task 0x%llx %s", (unsigned long long)awaited, ref.name);
 		t->awaiting_task = awaited;

@@ -1,7 +1,8 @@
 /* The layout of _asyncio's C Future and Task objects, per minor version.
  * They live in Modules/_asynciomodule.c, not in any header: the tables in
  * aio_layout_3_X.c are generated from the DWARF of each version's _asyncio
- * by tests/cpython/gen_aio_layout.py and checked by tests/test_layout.py.
+ * by tools/gen_aio_layout.py (`make layouts`) and checked by
+ * tests/test_layout.py.
  * A _bit value >= 0 means the field is that bit of a bitfield word. */
 #ifndef LOOPSCOPE_AIO_LAYOUT_H
 #define LOOPSCOPE_AIO_LAYOUT_H
@@ -12,14 +13,16 @@ struct cpy_aio_layout {
 	int task_fut_waiter, task_coro, task_name, task_context, task_log_destroy_pending,
 	    task_log_destroy_pending_bit, task_size;
 	int deque_leftblock, deque_leftindex;  /* collections.deque's left end */
+	int fut_pending, fut_cancelled, fut_finished;  /* fut_state values */
+	int futureiter_future;   /* the future of a Future's __await__ iterator */
+	int holder_loop;         /* 3.10-3.11: _RunningLoopHolder's loop; -1 after */
+	int epoll_fd;            /* the fd of a select.epoll */
 };
 
-extern const struct cpy_aio_layout cpy_aio_layout_3_10, cpy_aio_layout_3_11,
-	cpy_aio_layout_3_12, cpy_aio_layout_3_13;
+/* cpy_aio_layout_3_10 and the others: one per line of versions.def. */
+#define PY_VERSION(maj, min) extern const struct cpy_aio_layout cpy_aio_layout_##maj##_##min;
+#include "versions.def"
 
 const struct cpy_aio_layout *cpy_aio_layout_lookup(int major, int minor);
-
-/* fut_state values */
-enum { CPY_FUT_PENDING = 0, CPY_FUT_CANCELLED = 1, CPY_FUT_FINISHED = 2 };
 
 #endif

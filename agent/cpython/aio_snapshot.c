@@ -157,7 +157,7 @@ static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr
 		return err;
 	if (!py_type_is_subtype(p, field_ptr(buf, size, p->L.ob_type), snap->task_type))
 		return -LS_ECHANGED;
-	if (field_i32(buf, size, A->fut_state) != CPY_FUT_PENDING)
+	if (field_i32(buf, size, A->fut_state) != A->fut_pending)
 		return 1;
 	loop = loop_of(snap, field_ptr(buf, size, A->fut_loop));
 	if (!loop)

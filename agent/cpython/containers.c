@@ -276,10 +276,34 @@ static int split_lookup(struct py_proc *p, uint64_t type, uint64_t dict_values, 
 	return err ? err : find_in(p, &w, name, value);
 }
 
+/* 3.11+: the attributes of an object with a managed dict: a dict, or the
+ * values of a split table whose keys the type shares. */
+static int managed_getattr(struct py_proc *p, uint64_t obj, uint64_t type, uint64_t flags,
+			   int64_t basicsize, const char *name, uint64_t *value)
+{
+	const struct cpy_layout *L = &p->L;
+	uint64_t pre;
+	int err = remote_read_ptr(&p->mem, obj + (uint64_t)(int64_t)L->ob_managed_dict, &pre);
+
+	if (err)
+		return err;
+	if (p->minor == 12 && (pre & 1))   /* tagged pointer to the values */
+		return split_lookup(p, type, pre + 1, name, value);
+	if (pre)
+		return py_dict_get_str(p, pre, name, value);
+	if (L->ob_managed_values) {        /* 3.11 */
+		err = remote_read_ptr(&p->mem, obj + (uint64_t)(int64_t)L->ob_managed_values, &pre);
+		return err ? err : pre ? split_lookup(p, type, pre, name, value) : -LS_ENOTFOUND;
+	}
+	if (p->minor >= 13 && (flags & TPFLAGS_INLINE_VALUES))
+		return split_lookup(p, type, obj + (uint64_t)basicsize, name, value);
+	return -LS_ENOTFOUND;
+}
+
 int py_getattr_str(struct py_proc *p, uint64_t obj, const char *name, uint64_t *value)
 {
 	const struct cpy_layout *L = &p->L;
-	uint64_t type = py_type_of(p, obj), dict = 0, flags, pre;
+	uint64_t type = py_type_of(p, obj), dict = 0, flags;
 	int64_t dictoffset, basicsize;
 	int err;
 
@@ -292,22 +316,8 @@ int py_getattr_str(struct py_proc *p, uint64_t obj, const char *name, uint64_t *
 		err = remote_read_i64(&p->mem, type + (uint64_t)L->tp_basicsize, &basicsize);
 	if (err)
 		return err;
-	if (p->minor >= 11 && (flags & TPFLAGS_MANAGED_DICT)) {
-		err = remote_read_ptr(&p->mem, obj - 3 * 8, &pre);
-		if (err)
-			return err;
-		if (p->minor == 12 && (pre & 1))   /* tagged pointer to the values */
-			return split_lookup(p, type, pre + 1, name, value);
-		if (pre)
-			return py_dict_get_str(p, pre, name, value);
-		if (p->minor == 11) {
-			err = remote_read_ptr(&p->mem, obj - 4 * 8, &pre);
-			return err ? err : pre ? split_lookup(p, type, pre, name, value) : -LS_ENOTFOUND;
-		}
-		if (p->minor >= 13 && (flags & TPFLAGS_INLINE_VALUES))
-			return split_lookup(p, type, obj + (uint64_t)basicsize, name, value);
-		return -LS_ENOTFOUND;
-	}
+	if (L->ob_managed_dict && (flags & TPFLAGS_MANAGED_DICT))
+		return managed_getattr(p, obj, type, flags, basicsize, name, value);
 	if (dictoffset <= 0)
 		return -LS_ENOTFOUND;
 	err = remote_read_ptr(&p->mem, obj + (uint64_t)dictoffset, &dict);

@@ -88,7 +88,7 @@ static int walk_311(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 		here = frame;
 		frame = field_ptr(f, size, L->if_previous);
 		owner = field_i8(f, size, L->if_owner);
-		if (owner == CPY_FRAME_OWNED_BY_CSTACK && p->minor >= 12)
+		if (cpy_frame_is_shim(L, owner))
 			continue;
 		code = field_ptr(f, size, L->if_code);
 		ci = code_get(p, code, &err);
@@ -99,8 +99,8 @@ static int walk_311(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 		}
 		instr = field_ptr(f, size, L->if_instr);
 		lasti = (int)(((int64_t)instr - (int64_t)(code + (uint64_t)L->co_code_adaptive)) / 2);
-		if (owner != CPY_FRAME_OWNED_BY_GENERATOR && lasti < ci->firsttraceable)
-			continue; /* incomplete: before its first RESUME */
+		if (cpy_frame_incomplete(L, owner, lasti, ci->firsttraceable))
+			continue;
 		err = push_frame(p, out, ci, lasti * 2, here);
 		if (err)
 			return err;

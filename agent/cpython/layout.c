@@ -2,30 +2,44 @@
 #include "aio_layout.h"
 #include "layout.h"
 
-static const struct cpy_layout *const layouts[] = {
-	&cpy_layout_3_10, &cpy_layout_3_11, &cpy_layout_3_12, &cpy_layout_3_13,
+/* One entry per line of versions.def: both tables of a version. */
+static const struct version {
+	const struct cpy_layout *L;
+	const struct cpy_aio_layout *A;
+} versions[] = {
+#define PY_VERSION(maj, min) { &cpy_layout_##maj##_##min, &cpy_aio_layout_##maj##_##min },
+#include "versions.def"
 };
 
-const struct cpy_layout *cpy_layout_lookup(int major, int minor)
+static const struct version *version_of(int major, int minor)
 {
-	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
-		if (layouts[i]->major == major && layouts[i]->minor == minor)
-			return layouts[i];
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+		if (versions[i].L->major == major && versions[i].L->minor == minor)
+			return &versions[i];
 	return NULL;
 }
 
-const char *cpy_layout_supported(void)
+const struct cpy_layout *cpy_layout_lookup(int major, int minor)
 {
-	return "3.10, 3.11, 3.12, 3.13";
-}
+	const struct version *v = version_of(major, minor);
 
-static const struct cpy_aio_layout *const aio_layouts[] = {
-	&cpy_aio_layout_3_10, &cpy_aio_layout_3_11, &cpy_aio_layout_3_12, &cpy_aio_layout_3_13,
-};
+	return v ? v->L : NULL;
+}
 
 const struct cpy_aio_layout *cpy_aio_layout_lookup(int major, int minor)
 {
-	if (major != 3 || minor < 10 || minor > 13)
-		return NULL;
-	return aio_layouts[minor - 10];
+	const struct version *v = version_of(major, minor);
+
+	return v ? v->A : NULL;
+}
+
+/* ", 3.10, 3.11, ...": the list without its leading ", ". */
+static const char supported[] =
+#define PY_VERSION(maj, min) ", " #maj "." #min
+#include "versions.def"
+	;
+
+const char *cpy_layout_supported(void)
+{
+	return supported + 2;
 }

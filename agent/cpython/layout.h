@@ -1,11 +1,14 @@
 /* CPython structure offsets, one table per minor version, kept as data
  * (austin's approach): code reads target memory through these numbers,
  * never through CPython's own structs. The tables in layout_3_X.c are
- * generated from each version's headers by tests/cpython/layout_gen.c, and
- * tests/test_layout.py checks them against every installed CPython.
+ * generated from each version's headers by tools/layout_gen.c (`make
+ * layouts`), and tests/test_layout.py checks them against every installed
+ * CPython. versions.def lists the versions.
  * An offset of -1 means the field does not exist in that version. */
 #ifndef LOOPSCOPE_CPY_LAYOUT_H
 #define LOOPSCOPE_CPY_LAYOUT_H
+
+#include <stdbool.h>
 
 struct cpy_layout {
 	int major, minor;
@@ -58,17 +61,39 @@ struct cpy_layout {
 
 	/* exceptions and tracebacks; fo_frame: 3.11+ frame object's frame data */
 	int exc_args, exc_traceback, tb_next, tb_frame, tb_lasti, tb_lineno, fo_frame;
+
+	/* Values, not offsets. Frame states (gi_frame_state, 3.10's f_state):
+	 * created, and suspended with what it awaits on top of its stack;
+	 * frame owners (3.11+; -1 before): a generator's frame, a shim frame
+	 * of the C stack (3.12+). */
+	int frame_created, frame_suspended_yf, owner_generator, owner_cstack;
+	/* Where 3.11+ keeps an object's managed dict (3.11: and its values)
+	 * before the object: negative offsets, 0 when there is none. */
+	int ob_managed_dict, ob_managed_values;
 };
 
-extern const struct cpy_layout cpy_layout_3_10, cpy_layout_3_11, cpy_layout_3_12,
-	cpy_layout_3_13;
+/* cpy_layout_3_10 and the others: one per line of versions.def. */
+#define PY_VERSION(maj, min) extern const struct cpy_layout cpy_layout_##maj##_##min;
+#include "versions.def"
 
 /* The table for a minor version, NULL when unsupported. */
 const struct cpy_layout *cpy_layout_lookup(int major, int minor);
-/* "3.10, 3.11, 3.12, 3.13", for error messages. */
+/* "3.10, 3.11, 3.12, 3.13" (versions.def), for error messages. */
 const char *cpy_layout_supported(void);
 
-/* Frame owners (3.12+: shim frames on the C stack are skipped). */
-enum { CPY_FRAME_OWNED_BY_GENERATOR = 1, CPY_FRAME_OWNED_BY_CSTACK = 3 };
+/* 3.12+: a shim frame of the C stack (not code): skipped in stacks. */
+static inline bool cpy_frame_is_shim(const struct cpy_layout *L, int owner)
+{
+	return L->owner_cstack >= 0 && owner == L->owner_cstack;
+}
+
+/* 3.11+: a frame still being set up, before its first RESUME (lasti and
+ * firsttraceable in code units), is not user code; a generator's frame
+ * always is. */
+static inline bool cpy_frame_incomplete(const struct cpy_layout *L, int owner, int lasti,
+					int firsttraceable)
+{
+	return owner != L->owner_generator && lasti < firsttraceable;
+}
 
 #endif

@@ -35,9 +35,9 @@ static void decode_str(const struct lost_str *s, char *buf, size_t len)
 
 static bool skip_frame(const struct py_proc *p, const struct lost_frame *f, const struct code_info *ci)
 {
-	if (p->minor < 11 || f->owner < 0)
+	if (p->L.owner_generator < 0 || f->owner < 0) /* 3.10, or no owner read */
 		return false;
-	return f->owner != 1 && f->lasti < ci->firsttraceable; /* not started yet */
+	return cpy_frame_incomplete(&p->L, f->owner, f->lasti, ci->firsttraceable);
 }
 
 static void decode_frames(struct py_proc *p, const struct lost_event *e, struct py_stack *out)
@@ -51,8 +51,8 @@ static void decode_frames(struct py_proc *p, const struct lost_event *e, struct 
 		const struct code_info *ci;
 		int err, line;
 
-		if (p->minor >= 12 && f->owner == 3)
-			continue; /* shim frame of the C stack (not code) */
+		if (cpy_frame_is_shim(&p->L, f->owner))
+			continue;
 		ci = code_get(p, f->code, &err);
 		if (!ci) {
 			py_stack_push(out, "?", "?", -1, 0);

@@ -52,56 +52,11 @@ static void fill_config(struct lost_config *c, const struct py_proc *p, const st
 	c->coro_type = p->types.coro;
 	c->long_type = p->types.long_;
 	c->unicode_type = p->types.unicode;
-	c->rt_interpreters_head = L->rt_interpreters_head;
-	c->rt_gil_holder = L->rt_gil_holder;
-	c->is_gil = L->is_gil;
-	c->gil_holder = L->gil_holder;
-	c->ts_frame = L->ts_frame;
-	c->cf_current_frame = L->cf_current_frame;
-	c->fo_back = L->fo_back;
-	c->fo_code = L->fo_code;
-	c->fo_lasti = L->fo_lasti;
-	c->fo_frame = L->fo_frame;
-	c->fo_state = L->fo_state;
-	c->fo_stackdepth = L->fo_stackdepth;
-	c->fo_valuestack = L->fo_valuestack;
-	c->if_previous = L->if_previous;
-	c->if_code = L->if_code;
-	c->if_instr = L->if_instr;
-	c->if_owner = L->if_owner;
-	c->if_stacktop = L->if_stacktop;
-	c->if_localsplus = L->if_localsplus;
-	c->co_code_adaptive = L->co_code_adaptive;
-	c->ob_type = L->ob_type;
-	c->tp_name = L->tp_name;
-	c->tp_base = L->tp_base;
-	c->ob_size = L->ob_size;
-	c->tuple_item = L->tuple_item;
-	c->long_digits = L->long_digits;
-	c->long_tag = L->long_tag;
-	c->u_length = L->u_length;
-	c->u_state = L->u_state;
-	c->u_ascii_size = L->u_ascii_size;
-	c->u_compact_size = L->u_compact_size;
-	c->gen_qualname = L->gen_qualname;
-	c->gen_frame = L->gen_frame;
-	c->gen_iframe = L->gen_iframe;
-	c->gen_frame_state = L->gen_frame_state;
-	c->fut_state = A->fut_state;
-	c->fut_log_tb = A->fut_log_tb;
-	c->fut_log_tb_bit = A->fut_log_tb_bit;
-	c->fut_exception = A->fut_exception;
-	c->fut_exception_tb = A->fut_exception_tb;
-	c->task_name = A->task_name;
-	c->task_coro = A->task_coro;
-	c->task_log_destroy_pending = A->task_log_destroy_pending;
-	c->task_log_destroy_pending_bit = A->task_log_destroy_pending_bit;
-	c->exc_args = L->exc_args;
-	c->exc_traceback = L->exc_traceback;
-	c->tb_next = L->tb_next;
-	c->tb_frame = L->tb_frame;
-	c->tb_lasti = L->tb_lasti;
-	c->tb_lineno = L->tb_lineno;
+#define FROM_LAYOUT(name) c->name = L->name;
+#define FROM_AIO_LAYOUT(name) c->name = A->name;
+	LOST_CONFIG_FIELDS(FROM_LAYOUT, FROM_AIO_LAYOUT)
+#undef FROM_LAYOUT
+#undef FROM_AIO_LAYOUT
 }
 
 static int attach(struct lost_tracer *t, struct bpf_program *prog, const struct probe_site *s)

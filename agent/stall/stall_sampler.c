@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aio.h"
-#include "containers.h"
 #include "errors.h"
 #include "pyproc.h"
 #include "stall_sampler.h"
@@ -105,23 +104,15 @@ int stall_sampler_read(struct stall_sampler *s, pid_t tid, bool in_futex, struct
 
 static int find_heartbeat(struct stall_sampler *s, pid_t tid, uint64_t *counter)
 {
-	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(s->proc->major, s->proc->minor);
 	const struct py_thread *t = thread_of_tid(s, tid, false);
-	uint64_t loop, ready;
-	char type[64];
+	uint64_t loop;
 
-	if (!t || !A)
+	if (!t)
 		return -LS_ENOLOOP;
 	loop = aio_running_loop(s->proc, t->tstate);
 	if (!loop)
 		return -LS_ENOLOOP;
-	if (aio_is_uvloop(s->proc, loop))
-		return -LS_EUNSUPPORTED; /* its ready queue is a private Cython field */
-	if (py_getattr_str(s->proc, loop, "_ready", &ready) ||
-	    py_type_name(s->proc, ready, type, sizeof(type)) || strcmp(type, "collections.deque"))
-		return -LS_EUNSUPPORTED;
-	*counter = ready;
-	return 0;
+	return aio_loop_ready_queue(s->proc, loop, counter);
 }
 
 static struct beat_source *beat_source_of(struct stall_sampler *s, pid_t tid, uint64_t now)
@@ -147,20 +138,13 @@ static struct beat_source *beat_source_of(struct stall_sampler *s, pid_t tid, ui
 int stall_sampler_heartbeat(struct stall_sampler *s, pid_t tid, uint64_t now_ns, uint64_t *beat)
 {
 	struct beat_source *b = beat_source_of(s, tid, now_ns);
-	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(s->proc->major, s->proc->minor);
-	uint64_t block;
-	int64_t index;
 	int err;
 
 	if (b->err)
 		return b->err;
-	/* the left end moves at every popleft: every callback the loop runs */
-	err = remote_read_ptr(&s->proc->mem, b->counter + (uint64_t)A->deque_leftblock, &block);
-	if (!err)
-		err = remote_read_i64(&s->proc->mem, b->counter + (uint64_t)A->deque_leftindex, &index);
+	err = aio_ready_queue_beat(s->proc, b->counter, beat);
 	if (err)
 		b->found_at = 0; /* look for it again next time */
-	*beat = block ^ ((uint64_t)index << 48) ^ (uint64_t)index;
 	return err;
 }
 
@@ -170,22 +154,6 @@ bool stall_sampler_runs_no_loop(struct stall_sampler *s, pid_t tid)
 	uint64_t loop;
 
 	return t && aio_thread_loop(s->proc, t->tstate, &loop) == 0 && !loop;
-}
-
-/* asyncio: loop._selector (selectors.EpollSelector)._selector (select.epoll),
- * whose C object keeps the fd right after its header. */
-static int loop_epfd(struct stall_sampler *s, uint64_t loop)
-{
-	uint64_t selector, ep;
-	char type[32];
-	int32_t fd;
-
-	if (py_getattr_str(s->proc, loop, "_selector", &selector) ||
-	    py_getattr_str(s->proc, selector, "_selector", &ep) ||
-	    py_type_name(s->proc, ep, type, sizeof(type)) || strcmp(type, "select.epoll") ||
-	    remote_read_i32(&s->proc->mem, ep + 16, &fd))
-		return -1;
-	return fd;
 }
 
 int stall_sampler_loops(struct stall_sampler *s, struct sampler_loop *out, size_t max, size_t *n)
@@ -202,7 +170,7 @@ int stall_sampler_loops(struct stall_sampler *s, struct sampler_loop *out, size_
 			continue;
 		out[*n].tid = s->threads[i].tid;
 		out[*n].uvloop = aio_is_uvloop(s->proc, loop);
-		out[*n].epfd = out[*n].uvloop ? -1 : loop_epfd(s, loop);
+		out[*n].epfd = out[*n].uvloop ? -1 : aio_loop_epoll_fd(s->proc, loop);
 		(*n)++;
 	}
 	return 0;
