@@ -2,6 +2,14 @@
 #include "attach.h"
 #include "cli.h"
 #include "errors.h"
+#include "proc.h"
+
+/* Whatever went wrong, a target that is gone now was read while dying:
+ * that, not what the half-torn memory looked like, is the reason. */
+static bool gone(pid_t pid)
+{
+	return !proc_alive(pid);
+}
 
 int attach_python(pid_t pid, struct py_proc **out)
 {
@@ -10,6 +18,8 @@ int attach_python(pid_t pid, struct py_proc **out)
 
 	if (!err)
 		return 0;
+	if (err != -ESRCH && gone(pid))
+		err = -LS_EEXITING;
 	if (err == -ESRCH || err == -EPERM || err == -LS_EKTHREAD || err == -LS_EEXITING)
 		return cli_attach_error(pid, err);
 	cli_error("%s", why);
@@ -22,7 +32,9 @@ int attach_tasks(struct py_proc *p, struct aio_snapshot *snap)
 
 	if (!err)
 		return 0;
-	if (err == -LS_ENOLOOP)
+	if (err != -ESRCH && gone(p->pid))
+		cli_error("PID %d exited while loopscope was attaching to it", p->pid);
+	else if (err == -LS_ENOLOOP)
 		cli_error("no asyncio event loop found in PID %d", p->pid);
 	else if (err == -ESRCH)
 		cli_error("PID %d exited while it was read", p->pid);

@@ -51,12 +51,20 @@ static int open_mapped(struct py_proc *p, const struct map_entry *m, struct elf_
 	return -ENOENT;
 }
 
-/* "python3.10", "libpython3.10.so.1.0" -> 3, 10 */
+/* "python3.10", "libpython3.10.so.1.0" -> 3, 10; nothing else ("python",
+ * "_asyncio.cpython-311-x86_64-linux-gnu.so" would read as -311). The
+ * outputs change only on a match. */
 static bool version_from_name(const char *path, int *major, int *minor)
 {
 	const char *b = strstr(base_name(path), "python");
+	unsigned int maj, min;
+	int end = 0;
 
-	return b && sscanf(b, "python%d.%d", major, minor) == 2;
+	if (!b || sscanf(b, "python%1u.%2u%n", &maj, &min, &end) != 2 || !end)
+		return false;
+	*major = (int)maj;
+	*minor = (int)min;
+	return true;
 }
 
 static int read_version(struct py_proc *p, struct elf_file *ef)

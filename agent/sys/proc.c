@@ -23,7 +23,8 @@ int proc_parse_pid(const char *arg, pid_t *pid)
 	return 0;
 }
 
-#define PF_KTHREAD 0x00200000  /* include/linux/sched.h */
+#define PF_EXITING 0x00000004  /* include/linux/sched.h */
+#define PF_KTHREAD 0x00200000
 
 /* /proc/PID/stat from its state on (the fields after "(comm)", which may
  * itself hold spaces and parentheses); 0 or -ESRCH. */
@@ -185,8 +186,12 @@ int proc_pidfd(pid_t pid)
 int proc_alive(pid_t pid)
 {
 	char state = proc_state(pid);
+	unsigned long long flags = 0;
 
-	return state && state != 'Z' && state != 'X';
+	if (!state || state == 'Z' || state == 'X')
+		return 0;
+	/* killed, and tearing itself down: as good as gone */
+	return proc_stat_field(pid, 9, &flags) || !(flags & PF_EXITING);
 }
 
 void proc_root_path(pid_t pid, const char *path, char *out, size_t len)

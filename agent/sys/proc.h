@@ -28,7 +28,7 @@ int proc_threads(pid_t pid, pid_t **tids, size_t *count);
 /* A pidfd that polls readable when the process exits, or -errno. */
 int proc_pidfd(pid_t pid);
 
-/* Whether the process still exists (and is not a zombie). */
+/* Whether the process still exists (not a zombie, not exiting). */
 int proc_alive(pid_t pid);
 
 /* The path through which the target's files are read: /proc/PID/root/PATH,
