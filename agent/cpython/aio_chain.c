@@ -49,9 +49,9 @@ static int read_frame_311(struct py_proc *p, uint64_t coro, struct coro_frame *o
 	if (!out->code)
 		return err;
 	instr = field_ptr(f, size, L->if_instr);
-	lasti = (int)(((int64_t)instr - (int64_t)(code + (uint64_t)L->co_code_adaptive)) / 2);
+	lasti = code_instr_unit(L, code, instr);
 	out->line = state == L->frame_created ? out->code->firstlineno
-					      : code_line(p, out->code, lasti * 2);
+					      : code_line(p, out->code, code_unit_offset(lasti));
 	out->locals = out->frame + (uint64_t)L->if_localsplus;
 	stacktop = field_i32(f, size, L->if_stacktop);
 	if (state == L->frame_suspended_yf && stacktop > 0 && stacktop < (1 << 16))
@@ -86,7 +86,7 @@ static int read_frame_310(struct py_proc *p, uint64_t coro, struct coro_frame *o
 	out->code = code_get(p, field_ptr(f, size, L->fo_code), &err);
 	if (!out->code)
 		return err;
-	out->line = code_line(p, out->code, field_i32(f, size, L->fo_lasti) * 2);
+	out->line = code_line(p, out->code, code_unit_offset(field_i32(f, size, L->fo_lasti)));
 	out->locals = out->frame + (uint64_t)L->fo_localsplus;
 	depth = field_i32(f, size, L->fo_stackdepth);
 	if (state == L->frame_suspended_yf && depth > 0 && depth < (1 << 16))

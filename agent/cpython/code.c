@@ -199,6 +199,22 @@ static int line_311(const struct code_info *ci, int offset)
 	return -1;
 }
 
+int code_instr_unit(const struct cpy_layout *L, uint64_t code, uint64_t instr)
+{
+	uint64_t first = code + (uint64_t)L->co_code_adaptive;
+
+	if (instr < first)
+		return instr + 2 == first ? -1 : CODE_MAX_UNITS; /* one before: not started */
+	return instr - first >= 2ULL * CODE_MAX_UNITS ? CODE_MAX_UNITS : (int)((instr - first) / 2);
+}
+
+int code_unit_offset(int64_t unit)
+{
+	if (unit < 0)
+		return -1;
+	return unit >= CODE_MAX_UNITS ? 2 * CODE_MAX_UNITS : (int)(unit * 2);
+}
+
 int code_line(const struct py_proc *p, const struct code_info *ci, int offset)
 {
 	if (offset < 0)

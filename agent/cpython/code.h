@@ -20,6 +20,8 @@ struct code_info {
 	size_t linetable_len;
 };
 
+struct cpy_layout;
+
 struct code_cache *code_cache_new(void);
 void code_cache_free(struct code_cache *c);
 
@@ -28,5 +30,17 @@ void code_cache_free(struct code_cache *c);
 const struct code_info *code_get(struct py_proc *p, uint64_t addr, int *err);
 /* The line of the instruction at byte offset `offset`, -1 when none. */
 int code_line(const struct py_proc *p, const struct code_info *ci, int offset);
+
+/* Instruction positions read from a frame are hostile: a churning target
+ * hands over garbage. Bytecode is never this long. */
+#define CODE_MAX_UNITS (1 << 24)
+/* The code unit (index) an instruction pointer of 3.11+ points at in the
+ * code object at `code`: -1 before the first, CODE_MAX_UNITS when it
+ * points nowhere a frame could run. */
+int code_instr_unit(const struct cpy_layout *L, uint64_t code, uint64_t instr);
+/* A code unit (3.10's f_lasti, or the above) as code_line's byte offset:
+ * negative stays "not started", garbage becomes an offset past any line
+ * table (line -1), never an overflow. */
+int code_unit_offset(int64_t unit);
 
 #endif

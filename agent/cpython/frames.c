@@ -54,7 +54,7 @@ static int walk_310(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 		ci = code_get(p, field_ptr(f, size, L->fo_code), &err);
 		if (!ci)
 			return err;
-		err = push_frame(p, out, ci, field_i32(f, size, L->fo_lasti) * 2, frame);
+		err = push_frame(p, out, ci, code_unit_offset(field_i32(f, size, L->fo_lasti)), frame);
 		if (err)
 			return err;
 		frame = field_ptr(f, size, L->fo_back);
@@ -98,10 +98,10 @@ static int walk_311(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 			return err;
 		}
 		instr = field_ptr(f, size, L->if_instr);
-		lasti = (int)(((int64_t)instr - (int64_t)(code + (uint64_t)L->co_code_adaptive)) / 2);
+		lasti = code_instr_unit(L, code, instr);
 		if (cpy_frame_incomplete(L, owner, lasti, ci->firsttraceable))
 			continue;
-		err = push_frame(p, out, ci, lasti * 2, here);
+		err = push_frame(p, out, ci, code_unit_offset(lasti), here);
 		if (err)
 			return err;
 	}

@@ -63,7 +63,7 @@ static void decode_frames(struct py_proc *p, const struct lost_event *e, struct 
 		if (traceback)
 			line = f->line > 0 ? f->line : code_line(p, ci, f->lasti);
 		else
-			line = code_line(p, ci, f->lasti * 2);
+			line = code_line(p, ci, code_unit_offset(f->lasti));
 		py_stack_push(out, ci->func, ci->file, line, 0);
 	}
 	out->truncated = e->truncated;

@@ -253,6 +253,25 @@ static void test_code_get_unreadable(void)
 	guard_page_free(page);
 }
 
+/* Instruction positions from a churning target are garbage: they map to
+ * "no line", never to an overflow (UBSan saw lasti * 2 overflow). */
+static void test_hostile_instruction_positions(void)
+{
+	const struct cpy_layout *L = &cpy_layout_3_12;
+	uint64_t code = 0x7f0000001000ULL, first = code + (uint64_t)L->co_code_adaptive;
+
+	CHECK_EQ_INT(code_instr_unit(L, code, first), 0);
+	CHECK_EQ_INT(code_instr_unit(L, code, first + 10), 5);
+	CHECK_EQ_INT(code_instr_unit(L, code, first - 2), -1);          /* not started */
+	CHECK_EQ_INT(code_instr_unit(L, code, first - 4096), CODE_MAX_UNITS);
+	CHECK_EQ_INT(code_instr_unit(L, code, first + (1ULL << 40)), CODE_MAX_UNITS);
+	CHECK_EQ_INT(code_instr_unit(L, code, ~0ULL), CODE_MAX_UNITS);
+	CHECK_EQ_INT(code_unit_offset(5), 10);
+	CHECK_EQ_INT(code_unit_offset(-1), -1);
+	CHECK_EQ_INT(code_unit_offset(0x7fffffff), 2 * CODE_MAX_UNITS);
+	CHECK_EQ_INT(code_unit_offset(-0x7fffffffLL - 1), -1);
+}
+
 int main(void)
 {
 	RUN(test_310_documented_example);
@@ -265,5 +284,6 @@ int main(void)
 	RUN(test_code_get_311);
 	RUN(test_code_get_310_uses_co_name);
 	RUN(test_code_get_unreadable);
+	RUN(test_hostile_instruction_positions);
 	return unit_done();
 }
