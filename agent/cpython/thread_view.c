@@ -57,7 +57,7 @@ int thread_views_read(struct py_proc *p, size_t max_depth, struct thread_view **
 	struct py_thread *threads = NULL;
 	struct thread_view *views = NULL;
 	uint64_t gil = 0;
-	size_t count = 0;
+	size_t count = 0, kept = 0;
 	int err;
 
 	err = remote_snapshot_begin(&p->mem);
@@ -71,8 +71,15 @@ int thread_views_read(struct py_proc *p, size_t max_depth, struct thread_view **
 		if (!views)
 			err = -ENOMEM;
 	}
-	for (size_t i = 0; !err && i < count; i++)
-		fill_view(p, &threads[i], gil, max_depth, &views[i]);
+	for (size_t i = 0; !err && i < count; i++) {
+		fill_view(p, &threads[i], gil, max_depth, &views[kept]);
+		/* a thread that ended, its state not yet unlinked: not listed */
+		if (!views[kept].stack.depth && !proc_has_thread(p->pid, views[kept].tid))
+			py_stack_free(&views[kept].stack);
+		else
+			kept++;
+	}
+	count = kept;
 	free(threads);
 	if (!err)
 		read_threading_names(p, views, count);

@@ -8,13 +8,20 @@
 
 #define MAX_INTERPRETERS 64
 #define TSTATE_COPY 1024
+/* A walk that meets a thread state freed under it (threads starting and
+ * ending all the time) is done again, this many times at most. */
+#define WALK_TRIES 8
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
 
 static size_t tstate_copy_size(const struct cpy_layout *L)
 {
-	int end = L->ts_native_thread_id > L->ts_thread_id ? L->ts_native_thread_id : L->ts_thread_id;
+	int end = max_int(max_int(L->ts_native_thread_id, L->ts_thread_id),
+			  max_int(max_int(L->ts_frame, L->ts_next), L->ts_interp));
 
-	if (L->ts_frame > end)
-		end = L->ts_frame;
 	return (size_t)end + 8 <= TSTATE_COPY ? (size_t)end + 8 : TSTATE_COPY;
 }
 
@@ -48,6 +55,12 @@ static int walk_interp(struct py_proc *p, uint64_t interp, struct py_thread *out
 		err = remote_read(&p->mem, tstate, ts, size);
 		if (err)
 			break;
+		/* a freed (reused) thread state no longer belongs to interp:
+		 * the rest of the list cannot be trusted */
+		if (field_ptr(ts, size, L->ts_interp) != interp) {
+			err = -LS_ECHANGED;
+			break;
+		}
 		if (*count < max) {
 			out[*count] = (struct py_thread){
 				.tstate = tstate,
@@ -62,7 +75,7 @@ static int walk_interp(struct py_proc *p, uint64_t interp, struct py_thread *out
 	return err;
 }
 
-int py_proc_threads(struct py_proc *p, struct py_thread *out, size_t max, size_t *count)
+static int walk_all(struct py_proc *p, struct py_thread *out, size_t max, size_t *count)
 {
 	uint64_t interp;
 	size_t walked = 0;
@@ -75,9 +88,74 @@ int py_proc_threads(struct py_proc *p, struct py_thread *out, size_t max, size_t
 		if (!err)
 			err = remote_read_ptr(&p->mem, interp + (uint64_t)p->L.is_next, &interp);
 	}
+	return err;
+}
+
+struct tid_at {
+	pid_t tid;
+	size_t at;
+};
+
+static int by_tid_then_position(const void *a, const void *b)
+{
+	const struct tid_at *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* A thread being started has a thread state before it has a thread: 3.12+
+ * gives it no tid yet, 3.10-3.11 give it its creator's ids until it runs.
+ * Either way it is not a thread of its own (and would make its creator's
+ * tid map to an empty stack): keep, for each tid, the oldest thread state,
+ * which is the one furthest down the list (new ones are pushed in front). */
+static void drop_unstarted(struct py_proc *p, struct py_thread *v, size_t *n)
+{
+	bool tids_known = p->L.ts_native_thread_id >= 0 || p->pthread_tid_off >= 0;
+	struct tid_at *order = malloc(*n * sizeof(*order));
+	size_t kept = 0;
+
+	if (!order || !tids_known) {
+		free(order);
+		return;
+	}
+	for (size_t i = 0; i < *n; i++)
+		order[i] = (struct tid_at){ v[i].tid, i };
+	qsort(order, *n, sizeof(*order), by_tid_then_position);
+	for (size_t i = 0; i < *n; i++) {
+		bool newer_twin = i + 1 < *n && order[i + 1].tid == order[i].tid;
+
+		if (!order[i].tid || newer_twin)
+			v[order[i].at].tid = -1; /* marked: not a thread yet */
+	}
+	free(order);
+	for (size_t i = 0; i < *n; i++)
+		if (v[i].tid != -1)
+			v[kept++] = v[i];
+	*n = kept;
+}
+
+int py_proc_threads(struct py_proc *p, struct py_thread *out, size_t max, size_t *count)
+{
+	struct remote_cache *cache = NULL;
+	int err = 0;
+
+	/* a torn walk is read again from the live memory (a snapshot's
+	 * cached pages would tear it the same way) */
+	for (int tries = 0; tries < WALK_TRIES; tries++) {
+		if (tries == 1)
+			cache = remote_pause_cache(&p->mem);
+		err = walk_all(p, out, max, count);
+		if (!err || err == -ESRCH)
+			break;
+	}
+	if (cache)
+		remote_resume_cache(&p->mem, cache);
 	if (err == -ESRCH)
 		return err;
-	/* a list cut by a thread that just exited still gives what was read */
+	drop_unstarted(p, out, count);
+	/* torn every time: what the last walk read is still worth having */
 	return *count ? 0 : err;
 }
 

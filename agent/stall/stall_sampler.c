@@ -6,7 +6,6 @@
 #include "pyproc.h"
 #include "stall_sampler.h"
 
-#define MAX_THREADS 1024
 #define SAMPLE_DEPTH 256  /* a stall's culprit is near the top */
 
 #define MAX_BEATS 64
@@ -14,7 +13,7 @@
 
 struct stall_sampler {
 	struct py_proc *proc;
-	struct py_thread threads[MAX_THREADS];
+	struct py_thread *threads;  /* the last thread list read, any length */
 	size_t nthreads;
 	struct beat_source {
 		pid_t tid;
@@ -45,12 +44,27 @@ void stall_sampler_free(struct stall_sampler *s)
 	if (!s)
 		return;
 	py_proc_free(s->proc);
+	free(s->threads);
 	free(s);
+}
+
+static int refresh_threads(struct stall_sampler *s)
+{
+	struct py_thread *v;
+	size_t n;
+	int err = py_proc_thread_list(s->proc, &v, &n);
+
+	if (err)
+		return err;
+	free(s->threads);
+	s->threads = v;
+	s->nthreads = n;
+	return 0;
 }
 
 static const struct py_thread *thread_of_tid(struct stall_sampler *s, pid_t tid, bool refresh)
 {
-	if (refresh && py_proc_threads(s->proc, s->threads, MAX_THREADS, &s->nthreads))
+	if (refresh && refresh_threads(s))
 		s->nthreads = 0;
 	for (size_t i = 0; i < s->nthreads; i++)
 		if (s->threads[i].tid == tid)
@@ -158,7 +172,7 @@ bool stall_sampler_runs_no_loop(struct stall_sampler *s, pid_t tid)
 
 int stall_sampler_loops(struct stall_sampler *s, struct sampler_loop *out, size_t max, size_t *n)
 {
-	int err = py_proc_threads(s->proc, s->threads, MAX_THREADS, &s->nthreads);
+	int err = refresh_threads(s);
 
 	*n = 0;
 	if (err)

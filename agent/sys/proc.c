@@ -104,6 +104,14 @@ int proc_check(pid_t pid)
 	return 0;
 }
 
+bool proc_has_thread(pid_t pid, pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
+	return tid > 0 && access(path, F_OK) == 0;
+}
+
 int proc_tgid(pid_t pid, pid_t *tgid)
 {
 	char path[64], line[128];

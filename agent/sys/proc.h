@@ -2,6 +2,7 @@
 #ifndef LOOPSCOPE_PROC_H
 #define LOOPSCOPE_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,6 +20,8 @@ int proc_parse_pid(const char *arg, pid_t *pid);
  * itself for a process; 0 or -ESRCH. */
 int proc_tgid(pid_t pid, pid_t *tgid);
 
+/* Whether tid is (still) a thread of pid. */
+bool proc_has_thread(pid_t pid, pid_t tid);
 /* The OS name of a thread (comm), "?" when it cannot be read. */
 void proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len);
 
