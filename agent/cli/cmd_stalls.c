@@ -115,6 +115,8 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 		err = stall_monitor_step(m);
 		if (err)
 			break;
+		for (const char *note; (note = stall_monitor_take_note(m));)
+			fprintf(stderr, "loopscope: %s\n", note);
 		warn_no_loop(m, elapsed, &warned);
 	}
 	run->duration_s = clock_mono_s() - start;

@@ -168,6 +168,7 @@ static int run(struct watch *w, double *elapsed, bool *exited)
 		err = stall_monitor_step(w->stalls);
 		if (!err)
 			err = lost_tracer_poll(w->lost, 0);
+		warn(stall_monitor_take_note(w->stalls));
 		if (now >= next_asyncio_check && !lost_tracer_has_asyncio(w->lost)) {
 			lost_tracer_attach_asyncio(w->lost);
 			note_asyncio(w);

@@ -83,12 +83,10 @@ cleanup:
 	return err < 0 ? err : -err;
 }
 
-int stall_tracer_poll(struct stall_tracer *t, int timeout_ms)
+int stall_tracer_consume(struct stall_tracer *t)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	int n = ring_buffer__consume(t->rb);
 
-	if (n == -EINTR)
-		return 0;
 	return n < 0 ? n : 0;
 }
 

@@ -23,8 +23,8 @@ struct stall_tracer_opts {
 
 int stall_tracer_new(const struct stall_tracer_opts *opts, stall_event_fn cb,
 		     void *ctx, struct stall_tracer **out);
-/* Waits up to timeout_ms for stalls and delivers them; 0 or -errno. */
-int stall_tracer_poll(struct stall_tracer *t, int timeout_ms);
+/* Delivers the stalls reported so far, without waiting; 0 or -errno. */
+int stall_tracer_consume(struct stall_tracer *t);
 /* The fd to wait on for new stalls (epoll), for event-loop users. */
 int stall_tracer_fd(struct stall_tracer *t);
 /* The live per-loop-thread state, LS_MAX_LOOPS entries, shared with the
