@@ -4,7 +4,6 @@
  * ongoing report, the last span finished) and the summary's numbers; the
  * loop watcher (stall_loops.c) owns what Python says about the loops. */
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/syscall.h>
@@ -368,23 +367,7 @@ int stall_monitor_process(struct stall_monitor *m)
 
 int stall_monitor_next_ms(const struct stall_monitor *m)
 {
-	uint64_t now = clock_mono_ns();
-
-	return now >= m->due_ns ? 0 : (int)((m->due_ns - now + 999999) / 1000000);
-}
-
-/* Transitional, until the commands drive the monitor themselves. */
-int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
-{
-	struct pollfd p = { .fd = stall_monitor_fd(m), .events = POLLIN };
-
-	poll(&p, 1, timeout_ms);
-	return stall_monitor_process(m);
-}
-
-int stall_monitor_step(struct stall_monitor *m)
-{
-	return stall_monitor_poll(m, stall_monitor_next_ms(m));
+	return clock_ms_until(m->due_ns);
 }
 
 const char *stall_monitor_take_note(struct stall_monitor *m)

@@ -79,8 +79,6 @@ int stall_monitor_next_ms(const struct stall_monitor *m);
 /* A message for the user that came up while watching (e.g. a loop that
  * makes us trace every syscall), NULL when none; each is returned once. */
 const char *stall_monitor_take_note(struct stall_monitor *m);
-int stall_monitor_poll(struct stall_monitor *m, int timeout_ms);
-int stall_monitor_step(struct stall_monitor *m);
 /* Number of loop threads seen so far. */
 int stall_monitor_loops(const struct stall_monitor *m);
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out);
