@@ -7,6 +7,7 @@
 #define LS_PROBES      4   /* a thread lives in one of 4 slots from tid % 256 */
 #define LS_MAX_SC      16  /* distinct syscalls kept per busy span */
 #define LS_HIST_SLOTS  32  /* log2(µs) buckets of busy-span length */
+#define LS_MAX_UNTRACKED 1024 /* threads counted that found no slot */
 
 /* How many waits on another epoll fd in a row make us believe the thread's
  * loop moved to that fd (we learned the wrong one, e.g. attached mid-stall). */

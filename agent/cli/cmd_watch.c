@@ -183,12 +183,12 @@ static void summarize(struct watch *w, double elapsed, bool exited)
 
 	stall_monitor_summary(w->stalls, &s);
 	if (watch_opts.json) {
-		ndjson_print(stdout, json_pack("{s:s, s:i, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:b}",
+		ndjson_print(stdout, json_pack("{s:s, s:i, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:b}",
 			"event", "summary", "pid", env.pid, "duration_s", json_round(elapsed, 3),
 			"never_awaited", (json_int_t)na, "unretrieved_exception", (json_int_t)ue,
 			"destroyed_pending", (json_int_t)dp, "stalls", (json_int_t)s.stalls,
 			"worst_ms", json_round(s.worst_ms, 3), "dropped", (json_int_t)(dropped + s.dropped),
-			"target_exited", exited));
+			"untracked_threads", (json_int_t)s.untracked, "target_exited", exited));
 		return;
 	}
 	printf("\n--- PID %d: %.1f s watched%s ---\n", env.pid, elapsed, exited ? ", target exited" : "");
@@ -198,6 +198,7 @@ static void summarize(struct watch *w, double elapsed, bool exited)
 	lost_output_sites_print(w->out, stdout);
 	if (dropped + s.dropped)
 		printf("events dropped: %llu\n", (unsigned long long)(dropped + s.dropped));
+	stall_untracked_print(stdout, &s);
 }
 
 int cmd_watch(int argc, char **argv)

@@ -496,6 +496,7 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 	out->utilisation = busy + idle > 0 ? busy / (busy + idle) : 0;
 	out->iterations = t.spans;
 	out->dropped = t.dropped;
+	out->untracked = stall_tracer_untracked(m->tracer);
 	out->precise = stall_tracer_syscalls_on(m->tracer);
 }
 

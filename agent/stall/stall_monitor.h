@@ -47,6 +47,7 @@ struct stall_summary {
 	double utilisation;   /* busy / (busy + idle), 0..1 */
 	uint64_t iterations;
 	uint64_t dropped;
+	uint64_t untracked;   /* threads that found no slot: their stalls are missed */
 	int loops_seen;
 	bool precise;         /* every poll entry was traced (else: heartbeat cuts) */
 };

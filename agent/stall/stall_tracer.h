@@ -32,9 +32,13 @@ int stall_tracer_fd(struct stall_tracer *t);
 const volatile struct ls_loop *stall_tracer_loops(struct stall_tracer *t);
 /* Registers a loop thread found from outside: blocked in its epoll wait
  * (its next iteration is measured from its start), or running (a loop that
- * never blocks in its poll; its heartbeat will cut it into iterations). */
+ * never blocks in its poll; its heartbeat will cut it into iterations).
+ * -ENOSPC when its slots are taken: counted as untracked. */
 int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool running);
 void stall_tracer_totals(struct stall_tracer *t, struct ls_totals *out);
+/* Threads that waited in epoll (or were seeded) when every slot they may
+ * use was taken: their stalls are missed. At most LS_MAX_UNTRACKED. */
+uint64_t stall_tracer_untracked(struct stall_tracer *t);
 /* Traces every syscall entry from now on: exact poll entries, at a cost to
  * every process of the machine (see bpf/stall.bpf.c). */
 int stall_tracer_trace_syscalls(struct stall_tracer *t);
