@@ -58,6 +58,16 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/* Threads that waited in epoll but found all LS_PROBES of their slots
+ * taken (or that user space could not seed): not tracked, their stalls are
+ * missed. A set, so that the summary counts threads, not waits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_MAX_UNTRACKED);
+	__type(key, __u32);
+	__type(value, __u8);
+} untracked SEC(".maps");
+
 static __always_inline bool is_epoll_wait(long nr)
 {
 	return nr == NR_epoll_wait || nr == NR_epoll_pwait || nr == NR_epoll_pwait2;
@@ -90,6 +100,13 @@ static __always_inline void slot_write_end(struct ls_loop *l)
 	__sync_fetch_and_add(&l->seq, 1);
 }
 
+static __always_inline void note_untracked(__u32 tid)
+{
+	__u8 one = 1;
+
+	bpf_map_update_elem(&untracked, &tid, &one, BPF_NOEXIST);
+}
+
 /* Claims a slot for a thread seen waiting in epoll for the first time. */
 static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now, __u64 runtime)
 {
@@ -114,6 +131,7 @@ static struct ls_loop *loop_claim(__u32 tid, __s32 epfd, __u64 now, __u64 runtim
 		slot_write_end(l);
 		return l;
 	}
+	note_untracked(tid);
 	return NULL;
 }
 

@@ -7,6 +7,7 @@
 #define LS_PROBES      4   /* a thread lives in one of 4 slots from tid % 256 */
 #define LS_MAX_SC      16  /* distinct syscalls kept per busy span */
 #define LS_HIST_SLOTS  32  /* log2(µs) buckets of busy-span length */
+#define LS_MAX_UNTRACKED 1024 /* threads counted that found no slot */
 
 /* Slot indexes are masked, never taken modulo: keep these powers of two. */
 _Static_assert((LS_MAX_LOOPS & (LS_MAX_LOOPS - 1)) == 0, "LS_MAX_LOOPS must be a power of two");

@@ -23,6 +23,12 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void cli_warn(const char *msg)
+{
+	if (msg && msg[0])
+		fprintf(stderr, "loopscope: %s\n", msg);
+}
+
 int cli_attach_error(pid_t pid, int err)
 {
 	switch (-err) {

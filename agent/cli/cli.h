@@ -11,6 +11,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 /* "loopscope: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "loopscope: <msg>" on stderr; nothing for NULL or "". */
+void cli_warn(const char *msg);
 /* Explains why PID cannot be attached to (err from proc_check or an
  * attach step) in one line; returns EXIT_FAIL. */
 int cli_attach_error(pid_t pid, int err);

@@ -1,7 +1,6 @@
 /* loopscope stalls PID: every event-loop stall of a running process. */
 #include <argp.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "proc.h"
 #include "stall_monitor.h"
 #include "stall_output.h"
+#include "watching.h"
 
 static struct stalls_env {
 	pid_t pid;
@@ -75,15 +75,6 @@ static void on_report(const struct stall_report *r, void *ctx)
 	stall_report_print(stdout, r);
 }
 
-static bool target_exited(int pidfd, pid_t pid)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-	if (pidfd < 0)
-		return !proc_alive(pid);
-	return poll(&p, 1, 0) > 0;
-}
-
 /* Text mode: tell once that nothing looks like an event loop yet. */
 static void warn_no_loop(struct stall_monitor *m, double elapsed, bool *warned)
 {
@@ -94,8 +85,10 @@ static void warn_no_loop(struct stall_monitor *m, double elapsed, bool *warned)
 		"waited in epoll); still watching\n", env.pid);
 }
 
+/* The monitor never blocks: wait for its stalls or its next timed work. */
 static int watch(struct stall_monitor *m, struct stall_run *run)
 {
+	struct pollfd p = { .fd = stall_monitor_fd(m), .events = POLLIN };
 	int pidfd = proc_pidfd(env.pid);
 	double start = clock_mono_s();
 	bool warned = false;
@@ -106,15 +99,17 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 
 		if (watch_opts.duration_s && elapsed >= watch_opts.duration_s)
 			break;
-		if (target_exited(pidfd, env.pid)) {
-			/* the exit tracepoint has flushed stalls cut short by it */
+		if (cli_target_exited(pidfd, env.pid)) {
 			run->target_exited = true;
-			stall_monitor_poll(m, 50);
+			cli_last_stalls(m);
 			break;
 		}
-		err = stall_monitor_step(m);
+		err = cli_poll(&p, 1, stall_monitor_next_ms(m));
+		if (!err)
+			err = stall_monitor_process(m);
 		if (err)
 			break;
+		cli_stall_notes(m);
 		warn_no_loop(m, elapsed, &warned);
 	}
 	run->duration_s = clock_mono_s() - start;
@@ -146,15 +141,9 @@ int cmd_stalls(int argc, char **argv)
 	mopts.stacks = !env.no_stacks;
 	cli_handle_signals();
 	err = stall_monitor_new(&mopts, on_report, NULL, &m);
-	if (err == -EPERM || err == -EACCES) {
-		cli_error("cannot load BPF programs: %s (loopscope needs root, or CAP_BPF and "
-			  "CAP_PERFMON)", ls_strerror(err));
-		return EXIT_FAIL;
-	}
 	if (err)
-		return cli_attach_error(env.pid, err);
-	if (stall_monitor_warning(m))
-		fprintf(stderr, "loopscope: %s\n", stall_monitor_warning(m));
+		return cli_load_error(env.pid, err);
+	cli_warn(stall_monitor_warning(m));
 	if (!watch_opts.json)
 		fprintf(stderr, "Watching PID %d for event-loop stalls over %g ms. Ctrl-C to stop.\n",
 			env.pid, watch_opts.threshold_ms);

@@ -3,7 +3,6 @@
  * destroyed while pending, and loop stalls. */
 #include <argp.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include "proc.h"
 #include "stall_monitor.h"
 #include "stall_output.h"
+#include "watching.h"
 
 static struct watch_env {
 	pid_t pid;
@@ -85,19 +85,13 @@ static void on_lost(const struct lost_event *e, void *ctx)
 	lost_output_event(w->out, stdout, &w->report, clock_mono_s());
 }
 
-static void warn(const char *msg)
-{
-	if (msg && msg[0])
-		fprintf(stderr, "loopscope: %s\n", msg);
-}
-
 /* Once the task probes are in, say once if they are the costly kind. */
 static void note_asyncio(struct watch *w)
 {
 	if (w->asyncio_noted || !lost_tracer_has_asyncio(w->lost))
 		return;
 	w->asyncio_noted = true;
-	warn(lost_tracer_asyncio_note(w->lost));
+	cli_warn(lost_tracer_asyncio_note(w->lost));
 }
 
 static int start(struct watch *w)
@@ -112,15 +106,10 @@ static int start(struct watch *w)
 	err = stall_monitor_new(&mopts, on_stall, w, &w->stalls);
 	if (!err)
 		err = lost_tracer_new(w->proc, on_lost, w, &w->lost, why, sizeof(why));
-	if (err == -EPERM || err == -EACCES) {
-		cli_error("cannot load BPF programs: %s (loopscope needs root, or CAP_BPF and "
-			  "CAP_PERFMON)", ls_strerror(err));
-		return EXIT_FAIL;
-	}
 	if (err)
-		return cli_attach_error(env.pid, err);
-	warn(stall_monitor_warning(w->stalls));
-	warn(why);
+		return cli_load_error(env.pid, err);
+	cli_warn(stall_monitor_warning(w->stalls));
+	cli_warn(why);
 	note_asyncio(w);
 	if (!lost_tracer_has_asyncio(w->lost) && !watch_opts.json)
 		fprintf(stderr, "loopscope: asyncio is not imported in PID %d yet: task and future "
@@ -141,38 +130,42 @@ static json_t *attached_json(struct watch *w)
 			 "stacks", stall_monitor_warning(w->stalls) == NULL, "task_probes", probes);
 }
 
-static bool target_exited(int pidfd)
+/* Waits for either detector's events or timed work, and runs what is
+ * ready: each on its own, as two handles of an event loop would. */
+static int step(struct watch *w)
 {
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	struct pollfd p[2] = {
+		{ .fd = stall_monitor_fd(w->stalls), .events = POLLIN },
+		{ .fd = lost_tracer_fd(w->lost), .events = POLLIN },
+	};
+	int err = cli_poll(p, 2, cli_sooner_ms(stall_monitor_next_ms(w->stalls),
+					       lost_tracer_next_ms(w->lost)));
 
-	return pidfd < 0 ? !proc_alive(env.pid) : poll(&p, 1, 0) > 0;
+	if (!err && (p[0].revents || stall_monitor_next_ms(w->stalls) == 0))
+		err = stall_monitor_process(w->stalls);
+	if (!err && (p[1].revents || lost_tracer_next_ms(w->lost) == 0))
+		err = lost_tracer_process(w->lost);
+	cli_stall_notes(w->stalls);
+	note_asyncio(w);
+	return err;
 }
 
 static int run(struct watch *w, double *elapsed, bool *exited)
 {
 	int pidfd = proc_pidfd(env.pid);
-	double t0 = clock_mono_s(), next_asyncio_check = t0 + 1;
+	double t0 = clock_mono_s();
 	int err = 0;
 
 	while (!cli_stop && !err) {
-		double now = clock_mono_s();
-
-		if (watch_opts.duration_s && now - t0 >= watch_opts.duration_s)
+		if (watch_opts.duration_s && clock_mono_s() - t0 >= watch_opts.duration_s)
 			break;
-		if (target_exited(pidfd)) {
+		if (cli_target_exited(pidfd, env.pid)) {
 			*exited = true;
-			stall_monitor_poll(w->stalls, 50);
-			lost_tracer_poll(w->lost, 0);
+			cli_last_stalls(w->stalls);
+			lost_tracer_process(w->lost);
 			break;
 		}
-		err = stall_monitor_step(w->stalls);
-		if (!err)
-			err = lost_tracer_poll(w->lost, 0);
-		if (now >= next_asyncio_check && !lost_tracer_has_asyncio(w->lost)) {
-			lost_tracer_attach_asyncio(w->lost);
-			note_asyncio(w);
-			next_asyncio_check = now + 1;
-		}
+		err = step(w);
 	}
 	*elapsed = clock_mono_s() - t0;
 	if (pidfd >= 0)
@@ -190,12 +183,12 @@ static void summarize(struct watch *w, double elapsed, bool exited)
 
 	stall_monitor_summary(w->stalls, &s);
 	if (watch_opts.json) {
-		ndjson_print(stdout, json_pack("{s:s, s:i, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:b}",
+		ndjson_print(stdout, json_pack("{s:s, s:i, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:b}",
 			"event", "summary", "pid", env.pid, "duration_s", json_round(elapsed, 3),
 			"never_awaited", (json_int_t)na, "unretrieved_exception", (json_int_t)ue,
 			"destroyed_pending", (json_int_t)dp, "stalls", (json_int_t)s.stalls,
 			"worst_ms", json_round(s.worst_ms, 3), "dropped", (json_int_t)(dropped + s.dropped),
-			"target_exited", exited));
+			"untracked_threads", (json_int_t)s.untracked, "target_exited", exited));
 		return;
 	}
 	printf("\n--- PID %d: %.1f s watched%s ---\n", env.pid, elapsed, exited ? ", target exited" : "");
@@ -205,6 +198,7 @@ static void summarize(struct watch *w, double elapsed, bool exited)
 	lost_output_sites_print(w->out, stdout);
 	if (dropped + s.dropped)
 		printf("events dropped: %llu\n", (unsigned long long)(dropped + s.dropped));
+	stall_untracked_print(stdout, &s);
 }
 
 int cmd_watch(int argc, char **argv)

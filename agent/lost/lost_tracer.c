@@ -6,12 +6,14 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "aio_layout.h"
+#include "clock.h"
 #include "errors.h"
 #include "lost_tracer.h"
 #include "lost.skel.h"
 #include "probe_sites.h"
 
 #define MAX_NEVER_SITES 32
+#define ATTACH_EVERY_NS 1000000000ULL  /* until asyncio is imported */
 
 struct lost_tracer {
 	struct lost_bpf *skel;
@@ -20,6 +22,7 @@ struct lost_tracer {
 	struct bpf_link *links[MAX_NEVER_SITES + 2];
 	size_t nlinks;
 	bool finalizers_attached;
+	uint64_t next_attach_ns;  /* when to try them again, until attached */
 	bool never_awaited;       /* its probes are attached */
 	char asyncio_note[512];   /* why the finalizer probes cost more here */
 	lost_event_fn cb;
@@ -150,6 +153,7 @@ int lost_tracer_new(struct py_proc *p, lost_event_fn cb, void *ctx,
 	}
 	attach_never_awaited(t, warn, warnlen);
 	lost_tracer_attach_asyncio(t);
+	t->next_attach_ns = clock_mono_ns() + ATTACH_EVERY_NS;
 	*out = t;
 	return 0;
 fail:
@@ -157,11 +161,29 @@ fail:
 	return err < 0 ? err : -err;
 }
 
-int lost_tracer_poll(struct lost_tracer *t, int timeout_ms)
+int lost_tracer_fd(const struct lost_tracer *t)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	return ring_buffer__epoll_fd(t->rb);
+}
 
-	return n < 0 && n != -EINTR ? n : 0;
+int lost_tracer_process(struct lost_tracer *t)
+{
+	int n = ring_buffer__consume(t->rb);
+	uint64_t now;
+
+	if (n < 0)
+		return n;
+	now = clock_mono_ns();
+	if (!t->finalizers_attached && now >= t->next_attach_ns) {
+		lost_tracer_attach_asyncio(t);
+		t->next_attach_ns = now + ATTACH_EVERY_NS;
+	}
+	return 0;
+}
+
+int lost_tracer_next_ms(const struct lost_tracer *t)
+{
+	return t->finalizers_attached ? -1 : clock_ms_until(t->next_attach_ns);
 }
 
 bool lost_tracer_has_never_awaited(const struct lost_tracer *t)

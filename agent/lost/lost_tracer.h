@@ -24,7 +24,16 @@ bool lost_tracer_has_asyncio(const struct lost_tracer *t);
 bool lost_tracer_has_never_awaited(const struct lost_tracer *t);
 /* Set when the finalizer probes had to go on the finalizers' entries. */
 const char *lost_tracer_asyncio_note(const struct lost_tracer *t);
-int lost_tracer_poll(struct lost_tracer *t, int timeout_ms);
+/* The tracer never blocks. Wait until its fd is readable (the probes
+ * reported events; an epoll fd) or lost_tracer_next_ms has passed,
+ * whichever is first (poll(2), or a libuv poll handle and timer), then
+ * call lost_tracer_process. */
+int lost_tracer_fd(const struct lost_tracer *t);
+/* Delivers the events reported, and tries again to attach the task probes
+ * when that is due (once a second until asyncio is imported): 0 or -errno. */
+int lost_tracer_process(struct lost_tracer *t);
+/* Milliseconds until that attempt, 0 when due, -1 when none is pending. */
+int lost_tracer_next_ms(const struct lost_tracer *t);
 uint64_t lost_tracer_dropped(const struct lost_tracer *t);
 void lost_tracer_free(struct lost_tracer *t);
 

@@ -47,13 +47,13 @@ json_t *stall_report_json(const struct stall_report *r)
 
 json_t *stall_summary_json(const struct stall_summary *s, const struct stall_run *run)
 {
-	return json_pack("{s:s, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:I, s:b, s:I, s:i, s:s}",
+	return json_pack("{s:s, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:b, s:I, s:i, s:s}",
 		"event", "summary", "pid", run->pid, "duration_s", json_round(run->duration_s, 3),
 		"stalls", (json_int_t)s->stalls, "worst_ms", json_round(s->worst_ms, 3),
 		"busy_p50_ms", json_round(s->busy_p50_ms, 3),
 		"busy_p99_ms", json_round(s->busy_p99_ms, 3),
 		"utilisation", json_round(s->utilisation, 4), "dropped", (json_int_t)s->dropped,
-		"target_exited", run->target_exited, "iterations", (json_int_t)s->iterations,
+		"untracked_threads", (json_int_t)s->untracked, "target_exited", run->target_exited, "iterations", (json_int_t)s->iterations,
 		"loops", s->loops_seen, "mode", s->precise ? "precise" : "light");
 }
 
@@ -100,4 +100,14 @@ void stall_summary_print(FILE *f, const struct stall_summary *s, const struct st
 			(unsigned long long)s->dropped, c->reset);
 	else
 		fprintf(f, "events dropped: 0\n");
+	stall_untracked_print(f, s);
+}
+
+void stall_untracked_print(FILE *f, const struct stall_summary *s)
+{
+	const struct colors *c = colors_for(f);
+
+	if (s->untracked)
+		fprintf(f, "%suntracked loop threads: %llu (no free slot for them: their stalls are "
+			"missed)%s\n", c->red, (unsigned long long)s->untracked, c->reset);
 }

@@ -16,5 +16,7 @@ json_t *stall_report_json(const struct stall_report *r);
 json_t *stall_summary_json(const struct stall_summary *s, const struct stall_run *run);
 void stall_report_print(FILE *f, const struct stall_report *r);
 void stall_summary_print(FILE *f, const struct stall_summary *s, const struct stall_run *run);
+/* The summary's line on loop threads that could not be tracked, if any. */
+void stall_untracked_print(FILE *f, const struct stall_summary *s);
 
 #endif

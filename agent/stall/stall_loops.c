@@ -1,115 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Loop threads as Python sees them: heartbeat cuts of a loop that never
  * blocks in its poll, loops found from Python (and their epoll fds), and
  * spans of threads whose loop was closed. The kernel side only sees
- * context switches (bpf/stall.bpf.c); this is what it cannot see. */
+ * context switches (bpf/stall.bpf.c); this is what it cannot see. The
+ * state below is changed only here; the monitor gets decisions back. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "errors.h"
 #include "proc.h"
-#include "stall_monitor_int.h"
+#include "stall_loops.h"
 #include "syscalls.h"
 
-/* True when the span's thread is known to run no event loop (checked from
- * Python at most every LOOP_RECHECK_NS): its span is no loop iteration. */
-bool loops_span_loopless(struct stall_monitor *m, int slot, const struct slot_copy *c,
-			  uint64_t now)
-{
-	struct span_track *t = &m->track[slot];
+/* A long span is checked for a running loop when it passes the threshold,
+ * then this often: a thread whose loop was closed (asyncio.run returned)
+ * and that never polls again is busy forever in the kernel's eyes. */
+#define LOOP_RECHECK_NS 1000000000ULL
+#define LOOPLESS_RECHECK_NS 100000000ULL  /* has a new loop started? */
 
-	if (!m->sampler)
-		return false; /* syscalls are traced: the loop's close is seen */
-	if (t->loop_tid != c->tid || t->loop_start != c->busy_since) {
-		t->loop_tid = c->tid;
-		t->loop_start = c->busy_since;
-		t->loop_checked = 0;
-		t->loopless = false;
-		m->next_discovery = 0; /* a long span: is its loop's fd still right? */
-	}
-	if (!t->loopless && now - t->loop_checked >= LOOP_RECHECK_NS) {
-		t->loop_checked = now;
-		t->loopless = stall_sampler_runs_no_loop(m->sampler, c->tid);
-	} else if (t->loopless && now - t->loop_checked >= LOOPLESS_RECHECK_NS) {
-		/* The span stays void (it began before any new loop), but a new
-		 * loop may poll another fd: tell the kernel side at once. */
-		t->loop_checked = now;
-		if (!stall_sampler_runs_no_loop(m->sampler, c->tid))
-			m->next_discovery = 0;
-	}
-	return t->loopless;
+/* A loop busy this long without blocking in its poll has its heartbeat
+ * read at every look (every threshold/50, 1 to 10 ms): each move cuts the
+ * span. */
+#define HEARTBEAT_AFTER_NS 2000000ULL
+
+#define DISCOVERY_EVERY_NS 1000000000ULL
+
+/* What Python told us about the loop of one slot's thread. */
+struct loop_slot {
+	struct span_key hb;     /* span whose heartbeat was last read (its cut included) */
+	uint64_t hb_beat;       /* ... and what it read */
+	int py_epfd;            /* the loop's epoll fd as Python sees it, -1: unknown */
+	struct span_key loop;   /* span last checked for a running loop */
+	uint64_t loop_checked;  /* when */
+	bool loopless;          /* ... and its thread runs none: not a stall */
+};
+
+struct stall_loops {
+	pid_t pid;
+	struct stall_tracer *tracer;
+	struct stall_sampler *sampler;      /* NULL: no Python view */
+	uint64_t next_discovery;            /* when to look for loops from Python */
+	struct loop_slot slots[LS_MAX_LOOPS];
+	char note[256];                     /* for the user */
+	bool note_pending;                  /* ... not taken yet */
+};
+
+int stall_loops_new(pid_t pid, struct stall_tracer *tr, struct stall_sampler *sampler,
+		    struct stall_loops **out)
+{
+	struct stall_loops *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l->pid = pid;
+	l->tracer = tr;
+	l->sampler = sampler;
+	for (int i = 0; i < LS_MAX_LOOPS; i++)
+		l->slots[i].py_epfd = -1;
+	*out = l;
+	return 0;
 }
 
-/* Blocked in an epoll wait on the fd Python says its loop polls: idle,
- * though the kernel side has not learned that fd yet (a new loop). */
-bool loops_idle_in_own_poll(const struct stall_monitor *m, int slot, const struct slot_copy *c)
+void stall_loops_free(struct stall_loops *l)
 {
-	const struct ls_loop *l = &c->loop;
-	int fd = m->track[slot].py_epfd;
+	free(l);
+}
 
-	return l->off_since && syscall_is_epoll_wait(l->off_sys) && fd >= 0 && l->off_arg0 == fd;
+bool stall_loops_known_loopless(const struct stall_loops *l, int slot, struct span_key span)
+{
+	const struct loop_slot *s = &l->slots[slot];
+
+	return s->loopless && span_key_eq(s->loop, span);
+}
+
+bool stall_loops_loopless(struct stall_loops *l, int slot, const struct slot_copy *c,
+			  uint64_t now)
+{
+	struct loop_slot *s = &l->slots[slot];
+
+	if (!l->sampler)
+		return false; /* syscalls are traced: the loop's close is seen */
+	if (!span_key_eq(s->loop, c->span)) {
+		s->loop = c->span;
+		s->loop_checked = 0;
+		s->loopless = false;
+		l->next_discovery = 0; /* a long span: is its loop's fd still right? */
+	}
+	if (!s->loopless && now - s->loop_checked >= LOOP_RECHECK_NS) {
+		s->loop_checked = now;
+		s->loopless = stall_sampler_runs_no_loop(l->sampler, c->span.tid);
+	} else if (s->loopless && now - s->loop_checked >= LOOPLESS_RECHECK_NS) {
+		/* The span stays void (it began before any new loop), but a new
+		 * loop may poll another fd: tell the kernel side at once. */
+		s->loop_checked = now;
+		if (!stall_sampler_runs_no_loop(l->sampler, c->span.tid))
+			l->next_discovery = 0;
+	}
+	return s->loopless;
+}
+
+bool stall_loops_idle_in_own_poll(const struct stall_loops *l, int slot,
+				  const struct slot_copy *c)
+{
+	const struct ls_loop *lp = &c->loop;
+	int fd = l->slots[slot].py_epfd;
+
+	return lp->off_since && syscall_is_epoll_wait(lp->off_sys) && fd >= 0 &&
+	       lp->off_arg0 == fd;
+}
+
+const char *stall_loops_take_note(struct stall_loops *l)
+{
+	if (!l->note_pending)
+		return NULL;
+	l->note_pending = false;
+	return l->note;
 }
 
 /* A loop whose heartbeat cannot be read (uvloop) is followed by tracing
  * syscall entries instead: exact, at a cost to every process. */
-static void no_heartbeat(struct stall_monitor *m, pid_t tid)
+static void no_heartbeat(struct stall_loops *l, pid_t tid)
 {
-	if (stall_tracer_syscalls_on(m->tracer) || stall_tracer_trace_syscalls(m->tracer))
+	if (stall_tracer_syscalls_on(l->tracer) || stall_tracer_trace_syscalls(l->tracer))
 		return;
-	fprintf(stderr, "loopscope: thread %d runs a loop without a readable heartbeat (uvloop): "
-		"tracing every syscall entry instead, which costs every process ~0.1 us per "
-		"syscall\n", tid);
+	snprintf(l->note, sizeof(l->note), "thread %d runs a loop without a readable heartbeat "
+		 "(uvloop): tracing every syscall entry instead, which costs every process "
+		 "~0.1 us per syscall", tid);
+	l->note_pending = true;
 }
 
-static void count_cut(struct ls_totals *t, uint64_t ns)
+/* Reads the heartbeat of the loop in slot i, busy in the span of c; when
+ * it moved since the last look at this span, the loop has run another
+ * callback without blocking in its poll: the span ends now. */
+static bool beat_moved(struct stall_loops *l, int i, const struct slot_copy *c, uint64_t now)
 {
-	t->busy_ns += ns;
-	t->spans++;
-	t->hist[ls_hist_bucket(ns)]++;
+	struct loop_slot *s = &l->slots[i];
+	bool moved = false;
+	uint64_t beat;
+	int err = stall_sampler_heartbeat(l->sampler, c->span.tid, now, &beat);
+
+	if (err == -LS_EUNSUPPORTED)
+		no_heartbeat(l, c->span.tid);
+	if (err)
+		return false;
+	if (span_key_eq(s->hb, c->span) && beat != s->hb_beat) {
+		moved = true;
+		s->hb = span_key_of(c->span.tid, now); /* the next span starts at the cut */
+	} else if (!span_key_eq(s->hb, c->span)) {
+		s->hb = c->span; /* the first look at this span */
+	}
+	s->hb_beat = beat;
+	return moved;
 }
 
-/* Reads the heartbeat of every loop busy for a while; when it moved, the
- * loop has run another callback without blocking in its poll: the kernel
- * side cuts the span there. Not needed while syscall entries are traced. */
-void loops_watch_heartbeats(struct stall_monitor *m, const struct slot_copy *copies,
-			     const bool *valid, uint64_t now)
+void stall_loops_heartbeats(struct stall_loops *l, const struct slot_copy *copies,
+			    uint64_t now, struct loops_seen *out)
 {
-	m->beating = false;
-	m->busy = false;
+	out->busy = false;
+	out->beating = false;
+	out->ncuts = 0;
 	for (int i = 0; i < LS_MAX_LOOPS; i++) {
 		const struct slot_copy *c = &copies[i];
-		struct span_track *t = &m->track[i];
-		uint64_t beat;
-		int err;
 
-		if (!valid[i] || !c->tid || !c->busy_since || c->busy_since > now)
+		if (!c->valid || !c->span.tid || !c->span.start || c->span.start > now)
 			continue;
-		m->busy = true;
-		if (!m->sampler || stall_tracer_syscalls_on(m->tracer) ||
-		    now - c->busy_since < HEARTBEAT_AFTER_NS)
+		out->busy = true;
+		if (!l->sampler || stall_tracer_syscalls_on(l->tracer) ||
+		    now - c->span.start < HEARTBEAT_AFTER_NS)
 			continue;
-		m->beating = true;
-		err = stall_sampler_heartbeat(m->sampler, c->tid, now, &beat);
-		if (err == -LS_EUNSUPPORTED)
-			no_heartbeat(m, c->tid);
-		if (err)
-			continue;
-		if (t->hb_tid == c->tid && t->hb_span == c->busy_since && beat != t->hb_beat) {
-			/* the loop took its next callback: the span ended at a poll
-			 * that did not block, a stall if it was long */
-			stall_tracer_restart(m->tracer, i, now);
-			count_cut(&m->cuts, now - c->busy_since);
-			if (now - c->busy_since >= m->opts.threshold_ns &&
-			    !(t->done_tid == c->tid && t->done_start == c->busy_since))
-				monitor_report_copy(m, i, c, now, false);
-			t->hb_span = now;
-		} else if (t->hb_tid != c->tid || t->hb_span != c->busy_since) {
-			t->hb_span = c->busy_since; /* the first look at this span */
-		}
-		t->hb_tid = c->tid;
-		t->hb_beat = beat;
+		out->beating = true;
+		if (beat_moved(l, i, c, now))
+			out->cuts[out->ncuts++] = (struct loop_cut){ .slot = i, .at = now,
+								      .span = c->span };
 	}
 }
-
-#define DISCOVERY_EVERY_NS 1000000000ULL
 
 /* The epoll fd thread tid is blocked on (from /proc), -1 when it is not. */
 static int epoll_wait_fd(pid_t pid, pid_t tid)
@@ -122,60 +186,54 @@ static int epoll_wait_fd(pid_t pid, pid_t tid)
 	return (int)arg0;
 }
 
-static int slot_of(const struct slot_copy *copies, const bool *valid, pid_t tid)
+static int slot_of(const struct slot_copy *copies, pid_t tid)
 {
 	for (int i = 0; i < LS_MAX_LOOPS; i++)
-		if (valid[i] && copies[i].tid == tid)
+		if (copies[i].valid && copies[i].span.tid == tid)
 			return i;
 	return -1;
 }
 
-/* Loops that never block in their poll are not seen by the kernel side:
- * find them from Python, once a second; and tell it the epoll fd of a
- * known thread's loop when it changed (a new loop after the first closed). */
-void loops_discover(struct stall_monitor *m, const struct slot_copy *copies,
-			   const bool *valid, uint64_t now)
+void stall_loops_discover(struct stall_loops *l, const struct slot_copy *copies, uint64_t now)
 {
 	struct sampler_loop loops[64];
 	size_t n;
 
-	if (!m->sampler || now < m->next_discovery)
+	if (!l->sampler || now < l->next_discovery)
 		return;
-	m->next_discovery = now + DISCOVERY_EVERY_NS;
-	if (stall_sampler_loops(m->sampler, loops, 64, &n))
+	l->next_discovery = now + DISCOVERY_EVERY_NS;
+	if (stall_sampler_loops(l->sampler, loops, 64, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
-		int slot = slot_of(copies, valid, loops[i].tid);
+		int slot = slot_of(copies, loops[i].tid);
 
 		if (loops[i].uvloop)
-			no_heartbeat(m, loops[i].tid);
+			no_heartbeat(l, loops[i].tid);
 		else if (loops[i].epfd < 0)
 			continue;
 		else if (slot < 0)
-			stall_tracer_seed_loop(m->tracer, loops[i].tid, loops[i].epfd,
-					       epoll_wait_fd(m->opts.pid, loops[i].tid) < 0);
+			stall_tracer_seed_loop(l->tracer, loops[i].tid, loops[i].epfd,
+					       epoll_wait_fd(l->pid, loops[i].tid) < 0);
 		else {
-			m->track[slot].py_epfd = loops[i].epfd;
+			l->slots[slot].py_epfd = loops[i].epfd;
 			if (copies[slot].loop.epfd != loops[i].epfd)
-				stall_tracer_hint_epfd(m->tracer, slot, loops[i].epfd);
+				stall_tracer_hint_epfd(l->tracer, slot, loops[i].epfd);
 		}
 	}
 }
 
-/* Threads already blocked in an epoll wait when we attach are loop threads
- * whose next iteration we want to measure from its very start. */
-void loops_seed_waiting(struct stall_monitor *m)
+void stall_loops_seed_waiting(pid_t pid, struct stall_tracer *tr)
 {
 	pid_t *tids;
 	size_t n;
 
-	if (proc_threads(m->opts.pid, &tids, &n))
+	if (proc_threads(pid, &tids, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
-		int fd = epoll_wait_fd(m->opts.pid, tids[i]);
+		int fd = epoll_wait_fd(pid, tids[i]);
 
 		if (fd >= 0)
-			stall_tracer_seed_loop(m->tracer, tids[i], fd, false);
+			stall_tracer_seed_loop(tr, tids[i], fd, false);
 	}
 	free(tids);
 }

@@ -1,3 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Turns the kernel's stall events and copies of its per-loop slots into
+ * stall reports. Owns what was reported of each slot's spans (ids, the
+ * ongoing report, the last span finished) and the summary's numbers; the
+ * loop watcher (stall_loops.c) owns what Python says about the loops. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,12 +12,46 @@
 #include "clock.h"
 #include "errors.h"
 #include "proc.h"
+#include "span_key.h"
+#include "stall_loops.h"
 #include "stall_monitor.h"
-#include "stall_monitor_int.h"
 #include "stall_report.h"
 #include "stall_sampler.h"
 #include "stall_tracer.h"
-#include "syscalls.h"
+
+/* After this many samples of one span, sample it every SLOW_SAMPLE_NS only:
+ * a loop hung for minutes should not cost us a core. */
+#define FAST_SAMPLES 200
+#define SLOW_SAMPLE_NS 20000000ULL
+
+/* What was reported of one slot's spans. */
+struct slot_reports {
+	struct span_key cur;    /* the span that has an id (start 0: none) */
+	uint64_t id;            /* its report id, 0 until it is a stall */
+	bool ongoing_sent;
+	struct span_key done;   /* the last span of this slot already finished */
+};
+
+struct stall_monitor {
+	struct stall_monitor_opts opts;
+	struct stall_tracer *tracer;
+	struct stall_sampler *sampler;      /* NULL: no Python stacks */
+	struct stall_loops *loops;
+	struct span_profile *profiles;      /* LS_MAX_LOOPS, one per slot */
+	uint64_t *last_sample_ns;
+	struct stall_sample scratch;
+	stall_report_fn cb;
+	void *ctx;
+	int64_t mono_to_unix_ns;
+	uint64_t next_id;
+	uint64_t stalls;
+	double worst_ms;
+	uint64_t due_ns;                    /* when the timed work is next due */
+	struct slot_reports slots[LS_MAX_LOOPS];
+	struct slot_copy copies[LS_MAX_LOOPS]; /* of the kernel's slots, at the last look */
+	struct ls_totals cuts;              /* iterations cut by the heartbeat */
+	char warning[640];
+};
 
 static void fill_common(struct stall_monitor *m, struct stall_report *r, pid_t tid,
 			uint64_t start, uint64_t end, uint64_t on_cpu)
@@ -29,7 +68,7 @@ static void fill_common(struct stall_monitor *m, struct stall_report *r, pid_t t
 }
 
 /* The stack, task and GIL holder the samples of this span saw most. */
-static void attach_profile(struct stall_monitor *m, int slot, pid_t tid, uint64_t start,
+static void attach_profile(struct stall_monitor *m, int slot, struct span_key span,
 			   struct stall_report *r)
 {
 	const struct span_profile *prof;
@@ -38,7 +77,7 @@ static void attach_profile(struct stall_monitor *m, int slot, pid_t tid, uint64_
 	if (!m->profiles)
 		return;
 	prof = &m->profiles[slot];
-	if (prof->tid != tid || prof->start != start)
+	if (!span_key_eq(prof->key, span))
 		return;
 	r->samples = prof->samples;
 	top = span_profile_top(prof);
@@ -53,8 +92,17 @@ static void attach_profile(struct stall_monitor *m, int slot, pid_t tid, uint64_
 	}
 }
 
-static void note_stall(struct stall_monitor *m, const struct stall_report *r)
+/* Span `span` of slot ended as the stall in r: counted once, and any
+ * later report of it (the kernel's event after a heartbeat cut) dropped. */
+static void finish(struct stall_monitor *m, int slot, struct span_key span,
+		   const struct stall_report *r)
 {
+	struct slot_reports *t = &m->slots[slot];
+
+	t->done = span;
+	t->id = 0;
+	t->cur.start = 0;
+	m->stalls++;
 	if (r->duration_ms > m->worst_ms)
 		m->worst_ms = r->duration_ms;
 }
@@ -63,28 +111,25 @@ static void note_stall(struct stall_monitor *m, const struct stall_report *r)
 static void on_stall_event(const struct stall_event *e, void *ctx)
 {
 	struct stall_monitor *m = ctx;
-	struct span_track *t = &m->track[e->slot % LS_MAX_LOOPS];
+	int slot = (int)(e->slot % LS_MAX_LOOPS);
+	const struct slot_reports *t = &m->slots[slot];
+	struct span_key span = span_key_of((pid_t)e->tid, e->start_ns);
 	struct stall_report r = { 0 };
 
-	if (t->done_tid == (pid_t)e->tid && t->done_start == e->start_ns)
+	if (span_key_eq(t->done, span))
 		return; /* reported already, when the heartbeat moved */
-	if (t->loopless && t->loop_tid == (pid_t)e->tid && t->loop_start == e->start_ns)
+	if (stall_loops_known_loopless(m->loops, slot, span))
 		return; /* the time between two loops of the thread */
-	if (t->tid == (pid_t)e->tid && t->start == e->start_ns && t->id)
+	if (span_key_eq(t->cur, span) && t->id)
 		r.id = t->id;
 	else
 		r.id = ++m->next_id;
-	fill_common(m, &r, (pid_t)e->tid, e->start_ns, e->end_ns, e->on_cpu_ns);
-	attach_profile(m, (int)(e->slot % LS_MAX_LOOPS), (pid_t)e->tid, e->start_ns, &r);
+	fill_common(m, &r, span.tid, e->start_ns, e->end_ns, e->on_cpu_ns);
+	attach_profile(m, slot, span, &r);
 	r.thread_exited = e->thread_exited;
 	stall_report_add_counts(&r, e->sc, e->nsc, e->sc_other_count, e->sc_other_ns);
 	stall_report_sort(&r);
-	t->done_tid = (pid_t)e->tid;
-	t->done_start = e->start_ns;
-	t->id = 0;
-	t->start = 0;
-	m->stalls++;
-	note_stall(m, &r);
+	finish(m, slot, span, &r);
 	m->cb(&r, m->ctx);
 }
 
@@ -97,6 +142,8 @@ static uint64_t span_start(uint64_t busy_since, uint64_t restart_at)
 
 static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
 {
+	if (!src->tid)
+		return false;
 	for (int tries = 0; tries < 8; tries++) {
 		uint64_t seq = src->seq;
 
@@ -106,9 +153,9 @@ static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
 		memcpy(&c->loop, (const void *)src, sizeof(c->loop));
 		__sync_synchronize();
 		if (src->seq == seq) {
-			c->tid = (pid_t)c->loop.tid;
-			c->busy_since = span_start(c->loop.busy_since, c->loop.restart_at);
-			c->restart_pending = c->busy_since != c->loop.busy_since;
+			c->span = span_key_of((pid_t)c->loop.tid,
+					      span_start(c->loop.busy_since, c->loop.restart_at));
+			c->restart_pending = c->span.start != c->loop.busy_since;
 			c->seq = seq;
 			return true;
 		}
@@ -118,19 +165,19 @@ static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
 
 /* A report from a copy of the slot, for a span still under way (ongoing)
  * or one that ended at `now` at a poll that did not block (final). */
-void monitor_report_copy(struct stall_monitor *m, int slot, const struct slot_copy *c,
-			     uint64_t now, bool ongoing)
+static void report_copy(struct stall_monitor *m, int slot, const struct slot_copy *c,
+			uint64_t now, bool ongoing)
 {
-	struct span_track *t = &m->track[slot];
+	struct slot_reports *t = &m->slots[slot];
 	const struct ls_loop *l = &c->loop;
 	struct stall_report r = { 0 };
 	/* a cut the kernel has not applied yet starts the span at busy_since */
-	uint64_t base = c->restart_pending ? ls_runtime_at(l, c->busy_since) : l->run_base;
+	uint64_t base = c->restart_pending ? ls_runtime_at(l, c->span.start) : l->run_base;
 	uint64_t run = ls_runtime_at(l, now);
 	uint64_t on_cpu = run > base ? run - base : 0;
-	if (t->tid != c->tid || t->start != c->busy_since) {
-		t->tid = c->tid;
-		t->start = c->busy_since;
+
+	if (!span_key_eq(t->cur, c->span)) {
+		t->cur = c->span;
 		t->id = 0;
 		t->ongoing_sent = false;
 	}
@@ -140,30 +187,18 @@ void monitor_report_copy(struct stall_monitor *m, int slot, const struct slot_co
 		t->id = ++m->next_id;
 	r.id = t->id;
 	r.ongoing = ongoing;
-	fill_common(m, &r, c->tid, c->busy_since, now, on_cpu);
-	attach_profile(m, slot, c->tid, c->busy_since, &r);
+	fill_common(m, &r, c->span.tid, c->span.start, now, on_cpu);
+	attach_profile(m, slot, c->span, &r);
 	if (!c->restart_pending)
 		stall_report_add_counts(&r, l->sc, l->nsc, l->sc_other_count, l->sc_other_ns);
 	if (l->off_since && l->off_sys >= 0 && now > l->off_since) /* blocked in it now */
 		stall_report_add_syscall(&r, l->off_sys, 1, now - l->off_since, ongoing);
 	stall_report_sort(&r);
-	if (ongoing) {
+	if (ongoing)
 		t->ongoing_sent = true;
-	} else {
-		t->done_tid = c->tid;
-		t->done_start = c->busy_since;
-		t->id = 0;
-		t->start = 0;
-		m->stalls++;
-		note_stall(m, &r);
-	}
+	else
+		finish(m, slot, c->span, &r);
 	m->cb(&r, m->ctx);
-}
-
-static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_copy *c,
-			   uint64_t now)
-{
-	monitor_report_copy(m, slot, c, now, true);
 }
 
 /* The span in the copy has lasted min_ns, its thread still runs a loop,
@@ -171,9 +206,11 @@ static void report_ongoing(struct stall_monitor *m, int slot, const struct slot_
 static bool span_runs_long(struct stall_monitor *m, int slot, const struct slot_copy *c,
 			   uint64_t now, uint64_t min_ns)
 {
-	if (!c->tid || !c->busy_since || c->busy_since > now || now - c->busy_since < min_ns)
+	if (!c->valid || !c->span.tid || !c->span.start || c->span.start > now ||
+	    now - c->span.start < min_ns)
 		return false;
-	return !loops_span_loopless(m, slot, c, now) && !loops_idle_in_own_poll(m, slot, c);
+	return !stall_loops_loopless(m->loops, slot, c, now) &&
+	       !stall_loops_idle_in_own_poll(m->loops, slot, c);
 }
 
 static bool span_is_stall(struct stall_monitor *m, int slot, const struct slot_copy *c,
@@ -182,18 +219,16 @@ static bool span_is_stall(struct stall_monitor *m, int slot, const struct slot_c
 	return span_runs_long(m, slot, c, now, m->opts.threshold_ns);
 }
 
-static void scan_ongoing(struct stall_monitor *m, const struct slot_copy *copies,
-			 const bool *valid, uint64_t now)
+static void scan_ongoing(struct stall_monitor *m, uint64_t now)
 {
 	for (int i = 0; i < LS_MAX_LOOPS; i++) {
-		const struct slot_copy *c = &copies[i];
-		const struct span_track *t = &m->track[i];
+		const struct slot_copy *c = &m->copies[i];
 
-		if (!valid[i] || !span_is_stall(m, i, c, now))
+		if (!span_is_stall(m, i, c, now))
 			continue;
-		if (t->done_tid == c->tid && t->done_start == c->busy_since)
+		if (span_key_eq(m->slots[i].done, c->span))
 			continue; /* finished while we drained the ring buffer */
-		report_ongoing(m, i, c, now);
+		report_copy(m, i, c, now, true);
 	}
 }
 
@@ -203,7 +238,7 @@ static bool span_unchanged(const volatile struct ls_loop *l, const struct slot_c
 {
 	uint64_t since = l->busy_since;
 
-	return since == c->loop.busy_since || since == c->busy_since;
+	return since == c->loop.busy_since || since == c->span.start;
 }
 
 static bool sample_due(struct stall_monitor *m, int slot, uint64_t now)
@@ -213,94 +248,134 @@ static bool sample_due(struct stall_monitor *m, int slot, uint64_t now)
 	return now - m->last_sample_ns[slot] >= SLOW_SAMPLE_NS;
 }
 
-/* Reads the stack of every loop thread busy for over half the threshold.
- * A reading counts only if the span is still the same one afterwards: a
- * stack must never come from after the stall ended. */
-static void sample_busy(struct stall_monitor *m, const struct slot_copy *copies,
-			const bool *valid, uint64_t now)
+/* Reads the stack of every loop thread busy for over half the threshold;
+ * true when there was one. A reading counts only if the span is still the
+ * same one afterwards: a stack must never come from after the stall ended. */
+static bool sample_busy(struct stall_monitor *m, uint64_t now)
 {
 	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
 	uint64_t half = m->opts.threshold_ns / 2;
+	bool sampling = false;
 
-	m->sampling = false;
 	if (!m->sampler || !m->opts.stacks)
-		return;
+		return false;
 	for (int i = 0; i < LS_MAX_LOOPS; i++) {
-		const struct slot_copy *c = &copies[i];
+		const struct slot_copy *c = &m->copies[i];
 		struct span_profile *prof = &m->profiles[i];
 
-		if (!valid[i] || !span_runs_long(m, i, c, now, half))
+		if (!span_runs_long(m, i, c, now, half))
 			continue;
-		m->sampling = true;
-		if (prof->tid != c->tid || prof->start != c->busy_since)
-			span_profile_reset(prof, c->tid, c->busy_since);
+		sampling = true;
+		if (!span_key_eq(prof->key, c->span))
+			span_profile_reset(prof, c->span);
 		if (!sample_due(m, i, now))
 			continue;
 		m->last_sample_ns[i] = now;
-		if (stall_sampler_read(m->sampler, c->tid,
+		if (stall_sampler_read(m->sampler, c->span.tid,
 				       c->loop.off_since && c->loop.off_sys == SYS_futex, &m->scratch))
 			continue;
 		if (loops[i].tid == c->loop.tid && span_unchanged(&loops[i], c))
 			span_profile_add(prof, &m->scratch);
 	}
+	return sampling;
 }
 
 /* Some loop has run for half the threshold without coming back (and is not
  * idle in a poll we have not learned): a stall may be under way, its
  * syscalls are worth counting one by one. */
-static bool any_long_span(struct stall_monitor *m, const struct slot_copy *copies,
-			  const bool *valid, uint64_t now)
+static bool any_long_span(struct stall_monitor *m, uint64_t now)
 {
 	for (int i = 0; i < LS_MAX_LOOPS; i++)
-		if (valid[i] && span_runs_long(m, i, &copies[i], now, m->opts.threshold_ns / 2))
+		if (span_runs_long(m, i, &m->copies[i], now, m->opts.threshold_ns / 2))
 			return true;
 	return false;
 }
 
-int stall_monitor_poll(struct stall_monitor *m, int timeout_ms)
+static void count_cut(struct ls_totals *t, uint64_t ns)
 {
-	static struct slot_copy copies[LS_MAX_LOOPS];
-	bool valid[LS_MAX_LOOPS];
-	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
-	uint64_t now;
-	int err;
-
-	err = stall_tracer_poll(m->tracer, timeout_ms);
-	if (err)
-		return err;
-	for (int i = 0; i < LS_MAX_LOOPS; i++)
-		valid[i] = loops[i].tid && copy_slot(&loops[i], &copies[i]);
-	/* after the copies: no span in them can start after `now` */
-	now = clock_mono_ns();
-	err = stall_tracer_poll(m->tracer, 0);
-	if (err)
-		return err;
-	loops_watch_heartbeats(m, copies, valid, now);
-	loops_discover(m, copies, valid, now);
-	sample_busy(m, copies, valid, now);
-	scan_ongoing(m, copies, valid, now);
-	stall_tracer_syscall_window(m->tracer, any_long_span(m, copies, valid, now));
-	return 0;
+	t->busy_ns += ns;
+	t->spans++;
+	t->hist[ls_hist_bucket(ns)]++;
 }
 
-int stall_monitor_step(struct stall_monitor *m)
+/* The heartbeat ended these spans at a poll that did not block: the
+ * kernel side starts the next iteration there, and a long one is a stall. */
+static void apply_cuts(struct stall_monitor *m, const struct loops_seen *seen)
 {
-	uint64_t quarter_ms = m->opts.threshold_ns / 4000000;
+	for (int k = 0; k < seen->ncuts; k++) {
+		const struct loop_cut *cut = &seen->cuts[k];
+		uint64_t ns = cut->at - cut->span.start;
+
+		stall_tracer_restart(m->tracer, cut->slot, cut->at);
+		count_cut(&m->cuts, ns);
+		if (ns >= m->opts.threshold_ns && !span_key_eq(m->slots[cut->slot].done, cut->span))
+			report_copy(m, cut->slot, &m->copies[cut->slot], cut->at, false);
+	}
+}
+
+static int clamp_ms(uint64_t ms)
+{
+	return ms < 1 ? 1 : ms > 10 ? 10 : (int)ms;
+}
+
+/* How long the monitor may wait before it looks again (from now). */
+static int wait_ms(const struct stall_monitor *m, bool sampling, bool active)
+{
 	/* a saturated loop's heartbeat: read often enough to place a stall's
 	 * ends within 2% of the threshold, and no more (ours is a CPU too) */
 	uint64_t beat_ms = m->opts.threshold_ns / 50000000;
-	int wait_ms;
+	uint64_t quarter_ms = m->opts.threshold_ns / 4000000;
 
-	if (m->sampling)
-		wait_ms = 1; /* ~1 kHz stack samples while a stall is under way */
-	else if (m->beating || m->busy)
-		wait_ms = beat_ms < 1 ? 1 : beat_ms > 10 ? 10 : (int)beat_ms;
-	else
-		wait_ms = quarter_ms < 1 ? 1 : quarter_ms > 10 ? 10 : (int)quarter_ms;
-	return stall_monitor_poll(m, wait_ms);
+	if (sampling)
+		return 1; /* ~1 kHz stack samples while a stall is under way */
+	return clamp_ms(active ? beat_ms : quarter_ms);
 }
 
-int stall_monitor_loops(struct stall_monitor *m)
+int stall_monitor_fd(const struct stall_monitor *m)
+{
+	return stall_tracer_fd(m->tracer);
+}
+
+int stall_monitor_process(struct stall_monitor *m)
+{
+	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
+	struct loops_seen seen;
+	bool sampling;
+	uint64_t now;
+	int err;
+
+	err = stall_tracer_consume(m->tracer);
+	if (err)
+		return err;
+	for (int i = 0; i < LS_MAX_LOOPS; i++)
+		m->copies[i].valid = copy_slot(&loops[i], &m->copies[i]);
+	/* after the copies: no span in them can start after `now` */
+	now = clock_mono_ns();
+	err = stall_tracer_consume(m->tracer);
+	if (err)
+		return err;
+	stall_loops_heartbeats(m->loops, m->copies, now, &seen);
+	apply_cuts(m, &seen);
+	stall_loops_discover(m->loops, m->copies, now);
+	sampling = sample_busy(m, now);
+	scan_ongoing(m, now);
+	stall_tracer_syscall_window(m->tracer, any_long_span(m, now));
+	m->due_ns = clock_mono_ns() + (uint64_t)wait_ms(m, sampling, seen.busy || seen.beating) *
+				     1000000;
+	return 0;
+}
+
+int stall_monitor_next_ms(const struct stall_monitor *m)
+{
+	return clock_ms_until(m->due_ns);
+}
+
+const char *stall_monitor_take_note(struct stall_monitor *m)
+{
+	return stall_loops_take_note(m->loops);
+}
+
+int stall_monitor_loops(const struct stall_monitor *m)
 {
 	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
 	int n = 0;
@@ -361,17 +436,21 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 	m->cb = cb;
 	m->ctx = ctx;
 	m->mono_to_unix_ns = clock_mono_to_unix_ns();
-	for (int i = 0; i < LS_MAX_LOOPS; i++)
-		m->track[i].py_epfd = -1;
 	err = stall_tracer_new(&topts, on_stall_event, m, &m->tracer);
 	if (err) {
 		free(m);
 		return err;
 	}
-	loops_seed_waiting(m);
+	stall_loops_seed_waiting(opts->pid, m->tracer);
 	start_sampler(m);
+	err = stall_loops_new(opts->pid, m->tracer, m->sampler, &m->loops);
+	if (err) {
+		stall_monitor_free(m);
+		return err;
+	}
 	if (!opts->precise && !m->sampler) /* no heartbeat to read: not an asyncio process */
 		stall_tracer_trace_syscalls(m->tracer);
+	m->due_ns = clock_mono_ns() + (uint64_t)wait_ms(m, false, false) * 1000000;
 	*out = m;
 	return 0;
 }
@@ -395,12 +474,11 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 	idle = (double)t.idle_ns;
 	for (int i = 0; i < LS_MAX_LOOPS; i++) {
 		uint64_t since = span_start(loops[i].busy_since, loops[i].restart_at);
-		const struct span_track *tr = &m->track[i];
 
 		if (!loops[i].tid)
 			continue;
 		out->loops_seen++;
-		if (tr->loopless && tr->loop_tid == (pid_t)loops[i].tid && tr->loop_start == since)
+		if (stall_loops_known_loopless(m->loops, i, span_key_of((pid_t)loops[i].tid, since)))
 			continue; /* its loop was closed: not busy, not stalled */
 		if (since && now > since) {
 			double ms = (now - since) / 1e6;
@@ -418,6 +496,7 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 	out->utilisation = busy + idle > 0 ? busy / (busy + idle) : 0;
 	out->iterations = t.spans;
 	out->dropped = t.dropped;
+	out->untracked = stall_tracer_untracked(m->tracer);
 	out->precise = stall_tracer_syscalls_on(m->tracer);
 }
 
@@ -430,6 +509,7 @@ void stall_monitor_free(struct stall_monitor *m)
 {
 	if (!m)
 		return;
+	stall_loops_free(m->loops);
 	stall_tracer_free(m->tracer);
 	for (int i = 0; m->profiles && i < LS_MAX_LOOPS; i++)
 		span_profile_free(&m->profiles[i]);

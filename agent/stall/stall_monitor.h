@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Turns the kernel's stall events and the live loop state into stall
  * reports: assigns ids, reports stalls still under way ("ongoing"), and
  * keeps the numbers of the summary. */
@@ -46,6 +47,7 @@ struct stall_summary {
 	double utilisation;   /* busy / (busy + idle), 0..1 */
 	uint64_t iterations;
 	uint64_t dropped;
+	uint64_t untracked;   /* threads that found no slot: their stalls are missed */
 	int loops_seen;
 	bool precise;         /* every poll entry was traced (else: heartbeat cuts) */
 };
@@ -64,13 +66,22 @@ struct stall_monitor;
 
 int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 		      void *ctx, struct stall_monitor **out);
-/* Waits up to timeout_ms, delivers what happened. 0 or -errno. */
-int stall_monitor_poll(struct stall_monitor *m, int timeout_ms);
-/* Waits as long as the monitor can (from ~0.1 ms while it traces syscalls
- * to 10 ms), then delivers what happened. 0 or -errno. */
-int stall_monitor_step(struct stall_monitor *m);
+/* The monitor never blocks. Wait until its fd is readable (the kernel
+ * side reported stalls; an epoll fd) or its next deadline has come,
+ * whichever is first (poll(2), or a libuv poll handle and timer), then
+ * call stall_monitor_process. */
+int stall_monitor_fd(const struct stall_monitor *m);
+/* Delivers the stalls reported, and does the timed work that is due
+ * (heartbeat reads, stack samples, ongoing stalls): 0 or -errno. */
+int stall_monitor_process(struct stall_monitor *m);
+/* Milliseconds until the next timed work (from ~1 ms while a stall is
+ * sampled to 10 ms), 0 when it is due. */
+int stall_monitor_next_ms(const struct stall_monitor *m);
+/* A message for the user that came up while watching (e.g. a loop that
+ * makes us trace every syscall), NULL when none; each is returned once. */
+const char *stall_monitor_take_note(struct stall_monitor *m);
 /* Number of loop threads seen so far. */
-int stall_monitor_loops(struct stall_monitor *m);
+int stall_monitor_loops(const struct stall_monitor *m);
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out);
 /* Non-fatal problems found at start (e.g. no stacks for this Python). */
 const char *stall_monitor_warning(const struct stall_monitor *m);

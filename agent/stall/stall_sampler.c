@@ -196,7 +196,7 @@ void stall_sample_free(struct stall_sample *smp)
 	py_stack_free(&smp->holder_stack);
 }
 
-void span_profile_reset(struct span_profile *sp, pid_t tid, uint64_t start)
+void span_profile_reset(struct span_profile *sp, struct span_key key)
 {
 	for (int i = 0; i < sp->nbuckets; i++) {
 		py_stack_clear(&sp->buckets[i].sample.stack);
@@ -207,8 +207,7 @@ void span_profile_reset(struct span_profile *sp, pid_t tid, uint64_t start)
 	sp->nbuckets = 0;
 	sp->samples = 0;
 	sp->gil_samples = 0;
-	sp->tid = tid;
-	sp->start = start;
+	sp->key = key;
 }
 
 static bool same_reading(const struct stall_sample *a, const struct stall_sample *b)

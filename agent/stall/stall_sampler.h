@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "pystack.h"
+#include "span_key.h"
 
 struct stall_sampler;
 
@@ -25,8 +26,7 @@ struct stall_sample {
 
 /* The samples of one busy span, grouped by identical stack and task. */
 struct span_profile {
-	pid_t tid;
-	uint64_t start;
+	struct span_key key;
 	int samples;
 	int gil_samples;              /* samples where another thread held the GIL */
 	int nbuckets;
@@ -64,7 +64,7 @@ int stall_sampler_heartbeat(struct stall_sampler *s, pid_t tid, uint64_t now_ns,
 
 void stall_sample_free(struct stall_sample *smp);
 
-void span_profile_reset(struct span_profile *sp, pid_t tid, uint64_t start);
+void span_profile_reset(struct span_profile *sp, struct span_key key);
 void span_profile_add(struct span_profile *sp, const struct stall_sample *smp);
 /* The most frequent reading, NULL when there was none. */
 const struct span_bucket *span_profile_top(const struct span_profile *sp);

@@ -83,12 +83,10 @@ cleanup:
 	return err < 0 ? err : -err;
 }
 
-int stall_tracer_poll(struct stall_tracer *t, int timeout_ms)
+int stall_tracer_consume(struct stall_tracer *t)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	int n = ring_buffer__consume(t->rb);
 
-	if (n == -EINTR)
-		return 0;
 	return n < 0 ? n : 0;
 }
 
@@ -107,6 +105,7 @@ int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool run
 	struct ls_loop *loops = t->skel->bss->loops;
 	__u32 key = (__u32)tid;
 	uint64_t runtime = 0;
+	__u8 one = 1;
 
 	proc_thread_runtime(t->pid, tid, &runtime);
 	uint64_t now = clock_mono_ns(); /* the clock bpf_ktime_get_ns reads */
@@ -133,7 +132,23 @@ int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool run
 		__sync_fetch_and_add(&l->seq, 1);
 		return 0;
 	}
+	/* one set with the kernel side's claims, so a thread counts once */
+	bpf_map__update_elem(t->skel->maps.untracked, &key, sizeof(key), &one, sizeof(one),
+			     BPF_NOEXIST);
 	return -ENOSPC;
+}
+
+uint64_t stall_tracer_untracked(struct stall_tracer *t)
+{
+	__u32 key, next;
+	uint64_t n = 0;
+
+	for (int err = bpf_map__get_next_key(t->skel->maps.untracked, NULL, &next, sizeof(next));
+	     !err; err = bpf_map__get_next_key(t->skel->maps.untracked, &key, &next, sizeof(next))) {
+		key = next;
+		n++;
+	}
+	return n;
 }
 
 void stall_tracer_totals(struct stall_tracer *t, struct ls_totals *out)

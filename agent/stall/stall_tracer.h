@@ -23,8 +23,8 @@ struct stall_tracer_opts {
 
 int stall_tracer_new(const struct stall_tracer_opts *opts, stall_event_fn cb,
 		     void *ctx, struct stall_tracer **out);
-/* Waits up to timeout_ms for stalls and delivers them; 0 or -errno. */
-int stall_tracer_poll(struct stall_tracer *t, int timeout_ms);
+/* Delivers the stalls reported so far, without waiting; 0 or -errno. */
+int stall_tracer_consume(struct stall_tracer *t);
 /* The fd to wait on for new stalls (epoll), for event-loop users. */
 int stall_tracer_fd(struct stall_tracer *t);
 /* The live per-loop-thread state, LS_MAX_LOOPS entries, shared with the
@@ -32,9 +32,13 @@ int stall_tracer_fd(struct stall_tracer *t);
 const volatile struct ls_loop *stall_tracer_loops(struct stall_tracer *t);
 /* Registers a loop thread found from outside: blocked in its epoll wait
  * (its next iteration is measured from its start), or running (a loop that
- * never blocks in its poll; its heartbeat will cut it into iterations). */
+ * never blocks in its poll; its heartbeat will cut it into iterations).
+ * -ENOSPC when its slots are taken: counted as untracked. */
 int stall_tracer_seed_loop(struct stall_tracer *t, pid_t tid, int epfd, bool running);
 void stall_tracer_totals(struct stall_tracer *t, struct ls_totals *out);
+/* Threads that waited in epoll (or were seeded) when every slot they may
+ * use was taken: their stalls are missed. At most LS_MAX_UNTRACKED. */
+uint64_t stall_tracer_untracked(struct stall_tracer *t);
 /* Traces every syscall entry from now on: exact poll entries, at a cost to
  * every process of the machine (see bpf/stall.bpf.c). */
 int stall_tracer_trace_syscalls(struct stall_tracer *t);

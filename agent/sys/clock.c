@@ -15,6 +15,13 @@ double clock_mono_s(void)
 	return (double)clock_mono_ns() / 1e9;
 }
 
+int clock_ms_until(uint64_t due_ns)
+{
+	uint64_t now = clock_mono_ns();
+
+	return now >= due_ns ? 0 : (int)((due_ns - now + 999999) / 1000000);
+}
+
 int64_t clock_mono_to_unix_ns(void)
 {
 	struct timespec rt, mono;

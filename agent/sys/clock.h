@@ -11,5 +11,8 @@ uint64_t clock_mono_ns(void);
 double clock_mono_s(void);
 /* CLOCK_REALTIME - CLOCK_MONOTONIC, in ns: add it to a monotonic time. */
 int64_t clock_mono_to_unix_ns(void);
+/* Whole milliseconds from now until monotonic time due_ns, rounded up
+ * (a poll timeout that does not wake before due_ns); 0 once it is past. */
+int clock_ms_until(uint64_t due_ns);
 
 #endif
