@@ -2,11 +2,19 @@
 #include <errno.h>
 #include "cli.h"
 #include "errors.h"
+#include "bpf_features.h"
 #include "proc.h"
 #include "watching.h"
 
 int cli_load_error(pid_t pid, int err)
 {
+	char why[256];
+
+	/* the kernel's refusal says little: name the feature that is missing */
+	if (bpf_features_check(why, sizeof(why))) {
+		cli_error("cannot load BPF programs: %s", why);
+		return EXIT_FAIL;
+	}
 	if (err != -EPERM && err != -EACCES)
 		return cli_attach_error(pid, err);
 	cli_error("cannot load BPF programs: %s (loopscope needs root, or CAP_BPF and "

@@ -45,9 +45,9 @@ static const char *top_func(const struct span_bucket *b)
 
 static void test_empty_profile(void)
 {
-	span_profile_reset(&sp, 12, 5000);
-	CHECK_EQ_INT(sp.tid, 12);
-	CHECK_EQ_INT(sp.start, 5000);
+	span_profile_reset(&sp, span_key_of(12, 5000));
+	CHECK_EQ_INT(sp.key.tid, 12);
+	CHECK_EQ_INT(sp.key.start, 5000);
 	CHECK(span_profile_top(&sp) == NULL);
 	CHECK(span_profile_gil(&sp) == NULL);
 }
@@ -136,10 +136,10 @@ static void test_gil_holder_learned_later(void)
 /* A reset starts the next span; the buckets' memory is reused. */
 static void test_reset_between_spans(void)
 {
-	span_profile_reset(&sp, 1, 100);
+	span_profile_reset(&sp, span_key_of(1, 100));
 	add("fetch", 10, 0xa0, 9, 4);
-	span_profile_reset(&sp, 2, 200);
-	CHECK_EQ_INT(sp.tid, 2);
+	span_profile_reset(&sp, span_key_of(2, 200));
+	CHECK_EQ_INT(sp.key.tid, 2);
 	CHECK_EQ_INT(sp.samples, 0);
 	CHECK_EQ_INT(sp.gil_samples, 0);
 	CHECK(span_profile_top(&sp) == NULL);
