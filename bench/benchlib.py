@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """What bench/dump, bench/ps and bench/watch share: starting and always
 stopping processes, medians with their spread, the machine's context."""
 import atexit

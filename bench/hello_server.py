@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """aiohttp hello-world server for bench/overhead.
 
 Listens on 127.0.0.1 only, on a port the kernel picks, and prints

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Lost work: coroutines never awaited, task exceptions never retrieved,
  * tasks destroyed while pending.
  *

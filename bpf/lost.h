@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Shared between bpf/lost.bpf.c and agent/lost/lost_tracer.c. */
 #ifndef LOOPSCOPE_LOSTWORK_H
 #define LOOPSCOPE_LOSTWORK_H

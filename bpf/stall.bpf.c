@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Event-loop stall detector.
  *
  * A loop thread is a thread of the target that waits in epoll_wait (asyncio's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Shared between bpf/stall.bpf.c and agent/stall/stall_tracer.c: fixed-width types only,
  * so both sides see the same layout. */
 #ifndef LOOPSCOPE_STALL_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Shared helpers for loopscope's tests (stdlib only, Debian's python3.11).
 
 - Skip, timeout(), params(), each_python(): what tests/run.py understands.

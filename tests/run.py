@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """loopscope's test runner (stdlib only): `make test` runs it.
 
     /usr/bin/python3 tests/run.py [-k SUBSTRING]... [-v] [--list] [-x]

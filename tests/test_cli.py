@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """loopscope's command line: bad input, exit codes, lifecycle, cleanup."""
 import json
 import os

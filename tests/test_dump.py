@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """`loopscope dump PID` against targets whose stacks are known.
 
 The ground truth is the target's own sys._current_frames(), taken while

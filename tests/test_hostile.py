@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Strings a target controls (task and thread names, exception messages)
 built to break the tools that print them (tests/targets/hostile.py): JSON
 output must stay valid UTF-8 and parse, with the hostile values in it

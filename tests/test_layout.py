@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The per-version tables loopscope reads CPython with
 (agent/cpython/layout_3_X.c and aio_layout_3_X.c) are generated, not
 typed: regenerating them from each installed pyenv CPython of

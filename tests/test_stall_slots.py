@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Loop threads the stall tracer cannot track: its slot table keeps a thread
 in one of LS_PROBES (4) slots from tid % 256, so a fifth loop thread whose
 tid is equal to four others' mod 256 finds no slot. The summary counts it."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Stall stacks beyond the blocking line: a loop waiting for the GIL held by
 another thread is reported with that thread and its stack."""
 import os

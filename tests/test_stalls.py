@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """`loopscope stalls PID --json` against targets that stall on purpose.
 
 Every assertion compares what loopscope reports with what the target

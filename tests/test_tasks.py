@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """`loopscope ps / where / pstree` against targets with known tasks.
 
 The ground truth is the target's own asyncio.all_tasks(), each task's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Thread walks under stress (tests/targets/threads.py): over a thousand
 threads, and threads starting and ending thousands of times a second. The
 loop is always found, MainThread is always listed, no thread is invented,

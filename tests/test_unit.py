@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The C unit tests (tests/unit/test_*.c, built by `make test` and `make
 check`): one case per source file, so the summary line counts them. Each
 binary must exist (a source without its binary is a failure, not a skip)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """`loopscope watch PID --json` against a target that commits asyncio's silent
 bugs on purpose (tests/targets/lostwork.py) with warnings and logging off.
 Each bug the target commits is announced first ("expect" records): loopscope

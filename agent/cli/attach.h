@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Opening a target for the Python commands, with one clear line on error. */
 #ifndef LOOPSCOPE_ATTACH_H
 #define LOOPSCOPE_ATTACH_H

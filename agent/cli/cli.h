@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What every subcommand shares: exit codes, error lines, number parsing,
  * Ctrl-C handling. */
 #ifndef LOOPSCOPE_CLI_H

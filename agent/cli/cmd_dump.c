@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* loopscope dump PID: every Python thread's stack, py-spy style. */
 #include <argp.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* loopscope ps PID: every asyncio task of every running loop. */
 #include <argp.h>
 #include <stdio.h>

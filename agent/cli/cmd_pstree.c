@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* loopscope pstree PID: the await tree of every running loop. */
 #include <argp.h>
 #include <stdio.h>

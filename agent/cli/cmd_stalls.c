@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* loopscope stalls PID: every event-loop stall of a running process. */
 #include <argp.h>
 #include <errno.h>

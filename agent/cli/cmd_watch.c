@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* loopscope watch PID: one live stream of every async bug in the target:
  * coroutines never awaited, task exceptions never retrieved, tasks
  * destroyed while pending, and loop stalls. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* loopscope where PID TASK: one task's coroutine chain and who awaits it. */
 #include <argp.h>
 #include <errno.h>

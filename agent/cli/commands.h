@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The subcommands of build/loopscope; main.c dispatches on argv[1]. */
 #ifndef LOOPSCOPE_COMMANDS_H
 #define LOOPSCOPE_COMMANDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* loopscope: see what a running async Python process's event loop is doing. */
 #include <argp.h>
 #include <stdio.h>

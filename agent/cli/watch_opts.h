@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The options `stalls` and `watch` share, as an argp child parser. */
 #ifndef LOOPSCOPE_WATCH_OPTS_H
 #define LOOPSCOPE_WATCH_OPTS_H

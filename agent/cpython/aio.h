@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* asyncio from outside: the tasks of live event loops, read from the
  * _asyncio module's state and the C Task objects. */
 #ifndef LOOPSCOPE_AIO_H

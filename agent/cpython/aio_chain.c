@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The coroutine chain of a task (A awaits B awaits C) and what its
  * innermost coroutine waits on. A suspended coroutine's frame holds the
  * awaited object on top of its value stack (CPython's _PyGen_yf). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The layout of _asyncio's C Future and Task objects, per minor version.
  * They live in Modules/_asynciomodule.c, not in any header: the tables in
  * aio_layout_3_X.c are generated from the DWARF of each version's _asyncio

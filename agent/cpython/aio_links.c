@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Who awaits whom. Task T awaits X when T's __step waits on X itself, or on
  * a future X will complete: a gather's outer future, a shield's outer
  * future, wait_for's waiter (3.10-3.11), a TaskGroup whose parent is T.

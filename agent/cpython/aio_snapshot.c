@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A snapshot of every pending asyncio task of every running loop: the
  * same set asyncio.all_tasks(loop) returns, for all loops at once.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Code objects read from the target, cached by address: names, file, and
  * the line table that maps an instruction offset to a line number. */
 #ifndef LOOPSCOPE_CODE_H

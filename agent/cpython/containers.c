@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reading containers out of target memory: dict (combined and split, with
  * 3.11+'s managed dicts and 3.13's inline values), set, list, tuple, weakref,
  * and instance attributes. Sizes are bounded: a corrupt or changing object

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Containers of a live interpreter: dict, set, list, tuple, weakref, and
  * attributes of instances. Keys are compared as strings. */
 #ifndef LOOPSCOPE_CONTAINERS_H

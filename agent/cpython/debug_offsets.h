@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* CPython 3.13+ publishes its own structure offsets at the start of
  * _PyRuntime (_Py_DebugOffsets, the data `python -m asyncio ps` and
  * debuggers use). We read them and let them override the generated table,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Walking the Python frames of a thread: PyFrameObject chains on 3.10,
  * _PyInterpreterFrame chains on 3.11+. The thread keeps running while we
  * read, so the walk is bounded and checked for change. */

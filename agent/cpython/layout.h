@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* CPython structure offsets, one table per minor version, kept as data
  * (austin's approach): code reads target memory through these numbers,
  * never through CPython's own structs. The tables in layout_3_X.c are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include "containers.h"
 #include "errors.h"
 #include "modules.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reaching Python-level state from outside: the main interpreter, sys,
  * and the globals of imported modules. */
 #ifndef LOOPSCOPE_MODULES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reading basic Python objects out of target memory: str, bytes, int,
  * float, and the names of types. */
 #include <errno.h>

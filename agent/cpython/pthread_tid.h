@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Python 3.10's PyThreadState has no native thread id, only the pthread_t
  * (threading.get_ident()), which in glibc is the address of the thread's
  * struct pthread, whose `tid` field holds the kernel thread id. */

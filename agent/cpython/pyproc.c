@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Attaching to a CPython process: find the file that holds the interpreter,
  * its version, the addresses of _PyRuntime and of the type objects. */
 #include <errno.h>

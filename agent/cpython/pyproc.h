@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A live CPython process, read from outside: where its interpreter is, which
  * version, its threads, their stacks. Nothing here stops the target. */
 #ifndef LOOPSCOPE_PYPROC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A Python stack as loopscope reports it: frames innermost first. The
  * strings belong to the reader that produced them (its code-object cache)
  * and live as long as it does. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Everything `dump` shows about one Python thread, read in one pass. */
 #ifndef LOOPSCOPE_THREAD_VIEW_H
 #define LOOPSCOPE_THREAD_VIEW_H

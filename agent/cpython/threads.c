@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Thread states of a live interpreter, the kernel tid of each, and which
  * one holds the GIL. */
 #include <errno.h>

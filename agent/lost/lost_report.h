@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Lost-work events decoded for output: names as UTF-8, frames resolved
  * through the code-object cache, innermost first. */
 #ifndef LOOPSCOPE_LOST_REPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Loads bpf/lost.bpf.c for one CPython process and attaches its
  * uprobes; only this file sees the skeleton. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The lost-work probes of one CPython process (bpf/lost.bpf.c). */
 #ifndef LOOPSCOPE_LOSTWORK_TRACER_H
 #define LOOPSCOPE_LOSTWORK_TRACER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Where to put the lost-work uprobes in a given CPython build.
  *
  * The never-awaited warning: the symbol _PyErr_WarnUnawaitedCoroutine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #ifndef LOOPSCOPE_PROBE_SITES_H
 #define LOOPSCOPE_PROBE_SITES_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Lost-work events as NDJSON and as text, one block per call site: a site
  * that fires again and again is shown once, then as a running count. */
 #include <stdlib.h>

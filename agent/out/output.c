@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include <time.h>
 #include <math.h>
 #include <string.h>

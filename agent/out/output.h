@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Output helpers shared by every command: NDJSON lines, Python stacks as
  * JSON and as text, terminal colours. */
 #ifndef LOOPSCOPE_OUTPUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include "output.h"
 #include "stall_output.h"
 #include "syscalls.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Stall reports and summaries, as the NDJSON contract and as text. */
 #ifndef LOOPSCOPE_STALL_OUTPUT_H
 #define LOOPSCOPE_STALL_OUTPUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* asyncio tasks as the JSON contract of ps/where/pstree, and as text. */
 #ifndef LOOPSCOPE_TASK_OUTPUT_H
 #define LOOPSCOPE_TASK_OUTPUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Building stall reports from the kernel's per-span counters. */
 #include <stdlib.h>
 #include "stall_report.h"

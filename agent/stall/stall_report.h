@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Helpers that fill a stall_report from the kernel side's counters
  * (bpf/stall.h) and read the busy-span histogram. */
 #ifndef LOOPSCOPE_STALL_REPORT_H

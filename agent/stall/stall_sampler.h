@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Python stacks of stalled loop threads. While a span is under way and
  * past half the threshold, the monitor reads the loop thread's stack about
  * every millisecond; a stall reports the stack seen most often, the task

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The BPF stall tracer: loads bpf/stall.bpf.c for one target process and
  * hands over the stalls it reports. Only this file sees the skeleton. */
 #ifndef LOOPSCOPE_STALL_TRACER_H

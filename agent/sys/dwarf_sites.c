@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Probe sites from DWARF (libdw), the way `perf probe` finds them:
  *  - the inlined copies of a function, and where its first parameter
  *    lives at each copy's entry (Debian's LTO python3.11 inlines the

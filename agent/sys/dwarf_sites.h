@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Probe sites found in DWARF (see dwarf_sites.c). */
 #ifndef LOOPSCOPE_DWARF_SITES_H
 #define LOOPSCOPE_DWARF_SITES_H

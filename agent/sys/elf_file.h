@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Symbols and strings of an ELF file on disk (the target's executable or
  * libpython, opened through /proc/PID/root). */
 #ifndef LOOPSCOPE_ELF_H

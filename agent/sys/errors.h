@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Error codes: functions return 0 or a negative code, either -errno or one
  * of the loopscope codes below (outside errno's range). */
 #ifndef LOOPSCOPE_ERRORS_H

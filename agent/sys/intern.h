@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Interned strings: one copy of each, so equal strings have equal
  * pointers (stacks compare by pointer) and live until intern_free. */
 #ifndef LOOPSCOPE_INTERN_H

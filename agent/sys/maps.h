@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The memory map of a process (/proc/PID/maps). */
 #ifndef LOOPSCOPE_MAPS_H
 #define LOOPSCOPE_MAPS_H

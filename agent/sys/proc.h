@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Facts about a live process from /proc: existence, threads, names. */
 #ifndef LOOPSCOPE_PROC_H
 #define LOOPSCOPE_PROC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* x86_64 DWARF register numbers to offsets in the kernel's struct pt_regs
  * (what a uprobe program sees), for probes on inlined code. */
 #ifndef LOOPSCOPE_VMLINUX_REGS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The one way loopscope reads another process's memory. Every address that
  * comes from the target is hostile: reads are bounded, a bad pointer is an
  * error code, never a crash. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #ifndef LOOPSCOPE_SYSCALLS_H
 #define LOOPSCOPE_SYSCALLS_H
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """loopscope demo service: a small aiohttp shop API that blocks its event loop.
 
 Most routes behave (they await), but three handlers do what real services do

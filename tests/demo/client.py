@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Load client for the loopscope demo service (tests/demo/app.py).
 
 Keeps the service busy the way a handful of users would: a few browsing

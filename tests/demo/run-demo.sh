@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # loopscope demo (`make demo`): starts a small aiohttp service that blocks its
 # event loop now and then (tests/demo/app.py), a client that keeps it busy
 # (tests/demo/client.py), and attaches loopscope to the service, so the stalls

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Loop threads that collide in loopscope's slot table.
 
 The stall tracer keeps a loop thread in one of 4 slots from tid % 256

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """An asyncio loop starved by another thread holding the GIL in long C calls.
 
 READY {"hog_tid": N, "loop_tid": N, "line": N} then, after "go" on stdin, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A target whose strings are built to break tools that print them: task
 names with terminal escape sequences and newlines (one forges a `ps` row),
 a lone surrogate (not encodable as UTF-8), a thread whose OS name is not

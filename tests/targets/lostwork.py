@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A target that commits asyncio's silent bugs on purpose, for `loopscope watch`.
 
 After READY it waits for "go" on stdin, then for each bug prints what

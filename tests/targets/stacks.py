@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A target with known Python stacks on several threads, for `loopscope dump`.
 
 Threads park at known depths (recursion, methods, nested functions) in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // A Node.js program that stalls its libuv event loop on purpose.
 //
 // Same protocol as stalls.py: prints `READY {json}`, waits for "go" on stdin,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """An asyncio program that stalls its own event loop on purpose.
 
 Run by the tests with every target interpreter (CPython 3.10 to 3.13, stdlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A target with a known set of asyncio tasks, for `loopscope ps/where/pstree`.
 
 It builds idle workers on an Event, a gather tree, a TaskGroup and an

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A target with many threads, or with threads starting and ending all the
 time, around one asyncio loop, for the thread walks of every command.
 
