@@ -131,7 +131,12 @@ test: all $(UNIT_BINS)
 demo: all
 	$(Q)tests/demo/run-demo.sh
 
-bench: all
+$(OUTPUT)/bench/rate_client: bench/rate_client.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LS_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) $< -o $@
+
+bench: all $(OUTPUT)/bench/rate_client
 	$(Q)bench/overhead
 
 # The per-version layout tables, regenerated from the installed pyenv Pythons
