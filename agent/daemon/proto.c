@@ -51,37 +51,48 @@ static int keep(struct proto_lines *l, const char *data, size_t n, proto_line_fn
 	return 0;
 }
 
-int proto_lines_feed(struct proto_lines *l, const char *data, size_t n, proto_line_fn fn, void *ctx)
+/* One line's end seen at data[part]: deliver it; false when told to stop. */
+static int line_end(struct proto_lines *l, const char *data, size_t part, proto_line_fn fn, void *ctx)
 {
-	while (n) {
-		const char *nl = memchr(data, '\n', n);
-		size_t part = nl ? (size_t)(nl - data) : n;
-		int err;
+	bool go = true;
+	int err;
 
-		if (l->discarding) {
-			if (nl)
-				l->discarding = false;
-		} else if (!nl) {
-			return keep(l, data, part, fn, ctx);
-		} else if (l->len) {
-			err = keep(l, data, part, fn, ctx);
-			if (err)
-				return err;
-			if (!l->discarding)
-				fn(l->buf, l->len, false, ctx);
-			l->len = 0;
-			l->discarding = false;
-		} else if (part > l->limit) {
-			fn(NULL, 0, true, ctx);
-		} else {
-			fn(data, part, false, ctx);
-		}
-		if (!nl)
-			return 0;
-		data = nl + 1;
-		n -= part + 1;
+	if (l->discarding) {
+		l->discarding = false;
+		return 1;
 	}
-	return 0;
+	if (!l->len)
+		return part > l->limit ? fn(NULL, 0, true, ctx) : fn(data, part, false, ctx);
+	err = keep(l, data, part, fn, ctx);
+	if (err)
+		return err;
+	if (!l->discarding)
+		go = fn(l->buf, l->len, false, ctx);
+	l->len = 0;
+	l->discarding = false;
+	return go;
+}
+
+ssize_t proto_lines_feed(struct proto_lines *l, const char *data, size_t n, proto_line_fn fn, void *ctx)
+{
+	size_t used = 0;
+
+	while (used < n) {
+		const char *p = data + used, *nl = memchr(p, '\n', n - used);
+		int rc;
+
+		if (!nl) {
+			rc = l->discarding ? 0 : keep(l, p, n - used, fn, ctx);
+			return rc ? rc : (ssize_t)n;
+		}
+		rc = line_end(l, p, (size_t)(nl - p), fn, ctx);
+		if (rc < 0)
+			return rc;
+		used = (size_t)(nl - data) + 1;
+		if (!rc)
+			break;
+	}
+	return (ssize_t)used;
 }
 
 const char *proto_request_parse(const char *line, size_t len, struct proto_request *req,

@@ -25,12 +25,14 @@ struct proto_lines {
 };
 
 /* One complete line (no '\n'), or too_long (line NULL) once per line over
- * the limit, whose bytes are dropped. */
-typedef void (*proto_line_fn)(const char *line, size_t len, bool too_long, void *ctx);
+ * the limit, whose bytes are dropped. Returns false to stop reading (the
+ * reader is saturated): proto_lines_feed then returns what it used. */
+typedef bool (*proto_line_fn)(const char *line, size_t len, bool too_long, void *ctx);
 
 void proto_lines_init(struct proto_lines *l, size_t limit);
-/* 0, or -ENOMEM (the lines before are delivered). */
-int proto_lines_feed(struct proto_lines *l, const char *data, size_t n, proto_line_fn fn, void *ctx);
+/* The bytes of data used (n unless fn said stop: feed the rest later), or
+ * -ENOMEM (the lines before are delivered). */
+ssize_t proto_lines_feed(struct proto_lines *l, const char *data, size_t n, proto_line_fn fn, void *ctx);
 void proto_lines_free(struct proto_lines *l);
 
 /* A request: {"method":S, "id":any (echoed), ...its parameters}. */

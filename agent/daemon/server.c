@@ -16,7 +16,7 @@
 struct sbuf {
 	unsigned refs;
 	size_t len;
-	char data[];
+	char *data;   /* malloc'd, owned */
 };
 
 struct wreq {
@@ -37,6 +37,7 @@ struct client {
 	size_t queued;              /* bytes written but not yet taken by the kernel */
 	uint64_t dropped;           /* events not sent since the client was last told */
 	char rbuf[READ_CHUNK];
+	size_t rpos, rlen;          /* rbuf[rpos..rlen): read, not yet taken (paused) */
 };
 
 struct server {
@@ -55,22 +56,37 @@ struct server {
 	void *done_ctx;
 };
 
-static struct sbuf *sbuf_new(const char *data, size_t len)
+/* Takes data over (an answer, made once, is never copied again). */
+static struct sbuf *sbuf_take(char *data, size_t len)
 {
-	struct sbuf *b = malloc(sizeof(*b) + len);
+	struct sbuf *b = malloc(sizeof(*b));
 
-	if (!b)
+	if (!b) {
+		free(data);
 		return NULL;
+	}
 	b->refs = 1;
 	b->len = len;
-	memcpy(b->data, data, len);
+	b->data = data;
 	return b;
+}
+
+static struct sbuf *sbuf_new(const char *data, size_t len)
+{
+	char *copy = malloc(len);
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, data, len);
+	return sbuf_take(copy, len);
 }
 
 static void sbuf_put(struct sbuf *b)
 {
-	if (b && !--b->refs)
+	if (b && !--b->refs) {
+		free(b->data);
 		free(b);
+	}
 }
 
 static void handle_closed(uv_handle_t *h)
@@ -111,6 +127,16 @@ static void client_close(struct client *c)
 }
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void take_requests(struct client *c);
+
+static void resume(struct client *c)
+{
+	c->paused = false;
+	take_requests(c);
+	if (!c->paused && !c->closing)
+		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
 
 static void write_done(uv_write_t *req, int status)
 {
@@ -122,10 +148,8 @@ static void write_done(uv_write_t *req, int status)
 	free(w);
 	if (status && status != UV_ECANCELED && !c->closing)
 		client_close(c);  /* the peer went away mid-answer */
-	else if (c->paused && !c->closing && c->queued < READ_PAUSE_BYTES / 2) {
-		c->paused = false;
-		uv_read_start((uv_stream_t *)&c->pipe, NULL, on_read);
-	}
+	else if (c->paused && !c->closing && c->queued < READ_PAUSE_BYTES / 2)
+		resume(c);
 }
 
 static void queue(struct client *c, struct sbuf *b)
@@ -165,8 +189,7 @@ void client_send(struct client *c, char *line, size_t len)
 		client_close(c);
 		return;
 	}
-	b = sbuf_new(line, len);
-	free(line);
+	b = sbuf_take(line, len);
 	if (b)
 		queue(c, b);
 	sbuf_put(b);
@@ -279,21 +302,36 @@ void server_publish(struct server *s, const char *kind, pid_t pid, const char *l
 	sbuf_put(b);
 }
 
-static void on_line(const char *line, size_t len, bool too_long, void *ctx)
+static bool on_line(const char *line, size_t len, bool too_long, void *ctx)
 {
 	struct client *c = ctx;
 	char msg[96];
 
 	if (c->closing)
-		return;
+		return false;
 	if (too_long) {
 		snprintf(msg, sizeof(msg), "request line longer than %d bytes: ignored", PROTO_LINE_MAX);
 		client_error(c, NULL, "line_too_long", msg);
+	} else if (len && !(len == 1 && line[0] == '\r')) {  /* an empty line is no request */
+		c->srv->ops.request(c, line, len, c->srv->ctx);
+	}
+	return !c->paused && !c->closing;
+}
+
+/* Takes the requests read; stops (keeping the rest) once the client is
+ * paused, so that one read of many small requests cannot queue without
+ * bound. */
+static void take_requests(struct client *c)
+{
+	ssize_t used = proto_lines_feed(&c->lines, c->rbuf + c->rpos, c->rlen - c->rpos, on_line, c);
+
+	if (used < 0) {
+		client_close(c);
 		return;
 	}
-	if (len == 0 || (len == 1 && line[0] == '\r'))
-		return;  /* an empty line is no request */
-	c->srv->ops.request(c, line, len, c->srv->ctx);
+	c->rpos += (size_t)used;
+	if (c->rpos == c->rlen)
+		c->rpos = c->rlen = 0;
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -311,8 +349,11 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		client_close(c);
 		return;
 	}
-	if (n > 0 && proto_lines_feed(&c->lines, buf->base, (size_t)n, on_line, c))
-		client_close(c);
+	if (n > 0) {
+		c->rpos = 0;
+		c->rlen = (size_t)n;
+		take_requests(c);
+	}
 }
 
 static void peer_creds(struct client *c)
