@@ -18,7 +18,7 @@ CFLAGS   ?= -O2 -g
 LS_CFLAGS := -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -target bpf -mcpu=v3 \
               -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf
-LDLIBS   += -lbpf -ldw -lelf -lz -ljansson -lm
+LDLIBS   += -lbpf -ldw -lelf -lz -ljansson -luv -lm
 
 # Debian packages for building, testing, the demo and the benchmarks.
 DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
@@ -36,13 +36,14 @@ endif
 # The layers of agent/, lowest first. Each is compiled with the include
 # paths of itself and the layers below it only, so a lower layer that
 # includes a higher one's header does not build.
-LAYERS        := sys cpython stall lost out cli
+LAYERS        := sys cpython stall lost out daemon cli
 LAYER_sys     := sys
 LAYER_cpython := sys cpython
 LAYER_stall   := sys cpython stall bpf
 LAYER_lost    := sys cpython lost bpf
 LAYER_out     := sys cpython stall lost out bpf
-LAYER_cli     := sys cpython stall lost out cli bpf
+LAYER_daemon  := sys cpython stall lost out daemon bpf
+LAYER_cli     := sys cpython stall lost out daemon cli bpf
 layer_inc = $(foreach d,$(LAYER_$(1)),$(if $(filter bpf,$(d)),-Ibpf,-Iagent/$(d)))
 
 AGENT_SRCS := $(foreach l,$(LAYERS),$(wildcard agent/$(l)/*.c))

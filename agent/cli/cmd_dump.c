@@ -12,6 +12,7 @@
 #include "output.h"
 #include "proc.h"
 #include "pyproc.h"
+#include "thread_output.h"
 #include "thread_view.h"
 #include "text.h"
 
@@ -73,26 +74,6 @@ static void print_text(struct py_proc *p, const struct thread_view *v, size_t n)
 			printf("    (no Python frames: idle or in C code)\n");
 		py_stack_print(stdout, &v[i].stack, "    ", (size_t)env.max_depth);
 	}
-}
-
-static json_t *dump_json(struct py_proc *p, const struct thread_view *v, size_t n)
-{
-	json_t *threads = json_array();
-
-	for (size_t i = 0; i < n; i++) {
-		json_t *t = json_pack("{s:i, s:o, s:o, s:b, s:o, s:o}", "tid", v[i].tid,
-				      "name", json_text(v[i].name), "os_name", json_text(v[i].os_name),
-				      "gil", v[i].gil,
-				      "task", py_task_json(v[i].has_task ? &v[i].task : NULL),
-				      "stack", py_stack_json(&v[i].stack));
-
-		if (v[i].stack.partial)
-			json_object_set_new(t, "partial", json_true());
-		if (v[i].stack.truncated)
-			json_object_set_new(t, "truncated", json_true());
-		json_array_append_new(threads, t);
-	}
-	return json_pack("{s:i, s:s, s:o}", "pid", p->pid, "python", p->version, "threads", threads);
 }
 
 int cmd_dump(int argc, char **argv)

@@ -11,9 +11,8 @@
 #include "output.h"
 #include "proc.h"
 #include "task_output.h"
+#include "task_tree.h"
 #include "text.h"
-
-#define MAX_AWAITER_CHAIN 256
 
 static struct where_env {
 	pid_t pid;
@@ -67,17 +66,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 /* By id, else by unique name; prints why when not found or ambiguous. */
 static const struct aio_task *find_task(const struct aio_snapshot *snap, const char *spec)
 {
-	const struct aio_task *found = NULL;
-	char *end;
-	unsigned long long addr = strtoull(spec, &end, 16);
-	size_t matches = 0;
+	size_t matches;
+	const struct aio_task *found = task_find(snap, spec, &matches);
 
-	if (!strncmp(spec, "0x", 2) && !*end && (found = aio_snapshot_find(snap, addr)))
-		return found;
-	for (size_t i = 0; i < snap->n; i++)
-		if (!strcmp(snap->tasks[i].name, spec) && !matches++)
-			found = &snap->tasks[i];
-	if (matches == 1)
+	if (found)
 		return found;
 	if (!matches) {
 		cli_error("no task '%s' in PID %d (see 'loopscope ps %d')", text_safe(spec), env.pid,
@@ -91,27 +83,6 @@ static const struct aio_task *find_task(const struct aio_snapshot *snap, const c
 			fprintf(stderr, " 0x%llx", (unsigned long long)snap->tasks[i].addr);
 	fprintf(stderr, "\n");
 	return NULL;
-}
-
-/* The first awaiter of each task, up to a root; stops at a cycle. */
-static size_t awaiter_chain(const struct aio_snapshot *snap, const struct aio_task *t,
-			    const struct aio_task **chain, bool *cycle)
-{
-	size_t n = 0;
-
-	*cycle = false;
-	while (t->n_awaited_by && n < MAX_AWAITER_CHAIN) {
-		t = aio_snapshot_find(snap, t->awaited_by[0]);
-		if (!t)
-			break;
-		for (size_t i = 0; i < n; i++)
-			if (chain[i] == t)
-				*cycle = true;
-		if (*cycle)
-			break;
-		chain[n++] = t;
-	}
-	return n;
 }
 
 static void print_text(const struct aio_task *t, const struct aio_task **chain, size_t n, bool cycle)
@@ -135,24 +106,11 @@ static void print_text(const struct aio_task *t, const struct aio_task **chain, 
 		printf("    %s(await cycle: the chain loops back here)%s\n", c->red, c->reset);
 }
 
-static json_t *where_json(const struct py_proc *p, const struct aio_snapshot *snap,
-			  const struct aio_task *t, const struct aio_task **chain, size_t n, bool cycle)
-{
-	json_t *doc = snapshot_header_json(p, snap), *arr = json_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, task_json(chain[i]));
-	json_object_set_new(doc, "task", task_json(t));
-	json_object_set_new(doc, "awaiter_chain", arr);
-	json_object_set_new(doc, "cycle", json_boolean(cycle));
-	return doc;
-}
-
 int cmd_where(int argc, char **argv)
 {
 	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID TASK",
 				   .doc = doc };
-	const struct aio_task *chain[MAX_AWAITER_CHAIN], *t;
+	const struct aio_task *chain[TASK_MAX_AWAITER_CHAIN], *t;
 	struct aio_snapshot snap;
 	struct py_proc *p;
 	int rc = EXIT_OK;
@@ -167,11 +125,12 @@ int cmd_where(int argc, char **argv)
 	if (!t) {
 		rc = EXIT_FAIL;
 	} else {
-		n = awaiter_chain(&snap, t, chain, &cycle);
-		if (env.json)
-			json_doc_print(stdout, where_json(p, &snap, t, chain, n, cycle));
-		else
+		if (env.json) {
+			json_doc_print(stdout, where_json(p, &snap, t));
+		} else {
+			n = task_awaiter_chain(&snap, t, chain, TASK_MAX_AWAITER_CHAIN, &cycle);
 			print_text(t, chain, n, cycle);
+		}
 	}
 	aio_snapshot_free(&snap);
 	py_proc_free(p);

@@ -75,7 +75,7 @@ static struct site *site_of(struct lost_output *o, const struct lost_report *r)
 	return s;
 }
 
-static json_t *report_json(const struct lost_report *r)
+json_t *lost_report_json(const struct lost_report *r)
 {
 	const char *frames_key = r->kind == LOST_UNRETRIEVED ? "traceback" : "stack";
 	json_t *o = json_pack("{s:s, s:i, s:i, s:o, s:o}", "event", lost_kind_name(r->kind),
@@ -135,7 +135,7 @@ void lost_output_event(struct lost_output *o, FILE *f, struct lost_report *r, do
 	if (!s) { /* more distinct sites than we track: show them all */
 		o->unlisted++;
 		if (o->json)
-			ndjson_print(f, report_json(r));
+			ndjson_print(f, lost_report_json(r));
 		else
 			print_block(f, r);
 		return;
@@ -149,7 +149,7 @@ void lost_output_event(struct lost_output *o, FILE *f, struct lost_report *r, do
 		r->suppressed = s->suppressed;
 		s->suppressed = 0;
 		s->last_shown = now;
-		ndjson_print(f, report_json(r));
+		ndjson_print(f, lost_report_json(r));
 		return;
 	}
 	if (s->count == 1)

@@ -4,9 +4,13 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <jansson.h>
 #include "lost_report.h"
 
 struct lost_output;
+
+/* One lost-work event as its NDJSON object ("event": its kind). */
+json_t *lost_report_json(const struct lost_report *r);
 
 struct lost_output *lost_output_new(bool json);
 /* Prints r (or counts it against its call site); now: monotonic seconds. */

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* loopscope agent PID...: keep watching, remember, and serve it all on a
+ * Unix socket (agent/daemon/, docs/protocol.md). */
+#include <argp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agent.h"
+#include "cli.h"
+#include "commands.h"
+#include "proc.h"
+
+#define DEFAULT_RETAIN_S 3600.0
+#define DEFAULT_HISTORY_MB 64
+
+static struct agent_opts env;
+
+static const char doc[] =
+"Keep watching one or more running async Python processes and serve what is\n"
+"seen on a local socket: stalls (with ongoing events), lost work, task\n"
+"snapshots once a second, thread stacks, and a bounded history of all of it,\n"
+"terminated tasks included (tasks seen in one snapshot and gone in the next).\n"
+"\n"
+"The API is NDJSON over a Unix socket, one request per line, documented in\n"
+"docs/protocol.md: hello, ps, where, pstree, dump, stalls, history, stats,\n"
+"source, subscribe, unsubscribe. The socket is 0600 (root only) in\n"
+"/run/loopscope/ by default; its path is printed on stdout once it listens.\n"
+"\n"
+"SIGINT or SIGTERM (or the last target's exit) ends it cleanly: subscribers\n"
+"get an agent_exit event, the socket is removed, the probes detached.\n"
+"\n"
+"USAGE: loopscope agent PID... [--socket PATH] [--threshold MS] [--retain DURATION]\n"
+"\n"
+"EXAMPLES:\n"
+"    loopscope agent 1234                      # /run/loopscope/agent-AGENTPID.sock\n"
+"    loopscope agent 1234 5678 --socket /tmp/ls.sock --retain 30m\n"
+"    echo '{\"id\":1,\"method\":\"stats\"}' | socat - UNIX-CONNECT:/tmp/ls.sock";
+
+static const struct argp_option opts[] = {
+	{ "socket", 's', "PATH", 0, "Listen on PATH (must not exist)", 0 },
+	{ "threshold", 't', "MS", 0, "Report stalls longer than MS milliseconds (default 100)", 0 },
+	{ "retain", 'r', "DURATION", 0, "Keep history for DURATION: 90s, 30m, 2h (default 1h)", 0 },
+	{ "history-max", 'H', "MB", 0, "Cap the history's memory at MB MiB (default 64)", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
+	{},
+};
+
+/* "90", "90s", "30m", "2h" as seconds. */
+static double parse_duration(const char *arg, struct argp_state *state)
+{
+	char *end;
+	double v = strtod(arg, &end), unit = 1;
+
+	if (!strcmp(end, "m"))
+		unit = 60;
+	else if (!strcmp(end, "h"))
+		unit = 3600;
+	else if (*end && strcmp(end, "s"))
+		v = -1;
+	if (end == arg || !(v > 0) || v * unit > 366 * 86400.0)
+		argp_error(state, "invalid duration '%s' (e.g. 90s, 30m, 2h)", arg);
+	return v * unit;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 's':
+		env.socket_path = arg;
+		break;
+	case 't':
+		cli_threshold_arg(arg, state, &env.threshold_ms);
+		break;
+	case 'r':
+		env.retain_s = parse_duration(arg, state);
+		break;
+	case 'H':
+		env.history_bytes = (size_t)cli_count_arg(arg, state, 1, 1 << 20, "size") << 20;
+		break;
+	case 'v':
+		env.verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (env.npids == AGENT_MAX_TARGETS)
+			argp_error(state, "at most %d PIDs", AGENT_MAX_TARGETS);
+		cli_parse_pid(arg, state, &env.pids[env.npids]);
+		for (size_t i = 0; i < env.npids; i++)
+			if (env.pids[i] == env.pids[env.npids])
+				argp_error(state, "PID %d is given twice", env.pids[i]);
+		env.npids++;
+		break;
+	case ARGP_KEY_END:
+		if (!env.npids)
+			argp_error(state, "at least one PID is required");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	const struct argp argp = { .options = opts, .parser = parse_arg, .args_doc = "PID...",
+				   .doc = doc };
+	int err;
+
+	env.threshold_ms = 100;
+	env.retain_s = DEFAULT_RETAIN_S;
+	env.history_bytes = (size_t)DEFAULT_HISTORY_MB << 20;
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return EXIT_USAGE;
+	for (size_t i = 0; i < env.npids; i++) {
+		err = proc_check(env.pids[i]);
+		if (err)
+			return cli_attach_error(env.pids[i], err);
+	}
+	return agent_main(&env) ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The agent's life: its socket (in a directory it owns), its targets, its
+ * history, signals, and the clean exit (a last event to subscribers, the
+ * socket removed, every probe detached). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "clock.h"
+#include "errors.h"
+#include "log.h"
+#include "output.h"
+#include "agent_int.h"
+
+#define DEFAULT_SOCKET_DIR "/run/loopscope"
+#define PRUNE_INTERVAL_MS 5000
+#define FLUSH_TIMEOUT_MS 1000
+
+static double now_unix(void)
+{
+	return (double)clock_mono_to_unix_ns() / 1e9 + clock_mono_s();
+}
+
+void agent_publish(struct agent *a, json_t *ev, bool keep)
+{
+	const char *kind = json_string_value(json_object_get(ev, "event"));
+	pid_t pid = (pid_t)json_integer_value(json_object_get(ev, "pid"));
+	char k[32];
+	size_t len;
+	char *line;
+
+	snprintf(k, sizeof(k), "%s", kind ? kind : "?");
+	line = proto_event_line(ev, &len);
+	if (!line)
+		return;
+	if (keep && history_add(a->hist, k, pid, now_unix(), line, len))
+		log_warn("out of memory: a %s event is not kept in the history", k);
+	if (a->srv)
+		server_publish(a->srv, k, pid, line, len);
+	free(line);
+}
+
+static void remove_target(struct agent *a, struct target *t)
+{
+	for (size_t i = 0; i < a->ntargets; i++) {
+		if (a->targets[i] != t)
+			continue;
+		memmove(&a->targets[i], &a->targets[i + 1], (a->ntargets - i - 1) * sizeof(t));
+		a->ntargets--;
+		return;
+	}
+}
+
+void agent_target_gone(struct agent *a, struct target *t, const char *why)
+{
+	pid_t pid = target_pid(t);
+
+	log_info("PID %d: %s; no longer watched", pid, why);
+	agent_publish(a, json_pack("{s:s, s:i, s:o, s:s}", "event", "target_exit", "pid", pid,
+				   "ts", json_round(now_unix(), 6), "reason", why), true);
+	remove_target(a, t);
+	target_stop(t);
+	if (!a->ntargets)
+		agent_stop(a, "no target left");
+}
+
+struct target *agent_request_target(struct agent *a, struct client *c, const json_t *req,
+				    const json_t *id)
+{
+	char err[160];
+	pid_t pid = 0;
+	int rc = proto_param_pid(req, "pid", &pid, err, sizeof(err));
+
+	if (rc == -EINVAL) {
+		client_error(c, id, "bad_request", err);
+		return NULL;
+	}
+	if (rc == -ENOENT && a->ntargets == 1)
+		return a->targets[0];
+	for (size_t i = 0; i < a->ntargets && pid; i++)
+		if (target_pid(a->targets[i]) == pid)
+			return a->targets[i];
+	if (pid)
+		snprintf(err, sizeof(err), "PID %d is not watched by this agent (hello lists targets)", pid);
+	else
+		snprintf(err, sizeof(err), "\"pid\" is required: this agent watches %zu targets", a->ntargets);
+	client_error(c, id, "no_target", err);
+	return NULL;
+}
+
+static void on_request(struct client *c, const char *line, size_t len, void *ctx)
+{
+	methods_dispatch(ctx, c, line, len);
+}
+
+static void server_done(void *ctx)
+{
+	struct agent *a = ctx;
+
+	a->srv = NULL;
+	if (a->socket_dir[0] && rmdir(a->socket_dir) && errno != ENOTEMPTY && errno != EEXIST)
+		log_warn("cannot remove %s: %s", a->socket_dir, strerror(errno));
+}
+
+void agent_stop(struct agent *a, const char *reason)
+{
+	if (a->stopping)
+		return;
+	a->stopping = true;
+	log_info("stopping: %s", reason);
+	agent_publish(a, json_pack("{s:s, s:i, s:o, s:s}", "event", "agent_exit", "pid", 0,
+				   "ts", json_round(now_unix(), 6), "reason", reason), false);
+	while (a->ntargets)
+		target_stop(a->targets[--a->ntargets]);
+	uv_close((uv_handle_t *)&a->sigint, NULL);
+	uv_close((uv_handle_t *)&a->sigterm, NULL);
+	uv_close((uv_handle_t *)&a->prune_timer, NULL);
+	if (a->srv)
+		server_close(a->srv, FLUSH_TIMEOUT_MS, server_done, a);
+}
+
+static void on_signal(uv_signal_t *h, int sig)
+{
+	agent_stop(h->data, sig == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void on_prune(uv_timer_t *h)
+{
+	struct agent *a = h->data;
+
+	history_prune(a->hist, now_unix());
+}
+
+/* /run/loopscope: made 0700 if absent; if present, a real directory of
+ * ours that nobody else may write to (else someone could swap the socket). */
+static int socket_dir(struct agent *a, const char *dir)
+{
+	struct stat st;
+
+	if (!mkdir(dir, 0700)) {
+		snprintf(a->socket_dir, sizeof(a->socket_dir), "%s", dir);
+		return 0;
+	}
+	if (errno != EEXIST || lstat(dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		fprintf(stderr, "loopscope: %s is not a directory of this user that only it may "
+			"write to: refusing to put the agent's socket there\n", dir);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int open_socket(struct agent *a)
+{
+	static const struct server_ops ops = { .request = on_request };
+	int err;
+
+	if (a->opts.socket_path) {
+		snprintf(a->socket_path, sizeof(a->socket_path), "%s", a->opts.socket_path);
+	} else {
+		err = socket_dir(a, DEFAULT_SOCKET_DIR);
+		if (err)
+			return err;
+		snprintf(a->socket_path, sizeof(a->socket_path), DEFAULT_SOCKET_DIR "/agent-%d.sock",
+			 (int)getpid());
+	}
+	err = server_new(a->loop, a->socket_path, &ops, a, &a->srv);
+	if (err)
+		fprintf(stderr, "loopscope: cannot listen on %s: %s\n", a->socket_path,
+			err == UV_EADDRINUSE ? "it exists (another agent's socket, or a stale one: remove it)"
+					     : uv_strerror(err));
+	return err;
+}
+
+static int attach_all(struct agent *a)
+{
+	for (size_t i = 0; i < a->opts.npids; i++) {
+		struct target *t;
+		int err = target_new(a, a->opts.pids[i], &t);
+
+		if (err) {
+			fprintf(stderr, "loopscope: cannot watch PID %d: %s\n", a->opts.pids[i],
+				ls_strerror(err));
+			return err;
+		}
+		a->targets[a->ntargets++] = t;
+		log_info("PID %d: watching", a->opts.pids[i]);
+		agent_publish(a, json_pack("{s:s, s:i, s:o}", "event", "target_attached",
+					   "pid", a->opts.pids[i], "target", target_hello_json(t)), true);
+	}
+	return 0;
+}
+
+static void start_handles(struct agent *a)
+{
+	uv_signal_init(a->loop, &a->sigint);
+	uv_signal_init(a->loop, &a->sigterm);
+	a->sigint.data = a->sigterm.data = a;
+	uv_signal_start(&a->sigint, on_signal, SIGINT);
+	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+	uv_timer_init(a->loop, &a->prune_timer);
+	a->prune_timer.data = a;
+	uv_timer_start(&a->prune_timer, on_prune, PRUNE_INTERVAL_MS, PRUNE_INTERVAL_MS);
+}
+
+int agent_main(const struct agent_opts *opts)
+{
+	struct agent a = { .opts = *opts, .loop = uv_default_loop() };
+	int err;
+
+	signal(SIGPIPE, SIG_IGN);
+	json_object_seed(0);  /* now, on this thread: the pool's threads build JSON too */
+	a.started = now_unix();
+	a.started_mono = clock_mono_s();
+	a.hist = history_new(opts->retain_s, opts->history_bytes);
+	if (!a.hist)
+		return 1;
+	start_handles(&a);
+	err = attach_all(&a);
+	if (!err)
+		err = open_socket(&a);
+	if (err) {
+		agent_stop(&a, "could not start");
+	} else {
+		log_info("listening on %s (%zu target%s)", a.socket_path, a.ntargets,
+			 a.ntargets == 1 ? "" : "s");
+		printf("%s\n", a.socket_path);
+		fflush(stdout);
+	}
+	uv_run(a.loop, UV_RUN_DEFAULT);
+	uv_loop_close(a.loop);
+	history_free(a.hist);
+	return err ? 1 : 0;
+}

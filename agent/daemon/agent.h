@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* loopscope agent: one libuv loop that keeps watching targets and serves
+ * what it sees on a Unix socket (docs/protocol.md). */
+#ifndef LOOPSCOPE_AGENT_H
+#define LOOPSCOPE_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define AGENT_MAX_TARGETS 64
+
+struct agent_opts {
+	pid_t pids[AGENT_MAX_TARGETS];
+	size_t npids;
+	const char *socket_path;   /* NULL: /run/loopscope/agent-PID.sock */
+	double threshold_ms;
+	double retain_s;
+	size_t history_bytes;      /* the history's memory cap */
+	bool verbose;
+};
+
+/* Runs until SIGINT/SIGTERM or the last target is gone: 0, or 1 when it
+ * could not start (the reason on stderr). */
+int agent_main(const struct agent_opts *opts);
+
+#endif

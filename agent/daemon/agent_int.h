@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the agent's files share (agent.c, target.c, target_jobs.c,
+ * methods.c); nothing outside agent/daemon includes it. */
+#ifndef LOOPSCOPE_AGENT_INT_H
+#define LOOPSCOPE_AGENT_INT_H
+
+#include <uv.h>
+#include <jansson.h>
+#include "agent.h"
+#include "history.h"
+#include "server.h"
+
+struct target;
+
+struct agent {
+	uv_loop_t *loop;
+	struct agent_opts opts;
+	struct target *targets[AGENT_MAX_TARGETS];
+	size_t ntargets;
+	struct history *hist;
+	struct server *srv;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t prune_timer;
+	double started;            /* Unix seconds */
+	double started_mono;
+	bool stopping;
+	char socket_path[108];
+	char socket_dir[108];      /* the directory we made for it, "" when none */
+};
+
+/* An event (stolen; "event" and "pid" set) to subscribers, and to the
+ * history when keep. */
+void agent_publish(struct agent *a, json_t *ev, bool keep);
+/* A target is gone (exited, or its detectors failed): drops it; the agent
+ * stops when none is left. */
+void agent_target_gone(struct agent *a, struct target *t, const char *why);
+/* The target a request names ("pid"; optional with one target), or NULL
+ * after answering the error. */
+struct target *agent_request_target(struct agent *a, struct client *c, const json_t *req,
+				    const json_t *id);
+void agent_stop(struct agent *a, const char *reason);
+
+/* --- targets (target.c) --- */
+int target_new(struct agent *a, pid_t pid, struct target **out);
+/* Closes its handles and detaches its probes; freed once all are closed. */
+void target_stop(struct target *t);
+pid_t target_pid(const struct target *t);
+json_t *target_hello_json(const struct target *t);
+json_t *target_stats_json(const struct target *t);
+/* {"pid","summary","ongoing":[stall...]} */
+json_t *target_stalls_json(const struct target *t);
+
+/* --- what needs the target's memory (target_jobs.c) --- */
+enum job_kind { JOB_SNAPSHOT, JOB_DUMP, JOB_WHERE };
+/* ps / pstree from the last snapshot: answered now. */
+void target_answer_snapshot(struct target *t, struct client *c, const json_t *id, bool tree);
+/* dump / where: read on the thread pool, answered when done. */
+void target_queue_job(struct target *t, enum job_kind kind, struct client *c, const json_t *id,
+		      const char *spec);
+
+/* --- requests (methods.c) --- */
+void methods_dispatch(struct agent *a, struct client *c, const char *line, size_t len);
+
+#endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "output.h"
+#include "proc.h"
+#include "source.h"
+
+static bool is_py(const char *file)
+{
+	size_t n = strlen(file);
+
+	return file[0] == '/' && n > 3 && !strcmp(file + n - 3, ".py") && !strstr(file, "/../");
+}
+
+/* The whole file, NUL-terminated; NULL with err written. */
+static char *slurp(pid_t pid, const char *file, size_t *len, char *err, size_t errlen)
+{
+	char path[4200];
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n = 0;
+	int fd;
+
+	proc_root_path(pid, file, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > SOURCE_MAX_BYTES) {
+		snprintf(err, errlen, "%s", fd < 0 ? strerror(errno) : "not a regular file of at most 8 MiB");
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf)
+		n = read(fd, buf, (size_t)st.st_size);
+	if (!buf || n < 0) {
+		snprintf(err, errlen, "cannot read it");
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[n] = 0;
+	*len = (size_t)n;
+out:
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+json_t *source_lines(pid_t pid, const char *file, long long line, long long context,
+		     char *err, size_t errlen)
+{
+	long long first = line - context > 1 ? line - context : 1, last = line + context, no = 1;
+	json_t *lines;
+	size_t len;
+	char *buf, *p, *nl;
+
+	if (!is_py(file)) {
+		snprintf(err, errlen, "only absolute paths of .py files are served");
+		return NULL;
+	}
+	buf = slurp(pid, file, &len, err, errlen);
+	if (!buf)
+		return NULL;
+	lines = json_array();
+	for (p = buf; p < buf + len && no <= last; p = nl + 1, no++) {
+		nl = memchr(p, '\n', (size_t)(buf + len - p));
+		if (!nl)
+			nl = buf + len;
+		*nl = 0;
+		if (no >= first)
+			json_array_append_new(lines, json_text(p));
+	}
+	free(buf);
+	return json_pack("{s:i, s:o, s:I, s:o}", "pid", pid, "file", json_text(file),
+			 "first", (json_int_t)first, "lines", lines);
+}

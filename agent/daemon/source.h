@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Lines of a target's source file for the agent's `source` request, read
+ * through /proc/PID/root (the target's view of its files). */
+#ifndef LOOPSCOPE_SOURCE_H
+#define LOOPSCOPE_SOURCE_H
+
+#include <sys/types.h>
+#include <jansson.h>
+
+#define SOURCE_MAX_BYTES (8 << 20)
+
+/* {"pid","file","first":N,"lines":[S]}: lines line-context .. line+context.
+ * Only regular .py files (the request comes from a socket client, and the
+ * agent reads as root). NULL with err written when it cannot. */
+json_t *source_lines(pid_t pid, const char *file, long long line, long long context,
+		     char *err, size_t errlen);
+
+#endif

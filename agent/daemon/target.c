@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A target's detectors on the agent's loop: the stall monitor and the
+ * lost-work tracer on poll handles and timers (the same non-blocking
+ * interface `stalls` and `watch` drive with poll(2)), its exit on a pidfd,
+ * its snapshots on a timer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "clock.h"
+#include "errors.h"
+#include "log.h"
+#include "lost_output.h"
+#include "output.h"
+#include "proc.h"
+#include "stall_output.h"
+#include "target.h"
+
+#define SNAPSHOT_INTERVAL_MS 1000
+#define EXIT_FLUSH_MS 50   /* the exit tracepoint's last stalls reach the ring buffer */
+
+static int stall_process(struct target *t)
+{
+	return stall_monitor_process(t->stalls);
+}
+
+static int stall_next(const struct target *t)
+{
+	return stall_monitor_next_ms(t->stalls);
+}
+
+static int lost_process(struct target *t)
+{
+	return lost_tracer_process(t->lost);
+}
+
+static int lost_next(const struct target *t)
+{
+	return lost_tracer_next_ms(t->lost);
+}
+
+static void driver_run(struct driver *d);
+
+static void driver_timer(uv_timer_t *h)
+{
+	driver_run(h->data);
+}
+
+static void driver_poll(uv_poll_t *h, int status, int events)
+{
+	driver_run(h->data);
+}
+
+/* Delivers what is ready, then sleeps until the detector's next deadline. */
+static void driver_run(struct driver *d)
+{
+	struct target *t = d->t;
+	int err, ms;
+
+	if (t->stopping)
+		return;
+	err = d->process(t);
+	if (err) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "lost the kernel event stream: %s", ls_strerror(err));
+		agent_target_gone(t->agent, t, why);
+		return;
+	}
+	ms = d->next_ms(t);
+	if (ms < 0)
+		uv_timer_stop(&d->timer);
+	else
+		uv_timer_start(&d->timer, driver_timer, (uint64_t)ms, 0);
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct target *t = h->data;
+
+	t->open_handles--;
+	target_maybe_free(t);
+}
+
+/* A driver's handles point at their driver. */
+static void driver_closed(uv_handle_t *h)
+{
+	struct driver *d = h->data;
+
+	h->data = d->t;
+	handle_closed(h);
+}
+
+static void open_handle(struct target *t, uv_handle_t *h, void *data)
+{
+	h->data = data;
+	t->open_handles++;
+}
+
+static int driver_start(struct target *t, struct driver *d, int fd,
+			int (*process)(struct target *), int (*next_ms)(const struct target *))
+{
+	int err;
+
+	d->t = t;
+	d->process = process;
+	d->next_ms = next_ms;
+	err = uv_poll_init(t->agent->loop, &d->poll, fd);
+	if (err)
+		return err;
+	open_handle(t, (uv_handle_t *)&d->poll, d);
+	uv_timer_init(t->agent->loop, &d->timer);
+	open_handle(t, (uv_handle_t *)&d->timer, d);
+	uv_poll_start(&d->poll, UV_READABLE, driver_poll);
+	uv_timer_start(&d->timer, driver_timer, 0, 0);
+	return 0;
+}
+
+static void on_stall(const struct stall_report *r, void *ctx)
+{
+	struct target *t = ctx;
+	json_t *ev = stall_report_json(r);
+	char key[32];
+
+	snprintf(key, sizeof(key), "%llu", (unsigned long long)r->id);
+	if (r->ongoing)
+		json_object_set(t->ongoing, key, ev);
+	else
+		json_object_del(t->ongoing, key);
+	agent_publish(t->agent, ev, !r->ongoing);
+}
+
+static void on_lost(const struct lost_event *e, void *ctx)
+{
+	struct target *t = ctx;
+
+	lost_report_decode(t->proc, e, t->mono_to_unix_ns, &t->report);
+	if (t->report.kind >= 1 && t->report.kind <= 3)
+		t->lost_totals[t->report.kind]++;
+	agent_publish(t->agent, lost_report_json(&t->report), true);
+}
+
+/* After the exit: the last stalls and events, then the target goes. */
+static void exit_flush(uv_timer_t *h)
+{
+	struct target *t = h->data;
+
+	stall_monitor_process(t->stalls);
+	lost_tracer_process(t->lost);
+	agent_target_gone(t->agent, t, "exited");
+}
+
+static void on_exit_poll(uv_poll_t *h, int status, int events)
+{
+	struct target *t = h->data;
+
+	if (t->exiting || t->stopping)
+		return;
+	t->exiting = true;
+	uv_poll_stop(h);
+	uv_timer_start(&t->exit_timer, exit_flush, EXIT_FLUSH_MS, 0);
+}
+
+static void snap_tick(uv_timer_t *h)
+{
+	target_queue_snapshot(h->data);
+}
+
+static void read_cmdline(struct target *t)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", t->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, t->cmdline, sizeof(t->cmdline) - 1) : 0;
+	if (fd >= 0)
+		close(fd);
+	for (ssize_t i = 0; i < n; i++)
+		if (!t->cmdline[i])
+			t->cmdline[i] = ' ';
+	while (n > 0 && t->cmdline[n - 1] == ' ')
+		n--;
+	t->cmdline[n > 0 ? n : 0] = 0;
+	proc_thread_name(t->pid, t->pid, t->comm, sizeof(t->comm));
+}
+
+static int open_detectors(struct target *t)
+{
+	struct stall_monitor_opts mo = {
+		.pid = t->pid, .threshold_ns = (uint64_t)(t->agent->opts.threshold_ms * 1e6),
+		.verbose = t->agent->opts.verbose, .stacks = true,
+	};
+	char why[400] = "";
+	int err;
+
+	err = py_proc_open(t->pid, &t->proc, why, sizeof(why));
+	if (!err)
+		err = py_proc_open(t->pid, &t->reader.p, why, sizeof(why));
+	if (err) {
+		log_warn("PID %d: %s", t->pid, why[0] ? why : ls_strerror(err));
+		return err;
+	}
+	err = stall_monitor_new(&mo, on_stall, t, &t->stalls);
+	if (!err)
+		err = lost_tracer_new(t->proc, on_lost, t, &t->lost, why, sizeof(why));
+	if (err) {
+		log_warn("PID %d: cannot load the BPF detectors: %s", t->pid, ls_strerror(err));
+		return err;
+	}
+	if (why[0])
+		log_warn("PID %d: %s", t->pid, why);
+	if (stall_monitor_warning(t->stalls))
+		log_warn("PID %d: %s", t->pid, stall_monitor_warning(t->stalls));
+	return 0;
+}
+
+static int start_handles(struct target *t)
+{
+	uv_loop_t *loop = t->agent->loop;
+	int err;
+
+	err = driver_start(t, &t->stall_drv, stall_monitor_fd(t->stalls), stall_process, stall_next);
+	if (!err)
+		err = driver_start(t, &t->lost_drv, lost_tracer_fd(t->lost), lost_process, lost_next);
+	if (err)
+		return err;
+	uv_timer_init(loop, &t->snap_timer);
+	open_handle(t, (uv_handle_t *)&t->snap_timer, t);
+	uv_timer_start(&t->snap_timer, snap_tick, 0, SNAPSHOT_INTERVAL_MS);
+	uv_timer_init(loop, &t->exit_timer);
+	open_handle(t, (uv_handle_t *)&t->exit_timer, t);
+	t->pidfd = proc_pidfd(t->pid);
+	if (t->pidfd < 0)
+		return t->pidfd;
+	err = uv_poll_init(loop, &t->exit_poll, t->pidfd);
+	if (err)
+		return err;
+	open_handle(t, (uv_handle_t *)&t->exit_poll, t);
+	return uv_poll_start(&t->exit_poll, UV_READABLE, on_exit_poll);
+}
+
+int target_new(struct agent *a, pid_t pid, struct target **out)
+{
+	struct target *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	t->agent = a;
+	t->pid = pid;
+	t->pidfd = -1;
+	t->ongoing = json_object();
+	t->reader.diff = task_diff_new(pid);
+	t->mono_to_unix_ns = clock_mono_to_unix_ns();
+	t->started = clock_mono_s();
+	snprintf(t->snap_err_code, sizeof(t->snap_err_code), "no_snapshot");
+	snprintf(t->snap_err, sizeof(t->snap_err), "no task snapshot of PID %d yet", pid);
+	read_cmdline(t);
+	err = t->ongoing && t->reader.diff ? open_detectors(t) : -ENOMEM;
+	if (!err)
+		err = start_handles(t);
+	*out = t;
+	if (err) {
+		target_stop(t);
+		return err;
+	}
+	return 0;
+}
+
+/* Handles never initialized (a target that failed to start) have no loop. */
+static void close_handle(uv_handle_t *h, uv_close_cb cb)
+{
+	if (h->loop && !uv_is_closing(h))
+		uv_close(h, cb);
+}
+
+void target_stop(struct target *t)
+{
+	if (t->stopping)
+		return;
+	t->stopping = true;
+	close_handle((uv_handle_t *)&t->stall_drv.poll, driver_closed);
+	close_handle((uv_handle_t *)&t->stall_drv.timer, driver_closed);
+	close_handle((uv_handle_t *)&t->lost_drv.poll, driver_closed);
+	close_handle((uv_handle_t *)&t->lost_drv.timer, driver_closed);
+	close_handle((uv_handle_t *)&t->snap_timer, handle_closed);
+	close_handle((uv_handle_t *)&t->exit_timer, handle_closed);
+	close_handle((uv_handle_t *)&t->exit_poll, handle_closed);
+	/* the probes go now, not when the last job ends */
+	lost_tracer_free(t->lost);
+	stall_monitor_free(t->stalls);
+	t->lost = NULL;
+	t->stalls = NULL;
+	target_maybe_free(t);
+}
+
+void target_maybe_free(struct target *t)
+{
+	if (!t->stopping || t->open_handles > 0 || t->running)
+		return;
+	target_jobs_free(t);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	py_stack_free(&t->report.stack);
+	py_proc_free(t->proc);
+	json_decref(t->ongoing);
+	free(t);
+}
+
+pid_t target_pid(const struct target *t)
+{
+	return t->pid;
+}
+
+json_t *target_hello_json(const struct target *t)
+{
+	const char *loop = !t->stats.loops ? NULL : t->stats.uvloop ? "uvloop" : "asyncio";
+
+	return json_pack("{s:i, s:o, s:o, s:s, s:o, s:{s:b, s:b, s:b, s:b}}", "pid", t->pid,
+		"comm", json_text(t->comm), "cmdline", json_text(t->cmdline),
+		"python", t->proc->version, "loop", loop ? json_string(loop) : json_null(),
+		"detectors", "stalls", true,
+		"never_awaited", t->lost && lost_tracer_has_never_awaited(t->lost),
+		"tasks", t->lost && lost_tracer_has_asyncio(t->lost),
+		"stacks", t->stalls && !stall_monitor_warning(t->stalls));
+}
+
+static json_t *summary_json(const struct target *t)
+{
+	struct stall_summary s = { 0 };
+	struct stall_run run = { .pid = t->pid, .target_exited = t->exiting,
+				 .duration_s = clock_mono_s() - t->started };
+
+	if (t->stalls)
+		stall_monitor_summary(t->stalls, &s);
+	return stall_summary_json(&s, &run);
+}
+
+json_t *target_stalls_json(const struct target *t)
+{
+	json_t *ongoing = json_array(), *v;
+	const char *k;
+
+	json_object_foreach(t->ongoing, k, v)
+		json_array_append(ongoing, v);
+	return json_pack("{s:i, s:o, s:o}", "pid", t->pid, "summary", summary_json(t),
+			 "ongoing", ongoing);
+}
+
+json_t *target_stats_json(const struct target *t)
+{
+	const struct snap_stats *s = &t->stats;
+
+	return json_pack("{s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, "
+			 "s:I, s:I, s:o, s:I, s:I, s:I}",
+		"pid", t->pid, "comm", json_text(t->comm), "stalls", summary_json(t),
+		"lost", "never_awaited", (json_int_t)t->lost_totals[LOST_NEVER_AWAITED],
+		"unretrieved_exception", (json_int_t)t->lost_totals[LOST_UNRETRIEVED],
+		"destroyed_pending", (json_int_t)t->lost_totals[LOST_DESTROYED_PENDING],
+		"tasks", "total", (json_int_t)s->tasks, "pending", (json_int_t)s->by_state[AIO_PENDING],
+		"running", (json_int_t)s->by_state[AIO_RUNNING], "done", (json_int_t)s->by_state[AIO_DONE],
+		"cancelled", (json_int_t)s->by_state[AIO_CANCELLED],
+		"loops", (json_int_t)s->loops, "threads", (json_int_t)s->threads,
+		"snapshot_ms", json_round(s->ms, 3), "snapshots", (json_int_t)t->snapshots,
+		"ended_tasks", (json_int_t)s->ended,
+		"missed_tasks", (json_int_t)s->missed);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One watched process, as target.c (its detectors on the loop) and
+ * target_jobs.c (its memory reads on the thread pool) share it. The
+ * `reader` half is touched only by the job running on the pool (one at a
+ * time per target); everything else only on the loop thread. */
+#ifndef LOOPSCOPE_TARGET_H
+#define LOOPSCOPE_TARGET_H
+
+#include <uv.h>
+#include "agent_int.h"
+#include "aio.h"
+#include "lost_report.h"
+#include "lost_tracer.h"
+#include "pyproc.h"
+#include "stall_monitor.h"
+#include "task_diff.h"
+
+/* A detector that never blocks, on a poll handle and a timer. */
+struct driver {
+	uv_poll_t poll;
+	uv_timer_t timer;
+	struct target *t;
+	int (*process)(struct target *t);
+	int (*next_ms)(const struct target *t);
+};
+
+struct job {
+	struct job *next;
+	enum job_kind kind;
+	uint64_t client;
+	json_t *id;
+	char spec[256];
+	/* results, made on the pool */
+	char *body;                /* serialized answer, or the ps document */
+	size_t body_len;
+	char *tree;                /* snapshot: the pstree document */
+	size_t tree_len;
+	json_t *ended;             /* snapshot: task_done events */
+	const char *err_code;      /* NULL: success */
+	char err_msg[256];
+	int err;
+	struct snap_stats {
+		size_t tasks, loops, by_state[4], threads;
+		bool uvloop;
+		double ms;             /* how long the snapshot took */
+		uint64_t ended, missed; /* task_diff's counts */
+	} stats;
+};
+
+struct reader {
+	struct py_proc *p;
+	struct aio_snapshot snap;
+	bool have_snap;
+	struct task_diff *diff;
+};
+
+struct target {
+	struct agent *agent;
+	pid_t pid;
+	char comm[32];
+	char cmdline[512];
+	struct py_proc *proc;      /* for the lost tracer and hello */
+	struct stall_monitor *stalls;
+	struct lost_tracer *lost;
+	struct driver stall_drv, lost_drv;
+	uv_poll_t exit_poll;
+	uv_timer_t snap_timer, exit_timer;
+	int pidfd;
+	int open_handles;
+	bool stopping, exiting;
+	int64_t mono_to_unix_ns;
+	double started;            /* monotonic seconds */
+	struct lost_report report;
+	uint64_t lost_totals[4];
+	json_t *ongoing;           /* stall id -> its last ongoing report */
+	/* the thread pool's side */
+	struct reader reader;
+	uv_work_t work;
+	struct job *running, *queue;
+	/* the last snapshot, as answers */
+	char *ps_body, *tree_body;
+	size_t ps_len, tree_len;
+	char snap_err_code[32], snap_err[256];
+	struct snap_stats stats;
+	uint64_t snapshots;
+};
+
+/* Frees a target once its handles are closed and no job runs. */
+void target_maybe_free(struct target *t);
+/* The snapshot timer's work: queue a snapshot unless one is pending. */
+void target_queue_snapshot(struct target *t);
+void target_jobs_free(struct target *t);
+
+#endif

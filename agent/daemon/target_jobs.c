@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What needs a target's memory, off the loop: task snapshots (once a
+ * second), dump and where run on libuv's thread pool, one job at a time
+ * per target, with the target's own reader (a second py_proc, so the loop
+ * thread's lost-work decoding never shares its caches). Answers are made
+ * there too (JSON built and serialized), so a 100k-task snapshot never
+ * holds the socket: ps and pstree are answered from the last one. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "clock.h"
+#include "errors.h"
+#include "log.h"
+#include "output.h"
+#include "proc.h"
+#include "target.h"
+#include "task_output.h"
+#include "task_tree.h"
+#include "thread_output.h"
+#include "thread_view.h"
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	json_decref(j->id);
+	json_decref(j->ended);
+	free(j->body);
+	free(j->tree);
+	free(j);
+}
+
+static void fail(struct job *j, const char *code, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fail(struct job *j, const char *code, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	j->err_code = code;
+	j->err = err;
+	va_start(ap, fmt);
+	vsnprintf(j->err_msg, sizeof(j->err_msg), fmt, ap);
+	va_end(ap);
+}
+
+static char *dumps(json_t *doc, size_t *len)
+{
+	char *s = doc ? json_dumps(doc, PROTO_JSON_FLAGS) : NULL;
+
+	json_decref(doc);
+	*len = s ? strlen(s) : 0;
+	return s;
+}
+
+static const char *read_error(pid_t pid, int err, char *msg, size_t len)
+{
+	if (err == -LS_ENOLOOP) {
+		snprintf(msg, len, "no asyncio event loop running in PID %d", pid);
+		return "no_loop";
+	}
+	if (err == -ESRCH || !proc_alive(pid)) {
+		snprintf(msg, len, "PID %d exited while it was read", pid);
+		return "target_gone";
+	}
+	snprintf(msg, len, "cannot read PID %d: %s", pid, ls_strerror(err));
+	return "read_failed";
+}
+
+static json_t *ps_json(const struct py_proc *p, const struct aio_snapshot *snap)
+{
+	json_t *doc = snapshot_header_json(p, snap), *tasks = json_array();
+
+	for (size_t i = 0; i < snap->n; i++)
+		json_array_append_new(tasks, task_json(&snap->tasks[i]));
+	json_object_set_new(doc, "tasks", tasks);
+	return doc;
+}
+
+static void count_states(const struct aio_snapshot *snap, struct snap_stats *s)
+{
+	s->tasks = snap->n;
+	s->loops = snap->nloops;
+	for (size_t i = 0; i < snap->n; i++)
+		if (snap->tasks[i].state >= 0 && snap->tasks[i].state <= AIO_CANCELLED)
+			s->by_state[snap->tasks[i].state]++;
+	for (size_t i = 0; i < snap->nloops; i++)
+		s->uvloop |= snap->loops[i].uvloop;
+}
+
+static void run_snapshot(struct target *t, struct job *j)
+{
+	struct reader *r = &t->reader;
+	double t0 = clock_mono_s(), now = (double)clock_mono_to_unix_ns() / 1e9 + t0;
+	pid_t *tids = NULL;
+	int err;
+
+	if (r->have_snap)
+		aio_snapshot_free(&r->snap);
+	r->have_snap = false;
+	if (!proc_threads(t->pid, &tids, &j->stats.threads))
+		free(tids);
+	err = aio_snapshot_read(r->p, &r->snap);
+	if (err) {
+		j->err_code = read_error(t->pid, err, j->err_msg, sizeof(j->err_msg));
+		j->err = err;
+		return;
+	}
+	r->have_snap = true;
+	count_states(&r->snap, &j->stats);
+	j->body = dumps(ps_json(r->p, &r->snap), &j->body_len);
+	j->tree = dumps(pstree_json(r->p, &r->snap), &j->tree_len);
+	j->ended = json_array();
+	if (j->ended)
+		task_diff_update(r->diff, &r->snap, now, j->ended);
+	j->stats.ended = task_diff_ended(r->diff);
+	j->stats.missed = task_diff_missed(r->diff);
+	j->stats.ms = (clock_mono_s() - t0) * 1e3;
+}
+
+static void run_dump(struct target *t, struct job *j)
+{
+	struct thread_view *v = NULL;
+	size_t n = 0;
+	int err = thread_views_read(t->reader.p, PY_MAX_DEPTH, &v, &n);
+
+	if (err) {
+		j->err_code = read_error(t->pid, err, j->err_msg, sizeof(j->err_msg));
+		return;
+	}
+	j->body = dumps(dump_json(t->reader.p, v, n), &j->body_len);
+	thread_views_free(v, n);
+}
+
+static void run_where(struct target *t, struct job *j)
+{
+	const struct aio_task *task;
+	size_t matches;
+
+	if (!t->reader.have_snap) {
+		fail(j, "no_snapshot", 0, "no task snapshot of PID %d to look in", t->pid);
+		return;
+	}
+	task = task_find(&t->reader.snap, j->spec, &matches);
+	if (!task && !matches)
+		fail(j, "not_found", 0, "no task '%s' in PID %d's last snapshot", j->spec, t->pid);
+	else if (!task)
+		fail(j, "ambiguous", 0, "%zu tasks are named '%s': ask by id", matches, j->spec);
+	else
+		j->body = dumps(where_json(t->reader.p, &t->reader.snap, task), &j->body_len);
+}
+
+static void work(uv_work_t *w)
+{
+	struct target *t = w->data;
+	struct job *j = t->running;
+
+	switch (j->kind) {
+	case JOB_SNAPSHOT:
+		run_snapshot(t, j);
+		break;
+	case JOB_DUMP:
+		run_dump(t, j);
+		break;
+	case JOB_WHERE:
+		run_where(t, j);
+		break;
+	}
+	if (!j->err_code && !j->body)
+		fail(j, "internal", -ENOMEM, "out of memory");
+}
+
+static void publish_ended(struct target *t, json_t *ended)
+{
+	size_t i;
+	json_t *ev;
+
+	json_array_foreach(ended, i, ev)
+		agent_publish(t->agent, json_incref(ev), true);
+}
+
+/* The loop thread takes a snapshot's results over. */
+static void snapshot_done(struct target *t, struct job *j)
+{
+	t->snapshots++;
+	t->stats = j->stats;
+	free(t->ps_body);
+	free(t->tree_body);
+	t->ps_body = j->body;
+	t->tree_body = j->tree;
+	t->ps_len = j->body_len;
+	t->tree_len = j->tree_len;
+	j->body = j->tree = NULL;
+	snprintf(t->snap_err_code, sizeof(t->snap_err_code), "%s", j->err_code ? j->err_code : "");
+	snprintf(t->snap_err, sizeof(t->snap_err), "%s", j->err_msg);
+	if (j->ended)
+		publish_ended(t, j->ended);
+}
+
+static void answer(struct target *t, struct job *j)
+{
+	struct client *c = server_client(t->agent->srv, j->client);
+
+	if (!c)
+		return;  /* it left before its answer was ready */
+	if (j->err_code)
+		client_error(c, j->id, j->err_code, j->err_msg);
+	else
+		client_result(c, j->id, j->body, j->body_len);
+}
+
+static void start_next(struct target *t);
+
+static void work_done(uv_work_t *w, int status)
+{
+	struct target *t = w->data;
+	struct job *j = t->running;
+
+	t->running = NULL;
+	if (!t->stopping) {
+		if (j->kind == JOB_SNAPSHOT)
+			snapshot_done(t, j);
+		else
+			answer(t, j);
+	}
+	job_free(j);
+	if (t->stopping)
+		target_maybe_free(t);
+	else
+		start_next(t);
+}
+
+static void start_next(struct target *t)
+{
+	if (t->running || !t->queue || t->stopping)
+		return;
+	t->running = t->queue;
+	t->queue = t->queue->next;
+	t->work.data = t;
+	if (uv_queue_work(t->agent->loop, &t->work, work, work_done)) {
+		job_free(t->running);
+		t->running = NULL;
+	}
+}
+
+static void enqueue(struct target *t, struct job *j)
+{
+	struct job **p = &t->queue;
+
+	while (*p)
+		p = &(*p)->next;
+	*p = j;
+	start_next(t);
+}
+
+static bool snapshot_queued(const struct target *t)
+{
+	if (t->running && t->running->kind == JOB_SNAPSHOT)
+		return true;
+	for (struct job *j = t->queue; j; j = j->next)
+		if (j->kind == JOB_SNAPSHOT)
+			return true;
+	return false;
+}
+
+void target_queue_snapshot(struct target *t)
+{
+	struct job *j;
+
+	if (t->stopping || snapshot_queued(t) || !t->reader.p || !(j = calloc(1, sizeof(*j))))
+		return;
+	j->kind = JOB_SNAPSHOT;
+	enqueue(t, j);
+}
+
+#define MAX_QUEUED_JOBS 64
+
+void target_queue_job(struct target *t, enum job_kind kind, struct client *c, const json_t *id,
+		      const char *spec)
+{
+	struct job *j;
+	size_t n = 0;
+
+	for (j = t->queue; j; j = j->next)
+		n++;
+	if (n >= MAX_QUEUED_JOBS) {
+		client_error(c, id, "busy", "too many requests for this target are waiting: try again");
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		client_error(c, id, "internal", "out of memory");
+		return;
+	}
+	j->kind = kind;
+	j->client = client_id(c);
+	j->id = id ? json_deep_copy(id) : NULL;
+	snprintf(j->spec, sizeof(j->spec), "%s", spec ? spec : "");
+	enqueue(t, j);
+}
+
+void target_answer_snapshot(struct target *t, struct client *c, const json_t *id, bool tree)
+{
+	const char *body = tree ? t->tree_body : t->ps_body;
+
+	if (!body) {
+		client_error(c, id, t->snap_err_code[0] ? t->snap_err_code : "no_snapshot", t->snap_err);
+		return;
+	}
+	client_result(c, id, body, tree ? t->tree_len : t->ps_len);
+}
+
+/* Only once no job runs (target_maybe_free checks). */
+void target_jobs_free(struct target *t)
+{
+	while (t->queue) {
+		struct job *j = t->queue;
+
+		t->queue = j->next;
+		job_free(j);
+	}
+	if (t->reader.have_snap)
+		aio_snapshot_free(&t->reader.snap);
+	task_diff_free(t->reader.diff);
+	py_proc_free(t->reader.p);
+	free(t->ps_body);
+	free(t->tree_body);
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "output.h"
+#include "task_diff.h"
+#include "task_output.h"
+
+/* What history needs of a task once it is gone: copies, since the
+ * snapshot's strings belong to its reader. */
+struct seen {
+	uint64_t addr;
+	char *name, *coro;
+	double first_seen, last_seen;
+	json_t *location;    /* {"func","file","line"} or null */
+	json_t *stack;       /* NULL: that snapshot kept no stacks */
+};
+
+struct task_diff {
+	pid_t pid;
+	struct seen *v;      /* sorted by addr, like the snapshot's tasks */
+	size_t n;
+	uint64_t max_default_name;  /* highest N of a "Task-N" seen */
+	uint64_t missed, ended;
+};
+
+struct task_diff *task_diff_new(pid_t pid)
+{
+	struct task_diff *d = calloc(1, sizeof(*d));
+
+	if (d)
+		d->pid = pid;
+	return d;
+}
+
+static void seen_done(struct seen *s)
+{
+	free(s->name);
+	free(s->coro);
+	json_decref(s->location);
+	json_decref(s->stack);
+}
+
+void task_diff_free(struct task_diff *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		seen_done(&d->v[i]);
+	free(d->v);
+	free(d);
+}
+
+static json_t *location_json(const struct aio_task *t)
+{
+	const struct py_frame *f = t->stack.depth ? &t->stack.frames[0] : NULL;
+
+	if (!f)
+		return json_null();
+	return json_pack("{s:o, s:o, s:i}", "func", json_text(f->func), "file", json_text(f->file),
+			 "line", f->line);
+}
+
+static int seen_init(struct seen *s, const struct aio_task *t, double now, bool stacks)
+{
+	s->addr = t->addr;
+	s->name = strdup(t->name ? t->name : "");
+	s->coro = strdup(t->coro_name ? t->coro_name : "");
+	s->first_seen = s->last_seen = now;
+	s->location = location_json(t);
+	s->stack = stacks ? py_stack_json(&t->stack) : NULL;
+	return s->name && s->coro ? 0 : -ENOMEM;
+}
+
+/* The same task, not a new one at a reused address. */
+static bool same_task(const struct seen *s, const struct aio_task *t)
+{
+	return s->addr == t->addr && s->name && s->coro && !strcmp(s->name, t->name ? t->name : "") &&
+	       !strcmp(s->coro, t->coro_name ? t->coro_name : "");
+}
+
+static json_t *ended_json(const struct task_diff *d, const struct seen *s, double now)
+{
+	char id[32];
+	json_t *o;
+
+	task_id(s->addr, id, sizeof(id));
+	o = json_pack("{s:s, s:i, s:o, s:s, s:o, s:o, s:o, s:o, s:O, s:n}", "event", "task_done",
+		      "pid", d->pid, "ts", json_round(now, 6), "id", id, "name", json_text(s->name),
+		      "coro", json_text(s->coro), "first_seen", json_round(s->first_seen, 3),
+		      "last_seen", json_round(s->last_seen, 3), "location", s->location, "ended");
+	if (o && s->stack)
+		json_object_set(o, "stack", s->stack);
+	return o;
+}
+
+/* N of asyncio's default name "Task-N", 0 for any other name. */
+static uint64_t default_name_number(const char *name)
+{
+	char *end;
+	unsigned long long n;
+
+	if (!name || strncmp(name, "Task-", 5) || name[5] < '1' || name[5] > '9')
+		return 0;
+	n = strtoull(name + 5, &end, 10);
+	return *end ? 0 : n;
+}
+
+/* Names Task-(old max+1)..new max that no snapshot saw lived in between. */
+static void count_missed(struct task_diff *d, const struct aio_snapshot *snap)
+{
+	uint64_t max = d->max_default_name, newly_seen = 0;
+
+	for (size_t i = 0; i < snap->n; i++) {
+		uint64_t k = default_name_number(snap->tasks[i].name);
+
+		if (k > d->max_default_name)
+			newly_seen++;
+		if (k > max)
+			max = k;
+	}
+	/* the first snapshot has no "before" */
+	if (d->max_default_name && max - d->max_default_name > newly_seen)
+		d->missed += max - d->max_default_name - newly_seen;
+	d->max_default_name = max;
+}
+
+static void end_task(struct task_diff *d, const struct seen *s, double now, json_t *ended)
+{
+	json_array_append_new(ended, ended_json(d, s, now));
+	d->ended++;
+}
+
+int task_diff_update(struct task_diff *d, const struct aio_snapshot *snap, double now, json_t *ended)
+{
+	bool stacks = snap->n <= TASK_DIFF_STACKS_MAX;
+	struct seen *next = calloc(snap->n ? snap->n : 1, sizeof(*next));
+	size_t j = 0;
+	int err = 0;
+
+	if (!next)
+		return -ENOMEM;
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct aio_task *t = &snap->tasks[i];
+
+		while (j < d->n && d->v[j].addr < t->addr)
+			end_task(d, &d->v[j++], now, ended);
+		if (seen_init(&next[i], t, now, stacks))
+			err = -ENOMEM;
+		if (j < d->n && d->v[j].addr == t->addr) {
+			if (same_task(&d->v[j], t))
+				next[i].first_seen = d->v[j].first_seen;
+			else
+				end_task(d, &d->v[j], now, ended);
+			j++;
+		}
+	}
+	while (j < d->n)
+		end_task(d, &d->v[j++], now, ended);
+	count_missed(d, snap);
+	for (size_t i = 0; i < d->n; i++)
+		seen_done(&d->v[i]);
+	free(d->v);
+	d->v = next;
+	d->n = snap->n;
+	return err;
+}
+
+uint64_t task_diff_missed(const struct task_diff *d)
+{
+	return d->missed;
+}
+
+uint64_t task_diff_ended(const struct task_diff *d)
+{
+	return d->ended;
+}

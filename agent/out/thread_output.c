@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "output.h"
+#include "thread_output.h"
+
+static json_t *thread_json(const struct thread_view *v)
+{
+	json_t *t = json_pack("{s:i, s:o, s:o, s:b, s:o, s:o}", "tid", v->tid,
+			      "name", json_text(v->name), "os_name", json_text(v->os_name),
+			      "gil", v->gil, "task", py_task_json(v->has_task ? &v->task : NULL),
+			      "stack", py_stack_json(&v->stack));
+
+	if (v->stack.partial)
+		json_object_set_new(t, "partial", json_true());
+	if (v->stack.truncated)
+		json_object_set_new(t, "truncated", json_true());
+	return t;
+}
+
+json_t *dump_json(const struct py_proc *p, const struct thread_view *v, size_t n)
+{
+	json_t *threads = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(threads, thread_json(&v[i]));
+	return json_pack("{s:i, s:s, s:o}", "pid", p->pid, "python", p->version, "threads", threads);
+}
