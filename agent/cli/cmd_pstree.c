@@ -130,6 +130,9 @@ static void print_node(struct tree *tr, const struct aio_task *t, int depth)
 	for (size_t k = 0; k < t->stack.depth && (int)k < env.frames; k++)
 		printf("%*s    %s (%s:%d)\n", 2 * depth, "", text_safe(t->stack.frames[k].func),
 		       text_safe(t->stack.frames[k].file), t->stack.frames[k].line);
+	if (t->stack.truncated && (size_t)env.frames >= t->stack.depth)
+		printf("%*s    ... (chain truncated: its innermost %zu frames shown)\n", 2 * depth, "",
+		       t->stack.depth);
 	tr->on_path[i] = tr->shown[i] = true;
 	for (size_t k = tr->first[i]; k < tr->first[i + 1]; k++)
 		print_node(tr, &tr->snap->tasks[tr->kids[k]], depth + 1);

@@ -118,6 +118,7 @@ static void resolve_types(struct py_proc *p, struct elf_file *ef)
 		{ "PyBool_Type", offsetof(struct py_types, bool_) },
 		{ "PyCoro_Type", offsetof(struct py_types, coro) },
 		{ "PyGen_Type", offsetof(struct py_types, gen) },
+		{ "PyAsyncGen_Type", offsetof(struct py_types, asyncgen) },
 		{ "_PyWeakref_RefType", offsetof(struct py_types, weakref) },
 		{ "PyModule_Type", offsetof(struct py_types, module) },
 		{ "PyType_Type", offsetof(struct py_types, type) },

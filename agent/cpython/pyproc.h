@@ -18,7 +18,7 @@ struct code_cache;
 /* Addresses of the type objects loopscope recognises objects by. */
 struct py_types {
 	uint64_t code, unicode, bytes, dict, set, frozenset, list, tuple, long_, float_,
-		 none, bool_, coro, gen, weakref, module, type, cfunction, method, function, cell;
+		 none, bool_, coro, gen, asyncgen, weakref, module, type, cfunction, method, function, cell;
 };
 
 struct py_proc {

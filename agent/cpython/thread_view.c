@@ -50,7 +50,7 @@ static void fill_view(struct py_proc *p, const struct py_thread *t, uint64_t gil
 	snprintf(v->name, sizeof(v->name), "%s", v->os_name);
 	if (py_proc_stack(p, t->tstate, &v->stack, max_depth))
 		v->stack.partial = true;
-	v->has_task = aio_task_on_stack(p, &v->stack, &v->task) == 0;
+	v->has_task = aio_task_on_stack(p, t->tstate, &v->stack, &v->task) == 0;
 }
 
 int thread_views_read(struct py_proc *p, size_t max_depth, struct thread_view **out, size_t *n)

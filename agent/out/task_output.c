@@ -36,9 +36,10 @@ json_t *task_json(const struct aio_task *t)
 		json_array_append_new(by, json_string(id));
 	}
 	task_id(t->addr, id, sizeof(id));
-	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:i}", "id", id,
+	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:b, s:o, s:o, s:i}", "id", id,
 			 "name", json_text(t->name), "state", task_state_name(t->state),
 			 "coro", json_text(t->coro_name), "stack", py_stack_json(&t->stack),
+			 "truncated", t->stack.truncated,
 			 "awaiting", t->awaiting[0] ? json_text(t->awaiting) : json_null(),
 			 "awaited_by", by, "loop_tid", t->loop_tid);
 }
