@@ -6,6 +6,7 @@ cr_await / ag_await."""
 import json
 import os
 import signal
+import subprocess
 
 import lib
 from lib import Loopscope, Problems, Target
@@ -13,7 +14,9 @@ from lib import Loopscope, Problems, Target
 CHAINS_PY = os.path.join(lib.TARGETS_DIR, "chains.py")
 KEPT = 256   # frames loopscope keeps of a chain: the innermost
 AWAITING = {"deep-chain": "sleep 3600s", "agen-consumer": "sleep 3600s",
-            "acm-user": "Queue.get", "agen-in-agen": "Event.wait"}
+            "acm-user": "Queue.get", "agen-in-agen": "Event.wait",
+            "connection-handler-for-client-17": "Event.wait",
+            "connection-handler-for-client-18": "Event.wait"}
 
 
 def chains_target(interp, *args):
@@ -106,4 +109,48 @@ def test_stall_text_under_deep_stack(interp):
                 "a separate '(stack truncated)' line after the frame count: %s" % elided)
         p.check(all("not read" in l for l in elided),
                 "a frame count not saying that more were not read: %s" % elided)
+        p.raise_if_any()
+
+
+def ps_rows(pid, columns):
+    env = dict(os.environ, COLUMNS=str(columns), NO_COLOR="1")
+    r = subprocess.run([lib.loopscope_bin(), "ps", str(pid)], capture_output=True, text=True,
+                       env=env, timeout=30)
+    if r.returncode != 0:
+        raise AssertionError("ps exited %s: %s" % (r.returncode, r.stderr.strip()))
+    return r.stdout.splitlines()
+
+
+def user_location(chain):
+    """file:line of the innermost frame in the target's own file."""
+    own = [f for f in chain if f["file"] == CHAINS_PY]
+    return "chains.py:%d" % own[0]["line"]
+
+
+@lib.timeout(60)
+@lib.each_python(["3.10", "3.12", "3.13", "debian-3.11"])
+def test_ps_shows_user_code_and_fits_the_terminal(interp):
+    with chains_target(interp) as t:
+        p = Problems("ps columns on %s" % interp.name)
+        tasks = t.info["tasks"]
+        for columns in (100, 250):
+            lines = ps_rows(t.pid, columns)
+            wide = [l for l in lines[1:] if len(l) > columns]
+            p.check(not wide, "COLUMNS=%d: %d lines wider: %r" % (columns, len(wide), wide[:2]))
+            rows = {l.split()[0]: l for l in lines[2:] if l.strip()}
+            for name, want in tasks.items():
+                row = rows.get(want["id"], "")
+                p.check(" %s " % user_location(want["chain"]) in row,
+                        "COLUMNS=%d: %s's row does not show %s: %r" % (
+                            columns, name, user_location(want["chain"]), row))
+                p.check(" %s " % AWAITING[name] in row, "COLUMNS=%d: %s's row does not show "
+                        "what it awaits (%s): %r" % (columns, name, AWAITING[name], row))
+            alike = [rows.get(tasks[n]["id"], "").split()[1:4]
+                     for n in ("connection-handler-for-client-17", "connection-handler-for-client-18")]
+            p.check(alike[0][0] != alike[1][0] and alike[0][2] != alike[1][2],
+                    "COLUMNS=%d: names or coroutines alike but at their end read the same: %s" % (
+                        columns, alike))
+            if columns == 250:
+                p.check(alike[0][0] == "connection-handler-for-client-17",
+                        "COLUMNS=250 still cuts a name: %s" % alike[0])
         p.raise_if_any()

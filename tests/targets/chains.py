@@ -11,6 +11,8 @@ Tasks built (each parked for ever):
                  awaits Queue.get before its yield (so: inside __aenter__)
   agen-in-agen   `async for` over an async generator that itself runs an
                  `async for` over another, which awaits Event.wait
+  connection-handler-for-client-17, -18: long names alike but at their end,
+                 running WebSocketCommonProtocol-like methods alike but at theirs
 READY {"python", "loop_tid", "tasks": {name: {"id", "chain"}}}: each chain,
 innermost first, walked by the target itself through cr_await / ag_await
 (and, from an asend awaitable, the async generator it runs, known here).
@@ -110,6 +112,14 @@ async def nested_consume(ev):
         pass
 
 
+class WebSocketCommonProtocolLike:
+    async def transfer_data_from_client(self, ev):
+        await ev.wait()
+
+    async def transfer_data_to_client(self, ev):
+        await ev.wait()
+
+
 def recurse(n, ms):
     if n == 0:
         start = time.time()
@@ -141,6 +151,11 @@ async def main(args):
              "acm-user": loop.create_task(use_resource(), name="acm-user"),
              "agen-in-agen": loop.create_task(nested_consume(asyncio.Event()),
                                               name="agen-in-agen")}
+    proto, ev = WebSocketCommonProtocolLike(), asyncio.Event()
+    tasks["connection-handler-for-client-17"] = loop.create_task(
+        proto.transfer_data_from_client(ev), name="connection-handler-for-client-17")
+    tasks["connection-handler-for-client-18"] = loop.create_task(
+        proto.transfer_data_to_client(ev), name="connection-handler-for-client-18")
     await asyncio.sleep(0.2)
     info = {"python": sys.version.split()[0], "loop_tid": threading.get_native_id(),
             "tasks": {n: {"id": "0x%x" % id(t), "chain": chain_of(t.get_coro(), AGENS.get(n, []))}
