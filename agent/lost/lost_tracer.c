@@ -46,7 +46,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void fill_config(struct lost_config *c, const struct py_proc *p, const struct cpy_aio_layout *A)
+static void fill_config(struct lost_config *c, struct py_proc *p, const struct cpy_aio_layout *A)
 {
 	const struct cpy_layout *L = &p->L;
 
@@ -56,6 +56,8 @@ static void fill_config(struct lost_config *c, const struct py_proc *p, const st
 	c->coro_type = p->types.coro;
 	c->long_type = p->types.long_;
 	c->unicode_type = p->types.unicode;
+	c->float_type = p->types.float_;
+	c->oserror_str = py_exc_oserror_str(p);
 #define FROM_LAYOUT(name) c->name = L->name;
 #define FROM_AIO_LAYOUT(name) c->name = A->name;
 	LOST_CONFIG_FIELDS(FROM_LAYOUT, FROM_AIO_LAYOUT)
