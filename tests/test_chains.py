@@ -3,12 +3,12 @@
 than loopscope keeps, through async generators and @asynccontextmanager,
 and a stall under a deep stack. The ground truth is the target's own walk of
 cr_await / ag_await."""
-import json
 import os
 import signal
 import subprocess
 
 import lib
+import test_tasks
 from lib import Loopscope, Problems, Target
 
 CHAINS_PY = os.path.join(lib.TARGETS_DIR, "chains.py")
@@ -23,11 +23,15 @@ def chains_target(interp, *args):
     return Target([interp.path, CHAINS_PY] + list(args), name="chains.py@%s" % interp.name)
 
 
-def ps_json(pid):
-    r = lib.run_loopscope(["ps", pid, "--json"], timeout=60)
-    if r.returncode != 0:
-        raise AssertionError("ps exited %s: %s" % (r.returncode, r.stderr.strip()))
-    return json.loads(r.stdout)
+def deep_stalls(interp, json_out):
+    """loopscope stalls over the target's three stalls under 1,500 frames."""
+    with chains_target(interp, "--stall-depth", "1500") as t:
+        with Loopscope.stalls(t.pid, threshold=100, duration=30, json_out=json_out) as ls:
+            ls.wait_attached()
+            t.go()
+            t.wait_event("done", 30)
+            ls.signal(signal.SIGINT)
+            return ls, ls.wait(10)
 
 
 def fmt(stack):
@@ -50,7 +54,7 @@ def check_task(p, got, name, want, interp):
 @lib.each_python()
 def test_chains_deep_and_through_async_generators(interp):
     with chains_target(interp) as t:
-        doc = ps_json(t.pid)
+        doc = test_tasks.run_json("ps", t.pid)
         by_name = {x["name"]: x for x in doc["tasks"]}
         p = Problems("coroutine chains on %s" % interp.name)
         p.check(len(t.info["tasks"]["deep-chain"]["chain"]) > KEPT + 40,
@@ -70,46 +74,34 @@ def test_chains_deep_and_through_async_generators(interp):
 @lib.timeout(90)
 @lib.each_python(["3.10", "3.13", "debian-3.11"])
 def test_stall_under_deep_stack_names_its_task(interp):
-    with chains_target(interp, "--stall-depth", "1500") as t:
-        with Loopscope.stalls(t.pid, threshold=100, duration=30) as ls:
-            ls.wait_attached()
-            t.go()
-            t.wait_event("done", 30)
-            ls.signal(signal.SIGINT)
-            rc = ls.wait(10)
-        p = Problems("stall under 1,500 frames on %s" % interp.name)
-        p.check(rc == 0, "loopscope exit %s" % rc)
-        stalls = ls.finished_stalls()
-        p.check(len(stalls) >= 3, "%d stalls, want the target's 3" % len(stalls))
-        for s in stalls:
-            task = s.get("task")
-            p.check(task and task.get("name") == "deep-stall",
-                    "stall %s of %.1f ms: task %r, want deep-stall" % (s["id"], s["duration_ms"], task))
-            top = s["stack"][0] if s["stack"] else {}
-            p.check(top.get("func") == "recurse", "stall %s: top frame %s" % (s["id"], top))
-        p.raise_if_any()
+    ls, rc = deep_stalls(interp, True)
+    p = Problems("stall under 1,500 frames on %s" % interp.name)
+    p.check(rc == 0, "loopscope exit %s" % rc)
+    stalls = ls.finished_stalls()
+    p.check(len(stalls) >= 3, "%d stalls, want the target's 3" % len(stalls))
+    for s in stalls:
+        task = s.get("task")
+        p.check(task and task.get("name") == "deep-stall",
+                "stall %s of %.1f ms: task %r, want deep-stall" % (s["id"], s["duration_ms"], task))
+        top = s["stack"][0] if s["stack"] else {}
+        p.check(top.get("func") == "recurse", "stall %s: top frame %s" % (s["id"], top))
+    p.raise_if_any()
 
 
 @lib.timeout(90)
 @lib.each_python(["3.12"])
 def test_stall_text_under_deep_stack(interp):
-    with chains_target(interp, "--stall-depth", "1500") as t:
-        with Loopscope.stalls(t.pid, threshold=100, duration=30, json_out=False) as ls:
-            ls.wait_attached()
-            t.go()
-            t.wait_event("done", 30)
-            ls.signal(signal.SIGINT)
-            ls.wait(10)
-        out = ls.stdout
-        p = Problems("stall text under 1,500 frames")
-        p.check("task deep-stall" in out, "no 'task deep-stall' line")
-        elided = [l.strip() for l in out.splitlines() if l.strip().startswith("...")]
-        p.check(elided, "no line says frames were left out")
-        p.check(not any("(stack truncated)" in l for l in elided),
-                "a separate '(stack truncated)' line after the frame count: %s" % elided)
-        p.check(all("not read" in l for l in elided),
-                "a frame count not saying that more were not read: %s" % elided)
-        p.raise_if_any()
+    ls, _ = deep_stalls(interp, False)
+    out = ls.stdout
+    p = Problems("stall text under 1,500 frames")
+    p.check("task deep-stall" in out, "no 'task deep-stall' line")
+    elided = [l.strip() for l in out.splitlines() if l.strip().startswith("...")]
+    p.check(elided, "no line says frames were left out")
+    p.check(not any("(stack truncated)" in l for l in elided),
+            "a separate '(stack truncated)' line after the frame count: %s" % elided)
+    p.check(all("not read" in l for l in elided),
+            "a frame count not saying that more were not read: %s" % elided)
+    p.raise_if_any()
 
 
 def ps_rows(pid, columns):

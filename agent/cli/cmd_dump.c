@@ -57,6 +57,63 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+#define OTHER_LISTED 16  /* OS threads without Python state named in text */
+
+/* The process's OS threads that have no Python thread state (a C
+ * library's pool, uvloop's resolver threads): uvicorn+uvloop has 5, and
+ * nothing else would say they exist. */
+static size_t other_threads(pid_t pid, const struct thread_view *v, size_t n, pid_t **out)
+{
+	pid_t *tids = NULL;
+	size_t count = 0, kept = 0;
+
+	*out = NULL;
+	if (proc_threads(pid, &tids, &count))
+		return 0;
+	for (size_t i = 0; i < count; i++) {
+		bool python = false;
+
+		for (size_t k = 0; !python && k < n; k++)
+			python = v[k].tid == tids[i];
+		if (!python)
+			tids[kept++] = tids[i];
+	}
+	*out = tids;
+	return kept;
+}
+
+static void print_other_threads(pid_t pid, const struct thread_view *v, size_t n)
+{
+	char name[32];
+	pid_t *tids;
+	size_t k = other_threads(pid, v, n, &tids);
+
+	if (k)
+		printf("\n%zu more OS thread%s without Python state:", k, k == 1 ? "" : "s");
+	for (size_t i = 0; i < k && i < OTHER_LISTED; i++) {
+		proc_thread_name(pid, tids[i], name, sizeof(name));
+		printf("%s %d (%s)", i ? "," : "", tids[i], text_safe(name));
+	}
+	if (k)
+		printf("%s\n", k > OTHER_LISTED ? ", ..." : "");
+	free(tids);
+}
+
+static json_t *other_threads_json(pid_t pid, const struct thread_view *v, size_t n)
+{
+	json_t *arr = json_array();
+	char name[32];
+	pid_t *tids;
+	size_t k = other_threads(pid, v, n, &tids);
+
+	for (size_t i = 0; i < k; i++) {
+		proc_thread_name(pid, tids[i], name, sizeof(name));
+		json_array_append_new(arr, json_pack("{s:i, s:o}", "tid", tids[i], "name", json_text(name)));
+	}
+	free(tids);
+	return arr;
+}
+
 static void print_text(struct py_proc *p, const struct thread_view *v, size_t n)
 {
 	const struct colors *c = colors_for(stdout);
@@ -73,6 +130,7 @@ static void print_text(struct py_proc *p, const struct thread_view *v, size_t n)
 			printf("    (no Python frames: idle or in C code)\n");
 		py_stack_print(stdout, &v[i].stack, "    ", (size_t)env.max_depth);
 	}
+	print_other_threads(p->pid, v, n);
 }
 
 static json_t *dump_json(struct py_proc *p, const struct thread_view *v, size_t n)
@@ -92,7 +150,8 @@ static json_t *dump_json(struct py_proc *p, const struct thread_view *v, size_t 
 			json_object_set_new(t, "truncated", json_true());
 		json_array_append_new(threads, t);
 	}
-	return json_pack("{s:i, s:s, s:o}", "pid", p->pid, "python", p->version, "threads", threads);
+	return json_pack("{s:i, s:s, s:o, s:o}", "pid", p->pid, "python", p->version, "threads", threads,
+			 "other_threads", other_threads_json(p->pid, v, n));
 }
 
 int cmd_dump(int argc, char **argv)
