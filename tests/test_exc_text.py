@@ -35,3 +35,17 @@ def test_unretrieved_exception_text_is_str_of_it(interp):
                 p.check(ev["exception"] == exp["exception"], "task %s: exception %r, want %r" % (
                     exp["task"], ev["exception"], exp["exception"]))
         p.raise_if_any()
+
+
+@lib.timeout(60)
+@lib.each_python(["3.12", "debian-3.11"])
+def test_watch_says_pure_python_tasks_are_not_seen(interp):
+    with Target([interp.path, EXC_TEXT_PY, "--py-task"], name="exc_text.py@%s" % interp.name) as t:
+        ls, rc = test_watch.run_watch(t)
+        p = Problems("_PyTask on %s" % interp.name)
+        p.check(rc == 0, "watch exit %s" % rc)
+        lost = [e for _, e in ls.events() if e["event"] == "unretrieved_exception"]
+        said = [l for l in ls.stderr if "_PyTask" in l and "not" in l]
+        p.check(lost or said, "no event and no word that _PyTask's lost work is not seen: %s" %
+                ls.stderr)
+        p.raise_if_any()

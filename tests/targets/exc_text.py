@@ -9,6 +9,7 @@ After READY it waits for "go" on stdin, then for each task prints
 Python itself renders it ("Type: str(exc)"), or "custom" true when its
 __str__ cannot be run from outside, then drops the task; "done" ends.
 Warnings and logging are silenced, so only loopscope can see them.
+--py-task: asyncio's pure-Python _PyTask and _PyFuture make the tasks.
 """
 import asyncio
 import gc
@@ -121,6 +122,9 @@ async def run_cases():
 
 
 def main():
+    if "--py-task" in sys.argv:  # what a program without _asyncio runs
+        asyncio.tasks.Task = asyncio.tasks._PyTask
+        asyncio.futures.Future = asyncio.futures._PyFuture
     print("READY " + json.dumps({"python": sys.version.split()[0]}), flush=True)
     sys.stdin.readline()
     asyncio.run(run_cases())
