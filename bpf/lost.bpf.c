@@ -108,7 +108,9 @@ static __always_inline void copy_int(struct lost_str *out, __u64 obj)
 	out->kind = LOST_STR_INT;
 }
 
-static void copy_str(struct lost_str *out, __u64 obj)
+/* A str as code units, an int's or a float's value, or any other object's
+ * type name: what str() and repr() of an exception's args are made of. */
+static __noinline void copy_str(struct lost_str *out, __u64 obj)
 {
 	__u64 type = type_of(obj), data;
 	__u32 state, kind, n;
@@ -122,8 +124,17 @@ static void copy_str(struct lost_str *out, __u64 obj)
 		copy_int(out, obj);
 		return;
 	}
-	if (type != cfg.unicode_type)
+	if (type == cfg.float_type) {
+		out->as_int = rd_i64(obj + cfg.float_value);
+		out->kind = LOST_STR_FLOAT;
 		return;
+	}
+	if (type != cfg.unicode_type) {
+		bpf_probe_read_user_str(out->data, LOST_STR_MAX, (void *)rd_ptr(type + cfg.tp_name));
+		out->as_int = (__s64)obj;
+		out->kind = LOST_STR_OBJ;
+		return;
+	}
 	length = rd_i64(obj + cfg.u_length);
 	state = (__u32)rd_i32(obj + cfg.u_state);
 	kind = (state >> 2) & 7;
@@ -270,9 +281,11 @@ static struct lost_event *new_event(__u32 kind, __u64 obj)
 	e->obj = obj;
 	e->nframes = 0;
 	e->truncated = 0;
-	e->coro.kind = e->name.kind = e->msg.kind = 0;
-	e->coro.len = e->name.len = e->msg.len = 0;
+	e->coro.kind = e->name.kind = 0;
+	e->coro.len = e->name.len = 0;
 	e->exc_type[0] = 0;
+	e->exc_str = 0;
+	e->nargs = 0;
 	return e;
 }
 
@@ -359,9 +372,32 @@ static bool is_task(__u64 obj)
 	return false;
 }
 
+/* What str(exc) is made of, copied before the exception is freed; user
+ * space renders it the way the type's own str() would. */
+static void copy_exc_text(struct lost_event *e, __u64 exc)
+{
+	__u64 args = rd_ptr(exc + cfg.exc_args);
+	__s64 n = args ? rd_i64(args + cfg.ob_size) : 0;
+
+	e->exc_str = rd_ptr(type_of(exc) + cfg.tp_str);
+	e->nargs = n > 0 && n < (1 << 20) ? (__u32)n : 0;
+	for (int i = 0; i < LOST_EXC_ARGS; i++) {
+		e->args[i].kind = 0;
+		if (i < (int)e->nargs)
+			copy_str(&e->args[i], rd_ptr(args + cfg.tuple_item + i * 8));
+	}
+	e->os_errno.kind = e->os_strerror.kind = e->os_filename.kind = e->os_filename2.kind = 0;
+	if (!e->exc_str || e->exc_str != cfg.oserror_str)
+		return;
+	copy_str(&e->os_errno, rd_ptr(exc + cfg.os_errno));
+	copy_str(&e->os_strerror, rd_ptr(exc + cfg.os_strerror));
+	copy_str(&e->os_filename, rd_ptr(exc + cfg.os_filename));
+	copy_str(&e->os_filename2, rd_ptr(exc + cfg.os_filename2));
+}
+
 static void report_exception(__u64 fut, __u64 task)
 {
-	__u64 exc = rd_ptr(fut + cfg.fut_exception), args, tb;
+	__u64 exc = rd_ptr(fut + cfg.fut_exception), tb;
 	struct lost_event *e;
 
 	if (!exc)
@@ -375,9 +411,7 @@ static void report_exception(__u64 fut, __u64 task)
 	}
 	bpf_probe_read_user_str(e->exc_type, sizeof(e->exc_type),
 				(void *)rd_ptr(type_of(exc) + cfg.tp_name));
-	args = rd_ptr(exc + cfg.exc_args);
-	if (args && rd_i64(args + cfg.ob_size) > 0)
-		copy_str(&e->msg, rd_ptr(args + cfg.tuple_item));
+	copy_exc_text(e, exc);
 	tb = rd_ptr(exc + cfg.exc_traceback);
 	if (!tb && cfg.fut_exception_tb >= 0)
 		tb = rd_ptr(fut + cfg.fut_exception_tb);

@@ -25,8 +25,15 @@ struct lost_frame {
 	__s32 pad;
 };
 
-/* lost_str.kind of an int copied instead of a str (as_int holds it). */
+/* lost_str.kind of an int copied instead of a str (as_int holds it), of a
+ * float (as_int holds its bits), and of any other object (data holds its
+ * type's name, as_int its address). */
 #define LOST_STR_INT 8
+#define LOST_STR_FLOAT 9
+#define LOST_STR_OBJ 10
+
+/* Exception args copied: enough for str(exc) of the usual ones. */
+#define LOST_EXC_ARGS 3
 
 /* A str copied at the probe: raw code units, decoded in user space. */
 struct lost_str {
@@ -49,8 +56,15 @@ struct lost_event {
 	__u32 truncated;
 	struct lost_str coro;
 	struct lost_str name;
-	struct lost_str msg;
 	char exc_type[LOST_TYPE_MAX];
+	/* what str(exc) is made of: its type's tp_str (which str() it has),
+	 * len(args) and the first args, and OSError's own fields (kind 0:
+	 * not set) */
+	__u64 exc_str;
+	__u32 nargs;
+	__u32 pad;
+	struct lost_str args[LOST_EXC_ARGS];
+	struct lost_str os_errno, os_strerror, os_filename, os_filename2;
 	struct lost_frame frames[LOST_MAX_FRAMES];
 };
 
@@ -84,7 +98,8 @@ struct lost_event {
 	A(fut_exception_tb) A(task_name) A(task_coro)				\
 	A(task_log_destroy_pending) A(task_log_destroy_pending_bit)		\
 	L(exc_args) L(exc_traceback) L(tb_next) L(tb_frame) L(tb_lasti)		\
-	L(tb_lineno)								\
+	L(tb_lineno) L(tp_str) L(float_value)					\
+	L(os_errno) L(os_strerror) L(os_filename) L(os_filename2)		\
 	L(frame_created) L(frame_suspended_yf) L(owner_generator)		\
 	A(fut_pending) A(fut_finished)
 
@@ -93,7 +108,8 @@ struct lost_config {
 	__u32 tgid;
 	__u32 minor;
 	__u64 runtime;           /* &_PyRuntime */
-	__u64 coro_type, long_type, unicode_type;
+	__u64 coro_type, long_type, unicode_type, float_type;
+	__u64 oserror_str;       /* OSError's tp_str: its fields are copied */
 #define LOST_CONFIG_FIELD(name) __s32 name;
 	LOST_CONFIG_FIELDS(LOST_CONFIG_FIELD, LOST_CONFIG_FIELD)
 #undef LOST_CONFIG_FIELD

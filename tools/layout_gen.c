@@ -185,6 +185,7 @@ static void basic_objects(void)
 	FIELD(tp_base, offsetof(PyTypeObject, tp_base));
 	FIELD(tp_dealloc, offsetof(PyTypeObject, tp_dealloc));
 	FIELD(tp_finalize, offsetof(PyTypeObject, tp_finalize));
+	FIELD(tp_str, offsetof(PyTypeObject, tp_str));
 	FIELD(bytes_sval, offsetof(PyBytesObject, ob_sval));
 	FIELD(tuple_item, offsetof(PyTupleObject, ob_item));
 	FIELD(list_item, offsetof(PyListObject, ob_item));
@@ -275,6 +276,11 @@ static void exceptions(void)
 {
 	FIELD(exc_args, offsetof(PyBaseExceptionObject, args));
 	FIELD(exc_traceback, offsetof(PyBaseExceptionObject, traceback));
+	/* what OSError's str() is made of */
+	FIELD(os_errno, offsetof(PyOSErrorObject, myerrno));
+	FIELD(os_strerror, offsetof(PyOSErrorObject, strerror));
+	FIELD(os_filename, offsetof(PyOSErrorObject, filename));
+	FIELD(os_filename2, offsetof(PyOSErrorObject, filename2));
 	FIELD(tb_next, offsetof(PyTracebackObject, tb_next));
 	FIELD(tb_frame, offsetof(PyTracebackObject, tb_frame));
 	FIELD(tb_lasti, offsetof(PyTracebackObject, tb_lasti));

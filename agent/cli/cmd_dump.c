@@ -58,6 +58,25 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+#define OTHER_LISTED 16  /* OS threads without Python state named in text */
+
+static void print_other_threads(pid_t pid, const struct thread_view *v, size_t n)
+{
+	char name[32];
+	pid_t *tids;
+	size_t k = thread_views_others(pid, v, n, &tids);
+
+	if (k)
+		printf("\n%zu more OS thread%s without Python state:", k, k == 1 ? "" : "s");
+	for (size_t i = 0; i < k && i < OTHER_LISTED; i++) {
+		proc_thread_name(pid, tids[i], name, sizeof(name));
+		printf("%s %d (%s)", i ? "," : "", tids[i], text_safe(name));
+	}
+	if (k)
+		printf("%s\n", k > OTHER_LISTED ? ", ..." : "");
+	free(tids);
+}
+
 static void print_text(struct py_proc *p, const struct thread_view *v, size_t n)
 {
 	const struct colors *c = colors_for(stdout);
@@ -74,6 +93,7 @@ static void print_text(struct py_proc *p, const struct thread_view *v, size_t n)
 			printf("    (no Python frames: idle or in C code)\n");
 		py_stack_print(stdout, &v[i].stack, "    ", (size_t)env.max_depth);
 	}
+	print_other_threads(p->pid, v, n);
 }
 
 int cmd_dump(int argc, char **argv)

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include "attach.h"
 #include "cli.h"
 #include "commands.h"
@@ -122,33 +124,120 @@ static const char *short_file(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Columns are cut on a character boundary with "…" (the coroutine keeps
- * its end: the method name tells coroutines of one class apart); target
- * strings are escaped first, so no name can forge a row. */
-static void print_row(const struct aio_task *t)
-{
-	char id[32], loc[300] = "-", by[64] = "";
-	char name[4 * 20 + 1], coro[4 * 24 + 1], where[4 * 26 + 1], awaiting[4 * 28 + 1];
+/* The columns that hold target strings, in display order. */
+enum col { COL_NAME, COL_CORO, COL_WHERE, COL_AWAITING, NCOLS };
 
+static const char *const col_title[NCOLS] = { "NAME", "CORO", "LOCATION", "AWAITING" };
+static const size_t col_default[NCOLS] = { 20, 24, 26, 28 }; /* width unknown */
+#define COL_MIN 8
+/* ID, STATE, AWAITED BY and TID, with the spaces between all columns */
+#define FIXED_WIDTH (14 + 1 + 9 + 1 + 18 + 1 + 7 + NCOLS)
+
+/* A row's strings, escaped: what the columns are measured by. */
+struct row {
+	const char *cell[NCOLS];
+};
+
+static void row_cells(const struct aio_task *t, struct row *r)
+{
+	const struct py_frame *f = task_user_frame(t);
+	char loc[300] = "-";
+
+	if (f)
+		snprintf(loc, sizeof(loc), "%s:%d", short_file(f->file), f->line);
+	r->cell[COL_NAME] = text_safe(t->name);
+	r->cell[COL_CORO] = text_safe(t->coro_name);
+	r->cell[COL_WHERE] = text_safe(loc);
+	r->cell[COL_AWAITING] = t->awaiting[0] ? text_safe(t->awaiting) : "-";
+}
+
+/* The terminal's width: COLUMNS, else the terminal's own, 0 when unknown. */
+static size_t screen_width(void)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+	long v = env ? strtol(env, NULL, 10) : 0;
+
+	if (v > 0)
+		return (size_t)v;
+	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
+		return ws.ws_col;
+	return 0;
+}
+
+/* The column to narrow by one: the widest of NAME, CORO and AWAITING
+ * (LOCATION, short and what the user looks for, gives way last); -1 when
+ * every one is at COL_MIN. */
+static int column_to_narrow(const size_t *width)
+{
+	static const int order[] = { COL_NAME, COL_CORO, COL_AWAITING };
+	int widest = -1;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (width[order[i]] > COL_MIN && (widest < 0 || width[order[i]] > width[widest]))
+			widest = order[i];
+	return widest >= 0 || width[COL_WHERE] <= COL_MIN ? widest : COL_WHERE;
+}
+
+/* Each column as wide as its widest cell; on a screen too narrow, the
+ * widest columns give way first, down to COL_MIN. */
+static void fit_columns(const struct aio_task **v, size_t n, size_t *width)
+{
+	size_t screen = screen_width(), total = FIXED_WIDTH;
+	struct row r;
+
+	for (int c = 0; c < NCOLS; c++)
+		width[c] = screen ? strlen(col_title[c]) : col_default[c];
+	for (size_t i = 0; screen && i < n; i++) {
+		row_cells(v[i], &r);
+		for (int c = 0; c < NCOLS; c++)
+			width[c] = text_width(r.cell[c]) > width[c] ? text_width(r.cell[c]) : width[c];
+	}
+	for (int c = 0; c < NCOLS; c++)
+		total += width[c];
+	while (screen && total > screen) {
+		int c = column_to_narrow(width);
+
+		if (c < 0)
+			break;
+		width[c]--;
+		total--;
+	}
+}
+
+/* Cells are cut on a character boundary with "…": names keep both ends
+ * (task-1…-17), coroutines and locations their end (the method name, the
+ * line number); target strings are escaped first, so no name can forge a
+ * row. */
+static void print_row(const struct aio_task *t, const size_t *width)
+{
+	char id[32], by[64] = "", cell[NCOLS][4 * 256 + 1];
+	struct row r;
+
+	row_cells(t, &r);
 	task_id(t->addr, id, sizeof(id));
-	if (t->stack.depth)
-		snprintf(loc, sizeof(loc), "%s:%d", short_file(t->stack.frames[0].file),
-			 t->stack.frames[0].line);
 	if (t->n_awaited_by)
-		snprintf(by, sizeof(by), "0x%llx%s", (unsigned long long)t->awaited_by[0],
-			 t->n_awaited_by > 1 ? " +more" : "");
-	text_column(text_safe(t->name), 20, name, sizeof(name));
-	text_column_end(text_safe(t->coro_name), 24, coro, sizeof(coro));
-	text_column_end(text_safe(loc), 26, where, sizeof(where));
-	text_column(t->awaiting[0] ? text_safe(t->awaiting) : "-", 28, awaiting, sizeof(awaiting));
-	printf("%-16s %s %-8s %s %s %s %-20s %d\n", id, name, task_state_name(t->state), coro,
-	       where, awaiting, by[0] ? by : "-", t->loop_tid);
+		snprintf(by, sizeof(by), t->n_awaited_by > 1 ? "0x%llx +%zu" : "0x%llx",
+			 (unsigned long long)t->awaited_by[0], t->n_awaited_by - 1);
+	for (int c = 0; c < NCOLS; c++) {
+		size_t w = width[c] < 256 ? width[c] : 256;
+
+		if (c == COL_NAME)
+			text_column_middle(r.cell[c], w, cell[c], sizeof(cell[c]));
+		else if (c == COL_AWAITING)
+			text_column(r.cell[c], w, cell[c], sizeof(cell[c]));
+		else
+			text_column_end(r.cell[c], w, cell[c], sizeof(cell[c]));
+	}
+	printf("%-14s %s %-9s %s %s %s %-18s %d\n", id, cell[COL_NAME], task_state_name(t->state),
+	       cell[COL_CORO], cell[COL_WHERE], cell[COL_AWAITING], by[0] ? by : "-", t->loop_tid);
 }
 
 static void print_text(const struct py_proc *p, const struct aio_snapshot *snap,
 		       const struct aio_task **v, size_t n)
 {
 	const struct colors *c = colors_for(stdout);
+	size_t width[NCOLS];
 
 	printf("%sPID %d: Python %s, %zu loop%s, %zu task%s%s", c->bold, p->pid, p->version,
 	       snap->nloops, snap->nloops == 1 ? "" : "s", snap->n, snap->n == 1 ? "" : "s", c->reset);
@@ -159,10 +248,13 @@ static void print_text(const struct py_proc *p, const struct aio_snapshot *snap,
 	if (snap->partial)
 		printf("%s%d task(s) changed while read and are incomplete%s\n", c->yellow,
 		       snap->partial, c->reset);
-	printf("%s%-16s %-20s %-8s %-24s %-26s %-28s %-20s %s%s\n", c->bold, "ID", "NAME", "STATE",
-	       "CORO", "LOCATION", "AWAITING", "AWAITED BY", "TID", c->reset);
+	fit_columns(v, n, width);
+	printf("%s%-14s %-*s %-9s %-*s %-*s %-*s %-18s %s%s\n", c->bold, "ID",
+	       (int)width[COL_NAME], "NAME", "STATE", (int)width[COL_CORO], "CORO",
+	       (int)width[COL_WHERE], "LOCATION", (int)width[COL_AWAITING], "AWAITING",
+	       "AWAITED BY", "TID", c->reset);
 	for (size_t i = 0; i < n; i++)
-		print_row(v[i]);
+		print_row(v[i], width);
 }
 
 int cmd_ps(int argc, char **argv)

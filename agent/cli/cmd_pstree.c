@@ -65,6 +65,9 @@ static void print_node(const struct aio_task *t, int depth, bool cycle, void *ct
 	for (size_t k = 0; k < t->stack.depth && (int)k < env.frames; k++)
 		printf("%*s    %s (%s:%d)\n", 2 * depth, "", text_safe(t->stack.frames[k].func),
 		       text_safe(t->stack.frames[k].file), t->stack.frames[k].line);
+	if (t->stack.truncated && (size_t)env.frames >= t->stack.depth)
+		printf("%*s    ... (chain truncated: its innermost %zu frames shown)\n", 2 * depth, "",
+		       t->stack.depth);
 }
 
 int cmd_pstree(int argc, char **argv)

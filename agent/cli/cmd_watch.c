@@ -93,6 +93,7 @@ static void note_asyncio(struct watch *w)
 		return;
 	w->asyncio_noted = true;
 	cli_warn(lost_tracer_asyncio_note(w->lost));
+	cli_warn(lost_tracer_pure_python_note(w->lost));
 }
 
 static int start(struct watch *w)

@@ -124,10 +124,25 @@ static bool stack_has_frame(const struct py_stack *s, uint64_t frame)
 	return false;
 }
 
-int aio_task_on_stack(struct py_proc *p, const struct py_stack *s, struct py_task_ref *out)
+/* The task running loop, when _current_tasks has one. */
+static int running_task_of_loop(const struct aio_running *running, size_t n, uint64_t loop,
+				uint64_t *task)
+{
+	for (size_t i = 0; loop && i < n; i++) {
+		if (running[i].loop == loop) {
+			*task = running[i].task;
+			return 0;
+		}
+	}
+	return -LS_ENOTFOUND;
+}
+
+int aio_task_on_stack(struct py_proc *p, uint64_t tstate, const struct py_stack *s,
+		      struct py_task_ref *out)
 {
 	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
 	struct aio_running running[MAX_RUNNING_LOOPS];
+	uint64_t task;
 	size_t n;
 	int err;
 
@@ -144,6 +159,10 @@ int aio_task_on_stack(struct py_proc *p, const struct py_stack *s, struct py_tas
 		if (stack_has_frame(s, aio_coro_frame(p, coro)))
 			return aio_task_ref(p, running[i].task, out);
 	}
+	/* A stack cut before the task's own frame (deep recursion): the task
+	 * its thread's loop is running is the one under it. */
+	if (s->truncated && !running_task_of_loop(running, n, aio_running_loop(p, tstate), &task))
+		return aio_task_ref(p, task, out);
 	return -LS_ENOTFOUND;
 }
 

@@ -26,8 +26,10 @@ uint64_t aio_running_loop(struct py_proc *p, uint64_t tstate);
 /* The same, telling "none" (0, *loop = 0) from "unreadable" (-errno). */
 int aio_thread_loop(struct py_proc *p, uint64_t tstate, uint64_t *loop);
 bool aio_is_uvloop(struct py_proc *p, uint64_t loop);
-/* The current task whose coroutine is on this stack; -LS_ENOTFOUND. */
-int aio_task_on_stack(struct py_proc *p, const struct py_stack *s, struct py_task_ref *out);
+/* The current task whose coroutine is on this stack (of thread state
+ * tstate), whatever its depth; -LS_ENOTFOUND. */
+int aio_task_on_stack(struct py_proc *p, uint64_t tstate, const struct py_stack *s,
+		      struct py_task_ref *out);
 
 /* --- a loop's heartbeat and epoll fd (aio_loop.c) --- */
 

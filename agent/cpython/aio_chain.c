@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The coroutine chain of a task (A awaits B awaits C) and what its
  * innermost coroutine waits on. A suspended coroutine's frame holds the
- * awaited object on top of its value stack (CPython's _PyGen_yf). */
+ * awaited object on top of its value stack (CPython's _PyGen_yf); the
+ * chain goes on through async generators (`async for`, and the anext() of
+ * @asynccontextmanager's __aenter__) to the real wait. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,8 @@
 #include "errors.h"
 #include "intern.h"
 
-#define MAX_CHAIN 256
+#define MAX_CHAIN 256           /* frames kept: the innermost ones */
+#define CHAIN_LINKS (16 * 1024) /* links followed: past this the chain is not believed */
 #define IFRAME_COPY 256
 
 /* One coroutine, as read from its frame. */
@@ -96,11 +99,13 @@ static int read_frame_310(struct py_proc *p, uint64_t coro, struct coro_frame *o
 	return err;
 }
 
+/* An object with a frame of its own that a chain goes through. */
 static bool is_native_coroutine(struct py_proc *p, uint64_t obj)
 {
 	uint64_t type = py_type_of(p, obj);
 
-	return type && (type == p->types.coro || type == p->types.gen);
+	return type && (type == p->types.coro || type == p->types.gen ||
+			type == p->types.asyncgen);
 }
 
 static bool type_name_ends(struct py_proc *p, uint64_t obj, const char *suffix)
@@ -112,6 +117,22 @@ static bool type_name_ends(struct py_proc *p, uint64_t obj, const char *suffix)
 		return false;
 	n = strlen(name);
 	return n >= s && !strcmp(name + n - s, suffix);
+}
+
+/* `async for` and anext() await an asend awaitable, which has no frame:
+ * the async generator it runs has. 0 when obj is no such awaitable. */
+static uint64_t asend_generator(struct py_proc *p, uint64_t obj)
+{
+	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	uint64_t gen = 0;
+
+	if (!obj || !A || A->asend_gen < 0 || !p->types.asyncgen ||
+	    !type_name_ends(p, obj, "async_generator_asend"))
+		return 0;
+	if (remote_read_ptr(&p->mem, obj + (uint64_t)A->asend_gen, &gen) ||
+	    py_type_of(p, gen) != p->types.asyncgen)
+		return 0;
+	return gen;
 }
 
 /* A local of a frame (index into localsplus), 0 when unreadable. */
@@ -198,6 +219,35 @@ static void describe_awaited(struct py_proc *p, const struct aio_snapshot *snap,
 		buf[0] = 0;
 }
 
+/* Keeps the innermost MAX_CHAIN frames of a chain read innermost first. */
+static void keep_innermost(struct py_stack *s)
+{
+	if (s->depth > MAX_CHAIN) {
+		s->depth = MAX_CHAIN;
+		s->truncated = true;
+	}
+}
+
+/* The running task's frames: up to its coroutine's. A stack too deep to
+ * reach it is still the task's (it runs on this thread): its innermost
+ * frames, marked truncated. */
+static bool running_chain_cut(struct aio_task *t, uint64_t coro_frame)
+{
+	bool found = false;
+
+	for (size_t k = 0; !found && k < t->stack.depth; k++) {
+		if (t->stack.frames[k].addr == coro_frame) {
+			t->stack.depth = k + 1;
+			found = true;
+		}
+	}
+	if (!found && !t->stack.truncated)
+		return false;
+	keep_innermost(&t->stack);
+	t->awaiting = "(running)";
+	return true;
+}
+
 /* A running task's chain is on its thread's stack: the frames above and
  * including its coroutine's frame. */
 static int running_chain(struct py_proc *p, struct aio_task *t)
@@ -210,14 +260,10 @@ static int running_chain(struct py_proc *p, struct aio_task *t)
 	for (size_t i = 0; !err && i < n; i++) {
 		if (threads[i].tid != t->loop_tid)
 			continue;
-		err = py_proc_stack(p, threads[i].tstate, &t->stack, MAX_CHAIN);
-		for (size_t k = 0; !err && k < t->stack.depth; k++) {
-			if (t->stack.frames[k].addr == coro_frame) {
-				t->stack.depth = k + 1;
-				t->awaiting = "(running)";
-				free(threads);
-				return 0;
-			}
+		err = py_proc_stack(p, threads[i].tstate, &t->stack, PY_MAX_DEPTH);
+		if (!err && running_chain_cut(t, coro_frame)) {
+			free(threads);
+			return 0;
 		}
 	}
 	free(threads);
@@ -225,31 +271,51 @@ static int running_chain(struct py_proc *p, struct aio_task *t)
 	return err ? err : -LS_ECHANGED;
 }
 
+/* Follows the chain from coro, outermost first, into t->stack; *inner is
+ * the last frame read, *last what it awaits. false when the chain is
+ * longer than anyone's (a cycle of garbage): nothing is known of its end. */
+static bool walk_chain(struct py_proc *p, struct aio_task *t, uint64_t coro,
+		       struct coro_frame *inner, uint64_t *last, int *err)
+{
+	for (size_t i = 0; i < CHAIN_LINKS; i++) {
+		struct coro_frame f = { 0 };
+		uint64_t gen = asend_generator(p, coro);
+
+		*last = gen ? gen : coro;
+		if (!is_native_coroutine(p, *last))
+			return true;
+		*err = p->minor >= 11 ? read_frame_311(p, *last, &f) : read_frame_310(p, *last, &f);
+		if (*err || f.finished)
+			return true;
+		*err = py_stack_push(&t->stack, f.code->func, f.code->file, f.line, f.frame);
+		if (*err)
+			return true;
+		*inner = f;
+		coro = f.awaited;
+	}
+	return false;
+}
+
 int aio_read_chain(struct py_proc *p, const struct aio_snapshot *snap, struct aio_task *t)
 {
-	struct coro_frame f = { 0 }, inner = { 0 };
-	uint64_t coro = t->coro;
-	char awaiting[192];
+	struct coro_frame inner = { 0 };
+	uint64_t last = 0;
+	char awaiting[192] = "";
 	int err = 0;
+	bool whole;
 
 	if (t->state == AIO_RUNNING)
 		return running_chain(p, t);
-	for (int i = 0; i < MAX_CHAIN && is_native_coroutine(p, coro); i++) {
-		memset(&f, 0, sizeof(f));
-		err = p->minor >= 11 ? read_frame_311(p, coro, &f) : read_frame_310(p, coro, &f);
-		if (err || f.finished)
-			break;
-		err = py_stack_push(&t->stack, f.code->func, f.code->file, f.line, f.frame);
-		if (err)
-			break;
-		inner = f;
-		coro = f.awaited;
-	}
+	whole = walk_chain(p, t, t->coro, &inner, &last, &err);
 	py_stack_reverse(&t->stack);
-	if (!err) {
+	keep_innermost(&t->stack);
+	if (!whole)
+		t->stack.truncated = true; /* its innermost frames were never reached */
+	if (err)
+		return err;
+	if (whole)
 		describe_awaited(p, snap, t, inner.code ? &inner : NULL,
-				 is_native_coroutine(p, coro) ? 0 : coro, awaiting, sizeof(awaiting));
-		t->awaiting = intern_str(p->strings, awaiting);
-	}
-	return err;
+				 is_native_coroutine(p, last) ? 0 : last, awaiting, sizeof(awaiting));
+	t->awaiting = intern_str(p->strings, awaiting);
+	return 0;
 }

@@ -18,6 +18,7 @@ struct cpy_aio_layout {
 	int futureiter_future;   /* the future of a Future's __await__ iterator */
 	int holder_loop;         /* 3.10-3.11: _RunningLoopHolder's loop; -1 after */
 	int epoll_fd;            /* the fd of a select.epoll */
+	int asend_gen;           /* the async generator an asend awaitable runs */
 };
 
 /* cpy_aio_layout_3_10 and the others: one per line of versions.def. */

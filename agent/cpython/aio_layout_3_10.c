@@ -31,4 +31,5 @@ const struct cpy_aio_layout cpy_aio_layout_3_10 = {
 	.futureiter_future = 16,
 	.holder_loop = 16,
 	.epoll_fd = 16,
+	.asend_gen = 16,
 };

@@ -44,7 +44,7 @@ struct cpy_layout {
 
 	/* objects, types, strings, containers, numbers */
 	int ob_type, ob_size;
-	int tp_name, tp_basicsize, tp_flags, tp_dictoffset, tp_base, tp_dealloc, tp_finalize;
+	int tp_name, tp_basicsize, tp_flags, tp_dictoffset, tp_base, tp_dealloc, tp_finalize, tp_str;
 	int bytes_sval, tuple_item, list_item;
 	int u_length, u_state, u_ascii_size, u_compact_size;
 	int long_digits, long_tag, float_value;
@@ -62,6 +62,7 @@ struct cpy_layout {
 
 	/* exceptions and tracebacks; fo_frame: 3.11+ frame object's frame data */
 	int exc_args, exc_traceback, tb_next, tb_frame, tb_lasti, tb_lineno, fo_frame;
+	int os_errno, os_strerror, os_filename, os_filename2;  /* PyOSErrorObject */
 
 	/* Values, not offsets. Frame states (gi_frame_state, 3.10's f_state):
 	 * created, and suspended with what it awaits on top of its stack;

@@ -118,6 +118,7 @@ static void resolve_types(struct py_proc *p, struct elf_file *ef)
 		{ "PyBool_Type", offsetof(struct py_types, bool_) },
 		{ "PyCoro_Type", offsetof(struct py_types, coro) },
 		{ "PyGen_Type", offsetof(struct py_types, gen) },
+		{ "PyAsyncGen_Type", offsetof(struct py_types, asyncgen) },
 		{ "_PyWeakref_RefType", offsetof(struct py_types, weakref) },
 		{ "PyModule_Type", offsetof(struct py_types, module) },
 		{ "PyType_Type", offsetof(struct py_types, type) },
@@ -125,6 +126,9 @@ static void resolve_types(struct py_proc *p, struct elf_file *ef)
 		{ "PyMethod_Type", offsetof(struct py_types, method) },
 		{ "PyFunction_Type", offsetof(struct py_types, function) },
 		{ "PyCell_Type", offsetof(struct py_types, cell) },
+		{ "PyExc_BaseException", offsetof(struct py_types, exc_base_var) },
+		{ "PyExc_OSError", offsetof(struct py_types, exc_oserror_var) },
+		{ "PyExc_KeyError", offsetof(struct py_types, exc_keyerror_var) },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -133,6 +137,35 @@ static void resolve_types(struct py_proc *p, struct elf_file *ef)
 		if (!elf_file_symbol(ef, names[i].sym, &v, NULL))
 			*(uint64_t *)((char *)&p->types + names[i].off) = p->bias + v;
 	}
+}
+
+/* The tp_str of the type a PyExc_* variable points to, 0 when unknown. */
+static uint64_t exc_tp_str(struct py_proc *p, uint64_t var)
+{
+	uint64_t type = 0, fn = 0;
+
+	if (!var || p->L.tp_str < 0 || remote_read_ptr(&p->mem, var, &type) || !type ||
+	    remote_read_ptr(&p->mem, type + (uint64_t)p->L.tp_str, &fn))
+		return 0;
+	return fn;
+}
+
+uint64_t py_exc_oserror_str(struct py_proc *p)
+{
+	return exc_tp_str(p, p->types.exc_oserror_var);
+}
+
+enum py_exc_str py_exc_str_kind(struct py_proc *p, uint64_t tp_str)
+{
+	if (!tp_str)
+		return PY_EXC_STR_OTHER;
+	if (tp_str == exc_tp_str(p, p->types.exc_base_var))
+		return PY_EXC_STR_ARGS;
+	if (tp_str == exc_tp_str(p, p->types.exc_oserror_var))
+		return PY_EXC_STR_OSERROR;
+	if (tp_str == exc_tp_str(p, p->types.exc_keyerror_var))
+		return PY_EXC_STR_KEYERROR;
+	return PY_EXC_STR_OTHER;
 }
 
 /* Looks for _PyRuntime in one mapped file; 0 when this is the interpreter. */

@@ -18,7 +18,10 @@ struct code_cache;
 /* Addresses of the type objects loopscope recognises objects by. */
 struct py_types {
 	uint64_t code, unicode, bytes, dict, set, frozenset, list, tuple, long_, float_,
-		 none, bool_, coro, gen, weakref, module, type, cfunction, method, function, cell;
+		 none, bool_, coro, gen, asyncgen, weakref, module, type, cfunction, method, function, cell;
+	/* the variables PyExc_BaseException, PyExc_OSError, PyExc_KeyError
+	 * (pointers to the types) */
+	uint64_t exc_base_var, exc_oserror_var, exc_keyerror_var;
 };
 
 struct py_proc {
@@ -68,6 +71,14 @@ int py_proc_gil_holder(struct py_proc *p, uint64_t interp, uint64_t *tstate);
 /* The stack of a thread, innermost first. -ESRCH when the target is gone,
  * -LS_ECHANGED when it changed too much under the reader to be trusted. */
 int py_proc_stack(struct py_proc *p, uint64_t tstate, struct py_stack *out, size_t max_depth);
+
+/* Which str() an exception type has, by its tp_str slot: the one of
+ * BaseException (str of args), OSError's, KeyError's (repr of its one
+ * arg), or another (a custom __str__, not runnable from outside). */
+enum py_exc_str { PY_EXC_STR_ARGS, PY_EXC_STR_OSERROR, PY_EXC_STR_KEYERROR, PY_EXC_STR_OTHER };
+enum py_exc_str py_exc_str_kind(struct py_proc *p, uint64_t tp_str);
+/* OSError's tp_str, 0 when unknown. */
+uint64_t py_exc_oserror_str(struct py_proc *p);
 
 /* Readers of basic objects (objects.c). Strings come out as UTF-8 and are
  * cut to fit buf; a non-str object gives -LS_EBADDATA. */

@@ -50,7 +50,7 @@ static void fill_view(struct py_proc *p, const struct py_thread *t, uint64_t gil
 	snprintf(v->name, sizeof(v->name), "%s", v->os_name);
 	if (py_proc_stack(p, t->tstate, &v->stack, max_depth))
 		v->stack.partial = true;
-	v->has_task = aio_task_on_stack(p, &v->stack, &v->task) == 0;
+	v->has_task = aio_task_on_stack(p, t->tstate, &v->stack, &v->task) == 0;
 }
 
 int thread_views_read(struct py_proc *p, size_t max_depth, struct thread_view **out, size_t *n)
@@ -103,4 +103,26 @@ void thread_views_free(struct thread_view *v, size_t n)
 	for (size_t i = 0; v && i < n; i++)
 		py_stack_free(&v[i].stack);
 	free(v);
+}
+
+/* uvicorn+uvloop has 5 such threads, and nothing else would say they
+ * exist. */
+size_t thread_views_others(pid_t pid, const struct thread_view *v, size_t n, pid_t **out)
+{
+	pid_t *tids = NULL;
+	size_t count = 0, kept = 0;
+
+	*out = NULL;
+	if (proc_threads(pid, &tids, &count))
+		return 0;
+	for (size_t i = 0; i < count; i++) {
+		bool python = false;
+
+		for (size_t k = 0; !python && k < n; k++)
+			python = v[k].tid == tids[i];
+		if (!python)
+			tids[kept++] = tids[i];
+	}
+	*out = tids;
+	return kept;
 }

@@ -22,6 +22,10 @@ struct thread_view {
 };
 
 int thread_views_read(struct py_proc *p, size_t max_depth, struct thread_view **out, size_t *n);
+/* The process's OS threads that have no Python thread state (a C
+ * library's pool, uvloop's resolver threads), in an array to free(); the
+ * count. */
+size_t thread_views_others(pid_t pid, const struct thread_view *v, size_t n, pid_t **out);
 void thread_views_free(struct thread_view *v, size_t n);
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "code.h"
+#include "exc_text.h"
 #include "lost_report.h"
 
 const char *lost_kind_name(int kind)
@@ -73,8 +74,6 @@ static void decode_frames(struct py_proc *p, const struct lost_event *e, struct 
 void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t mono_to_unix_ns,
 			struct lost_report *r)
 {
-	char type[LOST_TYPE_MAX + 1], msg[400];
-
 	r->kind = (int)e->kind;
 	r->pid = p->pid;
 	r->tid = (pid_t)e->tid;
@@ -84,14 +83,8 @@ void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t m
 	decode_str(&e->coro, r->coro, sizeof(r->coro));
 	decode_str(&e->name, r->task, sizeof(r->task));
 	r->exception[0] = 0;
-	if (e->kind == LOST_UNRETRIEVED) {
-		memcpy(type, e->exc_type, LOST_TYPE_MAX);
-		type[LOST_TYPE_MAX] = 0;
-		decode_str(&e->msg, msg, sizeof(msg));
-		if (e->msg.kind == LOST_STR_INT)
-			snprintf(msg, sizeof(msg), "%lld", (long long)e->msg.as_int);
-		snprintf(r->exception, sizeof(r->exception), msg[0] ? "%s: %s" : "%s", type, msg);
-	}
+	if (e->kind == LOST_UNRETRIEVED)
+		exc_text_render(e, py_exc_str_kind(p, e->exc_str), r->exception, sizeof(r->exception));
 	decode_frames(p, e, &r->stack);
 	if (e->kind != LOST_NEVER_AWAITED) /* chains and tracebacks come outermost first */
 		py_stack_reverse(&r->stack);

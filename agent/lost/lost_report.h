@@ -19,7 +19,7 @@ struct lost_report {
 	uint64_t obj;
 	char coro[256];
 	char task[256];       /* "" when not a task */
-	char exception[512];  /* "ValueError: msg" */
+	char exception[1024]; /* "ValueError: msg", as str(exc) would say */
 	struct py_stack stack;
 	uint64_t suppressed;  /* same-site events left out before this one */
 };

@@ -9,6 +9,7 @@
 #include "aio_layout.h"
 #include "clock.h"
 #include "errors.h"
+#include "modules.h"
 #include "lost_tracer.h"
 #include "lost.skel.h"
 #include "probe_sites.h"
@@ -26,6 +27,7 @@ struct lost_tracer {
 	uint64_t next_attach_ns;  /* when to try them again, until attached */
 	bool never_awaited;       /* its probes are attached */
 	char asyncio_note[512];   /* why the finalizer probes cost more here */
+	char pure_python_note[256]; /* the probes cannot see this process's tasks */
 	lost_event_fn cb;
 	void *ctx;
 };
@@ -46,7 +48,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void fill_config(struct lost_config *c, const struct py_proc *p, const struct cpy_aio_layout *A)
+static void fill_config(struct lost_config *c, struct py_proc *p, const struct cpy_aio_layout *A)
 {
 	const struct cpy_layout *L = &p->L;
 
@@ -56,6 +58,8 @@ static void fill_config(struct lost_config *c, const struct py_proc *p, const st
 	c->coro_type = p->types.coro;
 	c->long_type = p->types.long_;
 	c->unicode_type = p->types.unicode;
+	c->float_type = p->types.float_;
+	c->oserror_str = py_exc_oserror_str(p);
 #define FROM_LAYOUT(name) c->name = L->name;
 #define FROM_AIO_LAYOUT(name) c->name = A->name;
 	LOST_CONFIG_FIELDS(FROM_LAYOUT, FROM_AIO_LAYOUT)
@@ -91,6 +95,32 @@ static void attach_never_awaited(struct lost_tracer *t, char *warn, size_t warnl
 			 "uprobes to %s", t->proc->binary);
 }
 
+/* asyncio.tasks.Task or asyncio.futures.Future replaced by the pure-Python
+ * _PyTask/_PyFuture (no _asyncio, or a program that chose them): those die
+ * in a Python __del__ that no probe sees. Tasks a task factory makes
+ * cannot be seen from here at all. */
+static void check_pure_python(struct lost_tracer *t, uint64_t task_type)
+{
+	struct py_proc *p = t->proc;
+	uint64_t task = 0, fut = 0, c_fut = 0;
+	bool py_task, py_fut;
+
+	py_task = !py_module_attr(p, "asyncio.tasks", "Task", &task) && task != task_type;
+	py_fut = !py_module_attr(p, "asyncio.futures", "Future", &fut) &&
+		 !py_module_attr(p, "_asyncio", "Future", &c_fut) && fut != c_fut;
+	if (py_task || py_fut)
+		snprintf(t->pure_python_note, sizeof(t->pure_python_note),
+			 "asyncio's %s here the pure-Python %s: lost work of those is not "
+			 "reported (only the C _asyncio classes are probed)",
+			 py_task && py_fut ? "Task and Future are" : py_task ? "Task is" : "Future is",
+			 py_task && py_fut ? "_PyTask and _PyFuture" : py_task ? "_PyTask" : "_PyFuture");
+}
+
+const char *lost_tracer_pure_python_note(const struct lost_tracer *t)
+{
+	return t->pure_python_note[0] ? t->pure_python_note : NULL;
+}
+
 int lost_tracer_attach_asyncio(struct lost_tracer *t)
 {
 	struct finalizer_probes f;
@@ -112,8 +142,10 @@ int lost_tracer_attach_asyncio(struct lost_tracer *t)
 		if (!err)
 			err = attach(t, t->skel->progs.lost_future_finalize, &f.future_entry);
 	}
-	if (!err)
+	if (!err) {
 		t->finalizers_attached = true;
+		check_pure_python(t, f.task_type);
+	}
 	return err;
 }
 

@@ -113,6 +113,23 @@ json_t *py_task_json(const struct py_task_ref *t)
 			 "coro", json_text(t->coro));
 }
 
+/* One line for what is not shown: frames left out here, and frames never
+ * read (deeper than the reader's limit), so the count is never taken for
+ * the stack's real depth. */
+static void stack_elision_print(FILE *f, const struct py_stack *s, const char *indent,
+				size_t max_frames)
+{
+	size_t more = s->depth > max_frames ? s->depth - max_frames : 0;
+
+	if (more && s->truncated)
+		fprintf(f, "%s... %zu more frames read, and more not read (stack deeper than %zu)\n",
+			indent, more, s->depth);
+	else if (more)
+		fprintf(f, "%s... %zu more frames\n", indent, more);
+	else if (s->truncated)
+		fprintf(f, "%s... more frames not read (stack truncated at %zu)\n", indent, s->depth);
+}
+
 void py_stack_print(FILE *f, const struct py_stack *s, const char *indent, size_t max_frames)
 {
 	const struct colors *c = colors_for(f);
@@ -123,10 +140,8 @@ void py_stack_print(FILE *f, const struct py_stack *s, const char *indent, size_
 		fprintf(f, "%s%s%s%s (%s%s:%d%s)\n", indent, c->bold, fr->func ? text_safe(fr->func) : "?",
 			c->reset, c->dim, fr->file ? text_safe(fr->file) : "?", fr->line, c->reset);
 	}
-	if (s && s->depth > max_frames)
-		fprintf(f, "%s... %zu more frames\n", indent, s->depth - max_frames);
-	if (s && s->truncated)
-		fprintf(f, "%s... (stack truncated)\n", indent);
+	if (s)
+		stack_elision_print(f, s, indent, max_frames);
 }
 
 const struct colors *colors_for(FILE *f)

@@ -16,9 +16,36 @@ void task_id(uint64_t addr, char *buf, size_t len)
 	snprintf(buf, len, "0x%llx", (unsigned long long)addr);
 }
 
+/* 0: the user's own code; 1: an installed package; 2: the standard
+ * library (asyncio's sleep, Queue.get: what AWAITING already says). */
+static int library_rank(const char *file)
+{
+	if (!file || !strncmp(file, "<frozen", 7))
+		return 2;
+	if (strstr(file, "/site-packages/") || strstr(file, "/dist-packages/"))
+		return 1;
+	return strstr(file, "/lib/python3") ? 2 : 0;
+}
+
+const struct py_frame *task_user_frame(const struct aio_task *t)
+{
+	const struct py_frame *best = t->stack.depth ? &t->stack.frames[0] : NULL;
+	int rank = best ? library_rank(best->file) : 0;
+
+	for (size_t i = 1; rank && i < t->stack.depth; i++) {
+		int r = library_rank(t->stack.frames[i].file);
+
+		if (r < rank) {
+			best = &t->stack.frames[i];
+			rank = r;
+		}
+	}
+	return best;
+}
+
 void task_location(const struct aio_task *t, char *buf, size_t len)
 {
-	const struct py_frame *f = t->stack.depth ? &t->stack.frames[0] : NULL;
+	const struct py_frame *f = task_user_frame(t);
 
 	if (f)
 		snprintf(buf, len, "%s:%d", f->file, f->line);
@@ -36,9 +63,10 @@ json_t *task_json(const struct aio_task *t)
 		json_array_append_new(by, json_string(id));
 	}
 	task_id(t->addr, id, sizeof(id));
-	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:i}", "id", id,
+	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:b, s:o, s:o, s:i}", "id", id,
 			 "name", json_text(t->name), "state", task_state_name(t->state),
 			 "coro", json_text(t->coro_name), "stack", py_stack_json(&t->stack),
+			 "truncated", t->stack.truncated,
 			 "awaiting", t->awaiting[0] ? json_text(t->awaiting) : json_null(),
 			 "awaited_by", by, "loop_tid", t->loop_tid);
 }

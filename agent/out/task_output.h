@@ -8,7 +8,11 @@
 #include "aio.h"
 
 const char *task_state_name(int state);
-/* "file:line" of the innermost frame, "-" when none. */
+/* The innermost frame in the user's own code (else in an installed
+ * package, else the innermost): where the task waits, as its author sees
+ * it. NULL when the task has no frame. */
+const struct py_frame *task_user_frame(const struct aio_task *t);
+/* "file:line" of that frame, "-" when none. */
 void task_location(const struct aio_task *t, char *buf, size_t len);
 json_t *task_json(const struct aio_task *t);
 json_t *loops_json(const struct aio_snapshot *snap);

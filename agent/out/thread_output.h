@@ -7,7 +7,8 @@
 #include "pyproc.h"
 #include "thread_view.h"
 
-/* {"pid","python","threads":[{"tid","name","os_name","gil","task","stack"}]} */
+/* {"pid","python","threads":[{"tid","name","os_name","gil","task","stack"}],
+ *  "other_threads":[{"tid","name"}]} */
 json_t *dump_json(const struct py_proc *p, const struct thread_view *v, size_t n);
 
 #endif

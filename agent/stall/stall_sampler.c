@@ -111,7 +111,7 @@ int stall_sampler_read(struct stall_sampler *s, pid_t tid, bool in_futex, struct
 	err = py_proc_stack(s->proc, t->tstate, &out->stack, SAMPLE_DEPTH);
 	if (err)
 		return err;
-	out->has_task = aio_task_on_stack(s->proc, &out->stack, &out->task) == 0;
+	out->has_task = aio_task_on_stack(s->proc, t->tstate, &out->stack, &out->task) == 0;
 	if (in_futex)
 		read_gil_holder(s, t, out);
 	return 0;

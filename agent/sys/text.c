@@ -125,43 +125,56 @@ static const char *skip_chars(const char *s, size_t n)
 	return s;
 }
 
-static void column(const char *s, size_t width, bool keep_end, char *out, size_t len)
+/* Copies up to n characters of s; false when out is full. */
+static bool put_chars(char *out, size_t len, size_t *at, const char *s, size_t n)
 {
-	size_t at = 0, w = 0, total = text_width(s);
+	for (; *s && n; n--) {
+		size_t k = text_utf8_len(s);
+
+		k = k ? k : 1;
+		if (!put(out, len, at, s, k))
+			return false;
+		s += k;
+	}
+	return true;
+}
+
+enum keep { KEEP_START, KEEP_END, KEEP_BOTH };
+
+/* s in a column of width characters: when it is longer, the characters
+ * kept (its start, its end, or both) around one "…". */
+static void column(const char *s, size_t width, enum keep mode, char *out, size_t len)
+{
+	size_t at = 0, total = text_width(s), head = total, tail = 0, w;
 	bool cut = total > width;
-	size_t keep = cut ? (width ? width - 1 : 0) : total;
 
 	if (!len)
 		return;
-	if (cut && keep_end && width) {
-		put(out, len, &at, "\xe2\x80\xa6", 3);
-		s = skip_chars(s, total - keep);
-		w++;
-		keep++;
-		cut = false;
-	}
-	while (*s && w < keep) {
-		size_t n = text_utf8_len(s);
+	if (cut) {
+		size_t keep = width ? width - 1 : 0;
 
-		n = n ? n : 1;
-		if (!put(out, len, &at, s, n))
-			break;
-		s += n;
-		w++;
+		tail = mode == KEEP_END ? keep : mode == KEEP_BOTH ? (keep + 1) / 2 : 0;
+		head = keep - tail;
 	}
+	put_chars(out, len, &at, s, head);
 	if (cut && width && put(out, len, &at, "\xe2\x80\xa6", 3)) /* … */
-		w++;
-	while (w < width && put(out, len, &at, " ", 1))
-		w++;
+		put_chars(out, len, &at, skip_chars(s, total - tail), tail);
+	for (w = cut ? width : total; w < width && put(out, len, &at, " ", 1); w++)
+		;
 	out[at] = 0;
 }
 
 void text_column(const char *s, size_t width, char *out, size_t len)
 {
-	column(s, width, false, out, len);
+	column(s, width, KEEP_START, out, len);
 }
 
 void text_column_end(const char *s, size_t width, char *out, size_t len)
 {
-	column(s, width, true, out, len);
+	column(s, width, KEEP_END, out, len);
+}
+
+void text_column_middle(const char *s, size_t width, char *out, size_t len)
+{
+	column(s, width, KEEP_BOTH, out, len);
 }

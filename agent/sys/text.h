@@ -36,5 +36,8 @@ void text_column(const char *s, size_t width, char *out, size_t len);
 /* The same, keeping the end when it cuts ("…Protocol.handler"): for
  * names whose last part tells them apart (qualnames, paths). */
 void text_column_end(const char *s, size_t width, char *out, size_t len);
+/* The same, keeping both ends ("connection-…client-17"): for names that
+ * share a prefix and differ at their end, or the other way round. */
+void text_column_middle(const char *s, size_t width, char *out, size_t len);
 
 #endif

@@ -106,6 +106,21 @@ static void test_column_end_keeps_the_tail(void)
 	CHECK_EQ_STR(out, "\xe2\x80\xa6xyz");
 }
 
+static void test_column_middle_keeps_both_ends(void)
+{
+	char out[64];
+
+	text_column_middle("connection-handler-client-17", 12, out, sizeof(out));
+	CHECK_EQ_STR(out, "conne" "\xe2\x80\xa6" "ent-17");
+	CHECK_EQ_INT(text_width(out), 12);
+	text_column_middle("short", 8, out, sizeof(out));
+	CHECK_EQ_STR(out, "short   ");
+	text_column_middle("\xc3\xa9\xc3\xa9\xc3\xa9xyz", 4, out, sizeof(out));
+	CHECK_EQ_STR(out, "\xc3\xa9" "\xe2\x80\xa6" "yz");
+	text_column_middle("abc", 0, out, sizeof(out));
+	CHECK_EQ_STR(out, "");
+}
+
 int main(void)
 {
 	RUN(test_utf8_len);
@@ -116,5 +131,6 @@ int main(void)
 	RUN(test_safe_slots_rotate);
 	RUN(test_column_cuts_with_ellipsis);
 	RUN(test_column_end_keeps_the_tail);
+	RUN(test_column_middle_keeps_both_ends);
 	return unit_done();
 }
