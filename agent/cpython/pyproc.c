@@ -34,22 +34,21 @@ static bool is_candidate(const char *path, const char *exe)
 
 /* Opens a mapped file as the target sees it: through its root (other
  * mount namespaces), else through map_files (deleted or replaced files). */
-static int open_mapped(struct py_proc *p, const struct map_entry *m, struct elf_file **ef)
+int py_open_mapped(struct py_proc *p, const struct map_entry *m, struct elf_file **ef,
+		   char *local, size_t len)
 {
 	char path[sizeof(p->binary_local)];
 
 	proc_root_path(p->pid, m->path, path, sizeof(path));
-	if (!elf_file_open(path, ef)) {
-		snprintf(p->binary_local, sizeof(p->binary_local), "%s", path);
-		return 0;
+	if (elf_file_open(path, ef)) {
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", p->pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		if (elf_file_open(path, ef))
+			return -ENOENT;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", p->pid,
-		 (unsigned long long)m->start, (unsigned long long)m->end);
-	if (!elf_file_open(path, ef)) {
-		snprintf(p->binary_local, sizeof(p->binary_local), "%s", path);
-		return 0;
-	}
-	return -ENOENT;
+	if (local)
+		snprintf(local, len, "%s", path);
+	return 0;
 }
 
 /* "python3.10", "libpython3.10.so.1.0" -> 3, 10; nothing else ("python",
@@ -143,7 +142,7 @@ static int try_file(struct py_proc *p, const struct maps *maps, const struct map
 	uint64_t sym;
 	int err;
 
-	if (open_mapped(p, first, &ef))
+	if (py_open_mapped(p, first, &ef, p->binary_local, sizeof(p->binary_local)))
 		return -ENOENT;
 	err = elf_file_symbol(ef, "_PyRuntime", &sym, NULL);
 	if (!err) {
@@ -239,8 +238,14 @@ int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen)
 		goto fail;
 	}
 	p->L = *layout;
-	if (p->minor >= 13)
-		p->debug_offsets = debug_offsets_apply(p) == 0;
+	p->A = *cpy_aio_layout_lookup(p->major, p->minor);
+	if (p->minor >= 13) {
+		err = debug_offsets_apply(p, why, whylen);
+		if (err)
+			goto fail;
+		p->debug_offsets = true;
+		p->asyncio_offsets = debug_offsets_asyncio(p) == 0;
+	}
 	err = check_runtime(p, why, whylen);
 	if (err)
 		goto fail;
