@@ -158,15 +158,16 @@ static int try_file(struct py_proc *p, const struct maps *maps, const struct map
 
 static int find_interpreter(struct py_proc *p, char *why, size_t whylen)
 {
-	char exe_link[64], exe[PATH_MAX] = "";
+	char exe_link[64], shown[PATH_MAX] = "", exe[PATH_MAX];
 	struct maps maps;
 	int err, maj = 0, min = 0;
 	ssize_t n;
 
 	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", p->pid);
-	n = readlink(exe_link, exe, sizeof(exe) - 1);
+	n = readlink(exe_link, shown, sizeof(shown) - 1);
 	if (n > 0)
-		exe[n] = 0;
+		shown[n] = 0;
+	maps_target_path(p->pid, shown, exe, sizeof(exe)); /* as maps names it */
 	err = maps_read(p->pid, &maps);
 	if (err)
 		return err;
