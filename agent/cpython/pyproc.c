@@ -254,6 +254,7 @@ int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen)
 	snprintf(p->version, sizeof(p->version), "%d.%d.%d", p->major, p->minor, p->micro);
 	if (p->L.ts_native_thread_id < 0)
 		p->pthread_tid_off = pthread_tid_offset();
+	p->pid_ns = ns_tids_nested(pid);
 	p->strings = intern_new();
 	p->codes = code_cache_new();
 	if (!p->strings || !p->codes) {
@@ -273,6 +274,7 @@ void py_proc_free(struct py_proc *p)
 {
 	if (!p)
 		return;
+	ns_tids_free(&p->ns_tids);
 	code_cache_free(p->codes);
 	intern_free(p->strings);
 	free(p);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include "aio_layout.h"
 #include "layout.h"
+#include "ns_tids.h"
 #include "pystack.h"
 #include "remote.h"
 
@@ -40,6 +41,9 @@ struct py_proc {
 	struct intern *strings;
 	struct code_cache *codes;
 	int pthread_tid_off;      /* 3.10: tid inside glibc's struct pthread */
+	bool pid_ns;              /* in a PID namespace below ours: tids mapped */
+	struct ns_tids ns_tids;   /* its threads' ids there and here */
+	double ns_tids_read_at;   /* when they were read (monotonic s) */
 	uint64_t aio_current_tasks;  /* asyncio.tasks._current_tasks, once found */
 	double aio_next_lookup;      /* when to look for it again (monotonic s) */
 };
