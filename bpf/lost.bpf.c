@@ -189,6 +189,37 @@ static __s32 iframe_lasti(__u64 frame, __u64 code)
 	return (__s32)(((__s64)instr - (__s64)(code + cfg.co_code_adaptive)) >> 1);
 }
 
+/* 3.14+: the object a _PyStackRef refers to (tag bits off); a pointer as
+ * it is before. */
+static __u64 stackref(__u64 ref)
+{
+	return ref & ~(__u64)cfg.stackref_tag_bits;
+}
+
+/* What a 3.11+ frame suspended in an await awaits: frame_yf_depth slots
+ * below its stack top (3.14+: a stack pointer; before: a depth); 0. */
+static __u64 iframe_awaited(__u64 frame, __s8 state)
+{
+	__u64 base = frame + cfg.if_localsplus;
+	__s64 depth;
+
+	if (state != cfg.frame_suspended_yf)
+		return 0;
+	if (cfg.if_stackpointer >= 0) {
+		__u64 sp = rd_ptr(frame + cfg.if_stackpointer);
+
+		if (sp <= base || sp - base > 4096 * 8)
+			return 0;
+		depth = (__s64)((sp - base) / 8);
+	} else {
+		depth = rd_i32(frame + cfg.if_stacktop);
+	}
+	depth -= cfg.frame_yf_depth;
+	if (depth < 0 || depth > 4096)
+		return 0;
+	return stackref(rd_ptr(base + (__u64)depth * 8));
+}
+
 static void walk_thread(struct lost_event *e, __u64 tstate)
 {
 	__u64 frame = rd_ptr(tstate + cfg.ts_frame);
@@ -204,7 +235,7 @@ static void walk_thread(struct lost_event *e, __u64 tstate)
 			frame = rd_ptr(frame + cfg.fo_back);
 			continue;
 		}
-		code = rd_ptr(frame + cfg.if_code);
+		code = stackref(rd_ptr(frame + cfg.if_code));
 		push_frame(e, code, iframe_lasti(frame, code), -1, rd_i8(frame + cfg.if_owner));
 		frame = rd_ptr(frame + cfg.if_previous);
 	}
@@ -236,8 +267,8 @@ static void walk_coro_chain(struct lost_event *e, __u64 coro)
 		}
 		state = rd_i8(coro + cfg.gen_frame_state);
 		frame = coro + cfg.gen_iframe;
-		code = rd_ptr(frame + cfg.if_code);
-		if (state >= 1) {
+		code = stackref(rd_ptr(frame + cfg.if_code));
+		if (state >= cfg.frame_completed) {
 			/* The garbage collector may finalize (close) the coroutine
 			 * before its task: its frame still says where it stood. */
 			if (i == 0 && code)
@@ -245,10 +276,7 @@ static void walk_coro_chain(struct lost_event *e, __u64 coro)
 			return;
 		}
 		push_frame(e, code, iframe_lasti(frame, code), -1, cfg.owner_generator);
-		depth = rd_i32(frame + cfg.if_stacktop);
-		if (state != cfg.frame_suspended_yf || depth <= 0 || depth > 4096)
-			return;
-		coro = rd_ptr(frame + cfg.if_localsplus + (__u64)(depth - 1) * 8);
+		coro = iframe_awaited(frame, state);
 	}
 }
 
@@ -261,7 +289,7 @@ static void walk_traceback(struct lost_event *e, __u64 tb)
 		if (cfg.minor < 11)
 			code = rd_ptr(fobj + cfg.fo_code);
 		else
-			code = rd_ptr(rd_ptr(fobj + cfg.fo_frame) + cfg.if_code);
+			code = stackref(rd_ptr(rd_ptr(fobj + cfg.fo_frame) + cfg.if_code));
 		push_frame(e, code, rd_i32(tb + cfg.tb_lasti), rd_i32(tb + cfg.tb_lineno), -1);
 		tb = rd_ptr(tb + cfg.tb_next);
 	}

@@ -89,6 +89,7 @@ struct lost_event {
 	L(fo_back) L(fo_code) L(fo_lasti) L(fo_frame) L(fo_state)		\
 	L(fo_stackdepth) L(fo_valuestack)					\
 	L(if_previous) L(if_code) L(if_instr) L(if_owner) L(if_stacktop)	\
+	L(if_stackpointer) L(stackref_tag_bits) L(frame_completed) L(frame_yf_depth) \
 	L(if_localsplus) L(co_code_adaptive)					\
 	L(ob_type) L(tp_name) L(tp_base) L(ob_size) L(tuple_item)		\
 	L(long_digits) L(long_tag)						\

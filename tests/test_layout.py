@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The per-version tables loopscope reads CPython with
 (agent/cpython/layout_3_X.c and aio_layout_3_X.c) are generated, not
-typed: regenerating them from each installed pyenv CPython of
+typed: regenerating them from each installed pyenv CPython (or the
+Debian testing root's, for 3.14 and 3.15) of
 agent/cpython/versions.def (tools/gen-layouts.sh into a temporary
 directory) gives the committed files byte for byte. A Python this machine
 does not have is a skipped case."""
@@ -41,8 +42,11 @@ def compare(problems, committed, generated):
 @lib.timeout(120)
 @lib.each_python(lib.PYENV_VERSIONS)
 def test_layout_tables_regenerate(interp):
-    prefix = os.path.dirname(os.path.dirname(interp.path))   # .../versions/3.X.Y
     major, minor = interp.version
+    if interp.root:   # a Debian root: headers from libpython3.X-dev, DWARF from -dbg
+        prefix = "%s:%d.%d" % (interp.root, major, minor)
+    else:
+        prefix = os.path.dirname(os.path.dirname(interp.path))   # .../versions/3.X.Y
     problems = lib.Problems("Python %s's tables (%s)" % (interp.name, prefix))
     with tempfile.TemporaryDirectory() as tmp:
         regenerate(prefix, tmp)

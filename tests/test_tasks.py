@@ -91,8 +91,8 @@ def test_ps_matches_all_tasks(interp):
 
 
 @lib.timeout(60)
-def test_ps_uvloop():
-    interp = lib.python("debian-3.11")
+@lib.each_python(["debian-3.11", "3.14"])   # forky's python3-uvloop has no 3.15 build
+def test_ps_uvloop(interp):
     if not interp.has_uvloop:
         raise lib.Skip("no uvloop for %s" % interp.path)
     with tasks_target(interp, "--uvloop") as t:

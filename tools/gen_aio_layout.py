@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
 """Prints agent/cpython/aio_layout_3_X.c: the layout of _asyncio's FutureObj,
-TaskObj, future iterator and running-loop holder and its future states
+TaskObj, future iterator, running-loop holder and module state and its future states
 (Modules/_asynciomodule.c), of collections.deque (whose left end, moving at
 every popleft, is an asyncio loop's heartbeat), of an async generator's
 asend awaitable (what `async for` awaits: it leads to the generator) and of
@@ -19,6 +19,8 @@ import subprocess
 import sys
 
 FIELD_RE = re.compile(r"/\*\s+(\d+)(?::\s*(\d+))?\s*\|\s*\d+\s*\*/\s+(.*?)\s*;")
+OPEN_RE = re.compile(r"/\*\s+(\d+)\s*\|\s*\d+\s*\*/\s+(?:struct|union)\b.*\{\s*$")
+CLOSE_RE = re.compile(r"^[\s/*]*\}\s*(\w+)\s*;")
 VALUE_RE = re.compile(r"^\$\d+ = (-?\d+)$")
 SEPARATOR = "--- gen_aio_layout ---"
 BITFIELDS = ("fut_log_tb", "task_log_destroy_pending")   # bits of a word in 3.13
@@ -36,8 +38,15 @@ def gdb(path, commands):
 
 def parse_struct(out):
     """({field: (offset, bit or -1)}, total size); ({}, None) when absent."""
-    fields, total = {}, None
+    fields, total, opened = {}, None, []
     for line in out.splitlines():
+        # a member that is a struct (3.14's task_node): its offset is on
+        # the line that opens it, its name on the one that closes it
+        o, c = OPEN_RE.search(line), CLOSE_RE.search(line)
+        if o:
+            opened.append(int(o.group(1)))
+        elif c and opened:
+            fields[c.group(1)] = (opened.pop(), -1)
         m = FIELD_RE.search(line)
         if m:
             name = re.split(r"[\s*]+", m.group(3).split(":")[0].strip())[-1]
@@ -67,7 +76,8 @@ def read_dwarf(path, structs, optional=(), values=()):
 def emit(minor, path, interp_path, select_path):
     interp = read_dwarf(interp_path, ["dequeobject", "PyAsyncGenASend"])
     deque, asend = interp["dequeobject"][0], interp["PyAsyncGenASend"][0]
-    aio = read_dwarf(path, ["FutureObj", "TaskObj", "futureiterobject"], ["PyRunningLoopHolder"],
+    aio = read_dwarf(path, ["FutureObj", "TaskObj", "futureiterobject"],
+                     ["PyRunningLoopHolder", "asyncio_state"],
                      ["STATE_PENDING", "STATE_CANCELLED", "STATE_FINISHED"])
     epoll = read_dwarf(select_path, ["pyEpoll_Object"])["pyEpoll_Object"][0]
     (fut, fut_size), (task, task_size) = aio["FutureObj"], aio["TaskObj"]
@@ -86,8 +96,11 @@ def emit(minor, path, interp_path, select_path):
                                    "fut_log_tb")] + [("fut_dict", "dict")])
     rows.append(("fut_size", fut_size))
     offsets(task, [(n, n) for n in ("task_fut_waiter", "task_coro", "task_name", "task_context",
-                                    "task_log_destroy_pending")])
+                                    "task_log_destroy_pending", "task_node")])
     rows.append(("task_size", task_size))
+    # 3.14+: tasks of other classes than _asyncio.Task, in the module state
+    offsets(aio["asyncio_state"][0], [("state_non_asyncio_tasks", "non_asyncio_tasks"),
+                                      ("state_non_asyncio_eager_tasks", "non_asyncio_eager_tasks")])
     offsets(deque, [("deque_leftblock", "leftblock"), ("deque_leftindex", "leftindex")])
     rows += [("fut_pending", aio["STATE_PENDING"]), ("fut_cancelled", aio["STATE_CANCELLED"]),
              ("fut_finished", aio["STATE_FINISHED"])]

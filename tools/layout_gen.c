@@ -66,6 +66,17 @@ static void runtime_and_threads(void)
 #else
 	ABSENT(ts_asyncio_running_loop);
 #endif
+#if PY_VERSION_HEX >= 0x030E0000
+	/* 3.14+: the running task and the list of the thread's tasks; the
+	 * interpreter's list keeps the tasks of threads that ended */
+	FIELD(ts_asyncio_running_task, offsetof(_PyThreadStateImpl, asyncio_running_task));
+	FIELD(ts_asyncio_tasks_head, offsetof(_PyThreadStateImpl, asyncio_tasks_head));
+	FIELD(is_asyncio_tasks_head, offsetof(PyInterpreterState, asyncio_tasks_head));
+#else
+	ABSENT(ts_asyncio_running_task);
+	ABSENT(ts_asyncio_tasks_head);
+	ABSENT(is_asyncio_tasks_head);
+#endif
 #if PY_VERSION_HEX < 0x030B0000
 	ABSENT(ts_native_thread_id);
 	FIELD(ts_frame, offsetof(PyThreadState, frame));
@@ -99,6 +110,7 @@ static void frames(void)
 	ABSENT(if_owner);
 	ABSENT(if_is_entry);
 	ABSENT(if_stacktop);
+	ABSENT(if_stackpointer);
 	ABSENT(if_localsplus);
 	ABSENT(if_size);
 #else
@@ -125,7 +137,13 @@ static void frames(void)
 #else
 	ABSENT(if_is_entry);
 #endif
+#if PY_VERSION_HEX < 0x030E0000
 	FIELD(if_stacktop, offsetof(_PyInterpreterFrame, stacktop));
+	ABSENT(if_stackpointer);
+#else
+	ABSENT(if_stacktop);
+	FIELD(if_stackpointer, offsetof(_PyInterpreterFrame, stackpointer));
+#endif
 	FIELD(if_localsplus, offsetof(_PyInterpreterFrame, localsplus));
 	FIELD(if_size, sizeof(_PyInterpreterFrame));
 #endif
@@ -225,6 +243,8 @@ struct _dictkeysobject {
 typedef struct {
 	PyObject_HEAD
 	PyObject *md_dict;
+	struct PyModuleDef *md_def;
+	void *md_state;
 } PyModuleObject;
 #else
 #include <internal/pycore_moduleobject.h>
@@ -233,6 +253,7 @@ typedef struct {
 static void containers(void)
 {
 	FIELD(mod_dict, offsetof(PyModuleObject, md_dict));
+	FIELD(mod_state, offsetof(PyModuleObject, md_state));
 	FIELD(dict_used, offsetof(PyDictObject, ma_used));
 	FIELD(dict_keys, offsetof(PyDictObject, ma_keys));
 	FIELD(dict_values, offsetof(PyDictObject, ma_values));
@@ -305,15 +326,45 @@ static void frame_constants(void)
 #else
 	FIELD(frame_suspended_yf, FRAME_SUSPENDED);
 #endif
+	/* A state at or past this one is a finished frame: 3.15 renumbered
+	 * the states (CREATED 0 ... EXECUTING 4, CLEARED 5, no COMPLETED). */
+#if PY_VERSION_HEX < 0x030B0000
+	FIELD(frame_completed, FRAME_RETURNED);
+#elif PY_VERSION_HEX < 0x030F0000
+	FIELD(frame_completed, FRAME_COMPLETED);
+#else
+	FIELD(frame_completed, FRAME_CLEARED);
+#endif
+	/* How deep below the stack pointer a frame suspended in an await
+	 * keeps the awaited object: what _PyGen_yf (3.15:
+	 * gen_getyieldfrom) reads, checked in their code in the -dbg builds
+	 * (3.15 reads stackpointer[-2]). */
+#if PY_VERSION_HEX < 0x030F0000
+	FIELD(frame_yf_depth, 1);
+#else
+	FIELD(frame_yf_depth, 2);
+#endif
 #if PY_VERSION_HEX >= 0x030B0000
 	FIELD(owner_generator, FRAME_OWNED_BY_GENERATOR);
 #else
 	ABSENT(owner_generator);
 #endif
-#if PY_VERSION_HEX >= 0x030C0000
+	/* The lowest owner of a frame that runs no code: 3.12-3.13 C-stack
+	 * shims; 3.14+ interpreter entry frames and the thread's base frame
+	 * (FRAME_OWNED_BY_INTERPRETER, below 3.14's FRAME_OWNED_BY_CSTACK). */
+#if PY_VERSION_HEX >= 0x030E0000
+	FIELD(owner_cstack, FRAME_OWNED_BY_INTERPRETER);
+#elif PY_VERSION_HEX >= 0x030C0000
 	FIELD(owner_cstack, FRAME_OWNED_BY_CSTACK);
 #else
 	ABSENT(owner_cstack);
+#endif
+	/* 3.14+: f_executable and the value stack hold _PyStackRefs whose low
+	 * bits are tags (which and how many differ by build). */
+#if PY_VERSION_HEX >= 0x030E0000
+	FIELD(stackref_tag_bits, Py_TAG_BITS);
+#else
+	FIELD(stackref_tag_bits, 0);
 #endif
 }
 

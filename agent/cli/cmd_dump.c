@@ -35,7 +35,8 @@ static const char doc[] =
 "    loopscope dump 1234            # stacks as text\n"
 "    loopscope dump 1234 --json     # one JSON document\n"
 "\n"
-"Supported: CPython 3.10 to 3.13, with symbols or stripped (Debian's python3.11).";
+"Supported: CPython 3.10 to 3.15, with symbols or stripped (Debian's python3.11,\n"
+"3.14, 3.15), also in containers (chroot, mount and PID namespaces).";
 
 static const struct argp_option opts[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON document", 0 },

@@ -29,7 +29,7 @@ static const char doc[] =
 "For each pending task of each running loop (the tasks asyncio.all_tasks()\n"
 "returns): its id (the Task's address), name, state, coroutine, where it is\n"
 "suspended, what it awaits, the tasks awaiting it, and its loop's thread.\n"
-"Works with asyncio and uvloop, on CPython 3.10 to 3.13, without any change\n"
+"Works with asyncio and uvloop, on CPython 3.10 to 3.15, without any change\n"
 "to the target.\n"
 "\n"
 "USAGE: loopscope ps PID [--sort name|state|location] [--filter TEXT] [--json]\n"

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "clock.h"
 #include "aio.h"
 #include "containers.h"
+#include "debug_offsets.h"
 #include "errors.h"
 #include "modules.h"
 
@@ -47,13 +49,59 @@ static int add_running(struct py_proc *p, uint64_t loop, uint64_t task, void *ct
 	return 0;
 }
 
+int aio_offsets_ready(struct py_proc *p)
+{
+	double now;
+	int err;
+
+	if (p->minor < 14 || p->asyncio_offsets)
+		return 0;
+	now = clock_mono_s();
+	if (now < p->asyncio_next_lookup)
+		return -LS_ENOLOOP;
+	err = debug_offsets_asyncio(p);
+	if (err == -LS_ENOTFOUND) { /* _asyncio not imported yet */
+		p->asyncio_next_lookup = now + 1.0;
+		return -LS_ENOLOOP;
+	}
+	p->asyncio_offsets = !err;
+	return err;
+}
+
+/* 3.14+: each thread state says which task its loop runs. */
+static int running_from_threads(struct py_proc *p, struct running_ctx *c)
+{
+	struct py_thread *threads;
+	size_t n;
+	int err = py_proc_thread_list(p, &threads, &n);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		uint64_t loop, task;
+
+		if (remote_read_ptr(&p->mem, threads[i].tstate + (uint64_t)p->L.ts_asyncio_running_loop, &loop) ||
+		    remote_read_ptr(&p->mem, threads[i].tstate + (uint64_t)p->L.ts_asyncio_running_task, &task))
+			continue;
+		if (loop && loop != p->types.none && task && task != p->types.none)
+			add_running(p, loop, task, c);
+	}
+	free(threads);
+	return err;
+}
+
 int aio_current_tasks(struct py_proc *p, struct aio_running *out, size_t max, size_t *n)
 {
 	struct running_ctx c = { out, max, 0 };
 	uint64_t dict;
-	int err = current_tasks_dict(p, &dict);
+	int err = aio_offsets_ready(p);
 
 	*n = 0;
+	if (!err && p->L.ts_asyncio_running_task >= 0) {
+		err = running_from_threads(p, &c);
+		*n = c.n;
+		return err;
+	}
+	if (!err)
+		err = current_tasks_dict(p, &dict);
 	if (err)
 		return err;
 	err = py_dict_items(p, dict, add_running, &c);
@@ -97,7 +145,7 @@ static void task_name(struct py_proc *p, uint64_t obj, char *buf, size_t len)
 
 int aio_task_ref(struct py_proc *p, uint64_t task, struct py_task_ref *out)
 {
-	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	const struct cpy_aio_layout *A = &p->A;
 	uint64_t name, coro;
 	int err;
 
@@ -140,7 +188,7 @@ static int running_task_of_loop(const struct aio_running *running, size_t n, uin
 int aio_task_on_stack(struct py_proc *p, uint64_t tstate, const struct py_stack *s,
 		      struct py_task_ref *out)
 {
-	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	const struct cpy_aio_layout *A = &p->A;
 	struct aio_running running[MAX_RUNNING_LOOPS];
 	uint64_t task;
 	size_t n;
@@ -170,7 +218,7 @@ int aio_task_on_stack(struct py_proc *p, uint64_t tstate, const struct py_stack 
  * thread state cannot be read, so "no loop" is never a guess. */
 int aio_thread_loop(struct py_proc *p, uint64_t tstate, uint64_t *loop)
 {
-	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	const struct cpy_aio_layout *A = &p->A;
 	uint64_t dict, obj;
 	char type[64];
 	int err;

@@ -12,7 +12,12 @@ struct aio_running {
 	uint64_t task;
 };
 
-/* asyncio.tasks._current_tasks: what each running loop is executing now.
+/* 3.14+: _asyncio's published offsets read (once it is imported): 0, or
+ * -LS_ENOLOOP while it is not, or -LS_EBADDATA when they are not
+ * believable. A no-op before 3.14. */
+int aio_offsets_ready(struct py_proc *p);
+/* asyncio.tasks._current_tasks (3.14+: each thread state's running task):
+ * what each running loop is executing now.
  * -LS_ENOLOOP when asyncio is not imported. */
 int aio_current_tasks(struct py_proc *p, struct aio_running *out, size_t max, size_t *n);
 /* Id, name and coroutine name of a Task. */
@@ -87,6 +92,12 @@ int aio_snapshot_read(struct py_proc *p, struct aio_snapshot *snap);
 /* The task with that address, NULL when none. */
 struct aio_task *aio_snapshot_find(const struct aio_snapshot *snap, uint64_t addr);
 void aio_snapshot_free(struct aio_snapshot *snap);
+
+/* 3.14+: every task of the process, from _asyncio's per-thread and
+ * per-interpreter task lists and its non_asyncio_tasks; *torn counts lists
+ * that changed under the reader (what was read before is kept). */
+typedef int (*aio_task_fn)(struct py_proc *p, uint64_t task, void *ctx);
+int aio_tasklist_walk(struct py_proc *p, aio_task_fn fn, void *ctx, int *torn);
 
 /* Internals shared by the aio_*.c files. */
 int aio_read_chain(struct py_proc *p, const struct aio_snapshot *snap, struct aio_task *t);

@@ -28,13 +28,38 @@ struct coro_frame {
 	bool finished;
 };
 
+/* What a frame suspended in an await awaits: frame_yf_depth slots below
+ * its stack top (3.14+: a stack pointer holding tagged refs; before: a
+ * depth). 0 when the stack does not look like one. */
+static int awaited_311(struct py_proc *p, const char *f, size_t size, uint64_t locals,
+		       uint64_t *awaited)
+{
+	const struct cpy_layout *L = &p->L;
+	int64_t depth;
+	uint64_t ref;
+	int err;
+
+	if (L->if_stackpointer >= 0) {
+		uint64_t sp = field_ptr(f, size, L->if_stackpointer);
+
+		depth = sp > locals && sp - locals < (8 << 16) && !(sp & 7) ? (int64_t)(sp - locals) / 8 : -1;
+	} else {
+		depth = field_i32(f, size, L->if_stacktop);
+	}
+	depth -= L->frame_yf_depth;
+	if (depth < 0 || depth >= (1 << 16))
+		return 0;
+	err = remote_read_ptr(&p->mem, locals + (uint64_t)depth * 8, &ref);
+	*awaited = err ? 0 : cpy_stackref_ptr(L, ref);
+	return err;
+}
+
 static int read_frame_311(struct py_proc *p, uint64_t coro, struct coro_frame *out)
 {
 	const struct cpy_layout *L = &p->L;
 	size_t size = (size_t)L->if_localsplus;
 	char f[IFRAME_COPY];
 	int8_t state;
-	int32_t stacktop;
 	uint64_t code, instr;
 	int err, lasti;
 
@@ -44,11 +69,11 @@ static int read_frame_311(struct py_proc *p, uint64_t coro, struct coro_frame *o
 		err = remote_read(&p->mem, out->frame, f, size);
 	if (err || size > sizeof(f))
 		return err ? err : -LS_EBADDATA;
-	if (state >= 1) {
+	if (cpy_frame_finished(L, state)) {
 		out->finished = true;
 		return 0;
 	}
-	code = field_ptr(f, size, L->if_code);
+	code = cpy_stackref_ptr(L, field_ptr(f, size, L->if_code));
 	out->code = code_get(p, code, &err);
 	if (!out->code)
 		return err;
@@ -57,9 +82,8 @@ static int read_frame_311(struct py_proc *p, uint64_t coro, struct coro_frame *o
 	out->line = state == L->frame_created ? out->code->firstlineno
 					      : code_line(p, out->code, code_unit_offset(lasti));
 	out->locals = out->frame + (uint64_t)L->if_localsplus;
-	stacktop = field_i32(f, size, L->if_stacktop);
-	if (state == L->frame_suspended_yf && stacktop > 0 && stacktop < (1 << 16))
-		err = remote_read_ptr(&p->mem, out->locals + (uint64_t)(stacktop - 1) * 8, &out->awaited);
+	if (state == L->frame_suspended_yf)
+		err = awaited_311(p, f, size, out->locals, &out->awaited);
 	return err;
 }
 
@@ -83,7 +107,7 @@ static int read_frame_310(struct py_proc *p, uint64_t coro, struct coro_frame *o
 	if (err)
 		return err;
 	state = field_i8(f, size, L->fo_state);
-	if (state >= 1) {
+	if (cpy_frame_finished(L, state)) {
 		out->finished = true;
 		return 0;
 	}
@@ -142,7 +166,7 @@ static uint64_t frame_local(struct py_proc *p, const struct coro_frame *f, int i
 
 	if (f->locals)
 		remote_read_ptr(&p->mem, f->locals + (uint64_t)index * 8, &v);
-	return v;
+	return cpy_stackref_ptr(&p->L, v);
 }
 
 static size_t container_len(struct py_proc *p, uint64_t obj)
@@ -176,7 +200,8 @@ static bool describe_asyncio_frame(struct py_proc *p, const struct coro_frame *f
 			snprintf(buf, len, "sleep");
 		return true;
 	}
-	if (!strcmp(func, "TaskGroup.__aexit__") &&
+	/* 3.14+ waits in TaskGroup._aexit, which __aexit__ calls */
+	if ((!strcmp(func, "TaskGroup.__aexit__") || !strcmp(func, "TaskGroup._aexit")) &&
 	    !py_getattr_str(p, frame_local(p, f, 0), "_tasks", &tasks)) {
 		snprintf(buf, len, "TaskGroup of %zu", container_len(p, tasks));
 		return true;
@@ -193,7 +218,7 @@ static bool describe_asyncio_frame(struct py_proc *p, const struct coro_frame *f
 static void describe_awaited(struct py_proc *p, const struct aio_snapshot *snap, struct aio_task *t,
 			     const struct coro_frame *inner, uint64_t awaited, char *buf, size_t len)
 {
-	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	const struct cpy_aio_layout *A = &p->A;
 	uint64_t children;
 	struct py_task_ref ref;
 

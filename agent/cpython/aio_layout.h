@@ -13,6 +13,10 @@ struct cpy_aio_layout {
 	    fut_result, fut_source_tb, fut_state, fut_log_tb, fut_log_tb_bit, fut_dict, fut_size;
 	int task_fut_waiter, task_coro, task_name, task_context, task_log_destroy_pending,
 	    task_log_destroy_pending_bit, task_size;
+	int task_node;           /* 3.14+: the Task's llist_node in its thread's list */
+	/* 3.14+: _asyncio's module state: the WeakSet and set of the tasks of
+	 * other classes, which are on no list */
+	int state_non_asyncio_tasks, state_non_asyncio_eager_tasks;
 	int deque_leftblock, deque_leftindex;  /* collections.deque's left end */
 	int fut_pending, fut_cancelled, fut_finished;  /* fut_state values */
 	int futureiter_future;   /* the future of a Future's __await__ iterator */

@@ -21,7 +21,7 @@ int aio_loop_ready_queue(struct py_proc *p, uint64_t loop, uint64_t *queue)
 
 int aio_ready_queue_beat(struct py_proc *p, uint64_t queue, uint64_t *beat)
 {
-	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	const struct cpy_aio_layout *A = &p->A;
 	uint64_t block = 0;
 	int64_t index = 0;
 	int err;
@@ -37,7 +37,7 @@ int aio_ready_queue_beat(struct py_proc *p, uint64_t queue, uint64_t *beat)
 /* loop._selector (selectors.EpollSelector)._selector (select.epoll). */
 int aio_loop_epoll_fd(struct py_proc *p, uint64_t loop)
 {
-	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	const struct cpy_aio_layout *A = &p->A;
 	uint64_t selector, ep;
 	char type[32];
 	int32_t fd;

@@ -5,7 +5,8 @@
  * Running loops are found per thread (the thread state's dict holds
  * __asyncio_running_event_loop__, set by asyncio and by uvloop alike);
  * tasks come from asyncio's registry (_all_tasks on 3.10-3.11,
- * _scheduled_tasks and _eager_tasks on 3.12+). */
+ * _scheduled_tasks and _eager_tasks on 3.12-3.13, _asyncio's task lists
+ * on 3.14+: aio_tasklist.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,12 +94,23 @@ static int add_item(struct py_proc *p, uint64_t obj, void *ctx)
 	return addr_push(ctx, obj);
 }
 
-/* The registry of tasks; the WeakSet keeps weak references in .data. */
-static int collect_task_addrs(struct py_proc *p, struct addr_list *out)
+static int push_task(struct py_proc *p, uint64_t task, void *ctx)
+{
+	return addr_push(ctx, task);
+}
+
+/* The registry of tasks; the WeakSet keeps weak references in .data.
+ * 3.14+: _asyncio's task lists. */
+static int collect_task_addrs(struct py_proc *p, struct aio_snapshot *snap, struct addr_list *out)
 {
 	uint64_t weakset, data, eager;
-	int err;
+	int err, torn;
 
+	if (p->minor >= 14) {
+		err = aio_tasklist_walk(p, push_task, out, &torn);
+		snap->partial += torn;
+		return err;
+	}
 	err = py_module_attr(p, "asyncio.tasks", p->minor >= 12 ? "_scheduled_tasks" : "_all_tasks",
 			     &weakset);
 	if (!err)
@@ -144,7 +156,7 @@ static const struct aio_loop *loop_of(const struct aio_snapshot *snap, uint64_t 
  * (done, or of a loop that is not running), <0 when it could not be read. */
 static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr, struct aio_task *t)
 {
-	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	const struct cpy_aio_layout *A = &p->A;
 	char buf[TASK_COPY];
 	size_t size = (size_t)A->task_size;
 	const struct aio_loop *loop;
@@ -214,16 +226,16 @@ int aio_snapshot_read(struct py_proc *p, struct aio_snapshot *snap)
 	int err;
 
 	memset(snap, 0, sizeof(*snap));
-	if (!cpy_aio_layout_lookup(p->major, p->minor))
-		return -LS_EUNSUPPORTED;
-	err = remote_snapshot_begin(&p->mem);
+	err = aio_offsets_ready(p);
+	if (!err)
+		err = remote_snapshot_begin(&p->mem);
 	if (err)
 		return err;
 	err = resolve_types(p, snap);
 	if (!err)
 		err = read_loops(p, snap);
 	if (!err)
-		err = collect_task_addrs(p, &addrs);
+		err = collect_task_addrs(p, snap, &addrs);
 	if (!err) {
 		qsort(addrs.v, addrs.n, sizeof(*addrs.v), cmp_u64);
 		err = read_tasks(p, snap, &addrs);

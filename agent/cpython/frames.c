@@ -91,7 +91,7 @@ static int walk_311(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 		owner = field_i8(f, size, L->if_owner);
 		if (cpy_frame_is_shim(L, owner))
 			continue;
-		code = field_ptr(f, size, L->if_code);
+		code = cpy_stackref_ptr(L, field_ptr(f, size, L->if_code));
 		ci = code_get(p, code, &err);
 		if (!ci) {
 			if (err == -LS_EBADDATA && p->minor >= 13)

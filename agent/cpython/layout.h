@@ -10,6 +10,7 @@
 #define LOOPSCOPE_CPY_LAYOUT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct cpy_layout {
 	int major, minor;
@@ -24,6 +25,9 @@ struct cpy_layout {
 	/* PyThreadState */
 	int ts_next, ts_interp, ts_thread_id, ts_dict, ts_native_thread_id;
 	int ts_asyncio_running_loop;  /* 3.13+: _PyThreadStateImpl field */
+	/* 3.14+: the running task, the head of the thread's task list and of
+	 * its interpreter's (struct llist_node, linked through Task.task_node) */
+	int ts_asyncio_running_task, ts_asyncio_tasks_head, is_asyncio_tasks_head;
 	int ts_frame;          /* 3.10: frame, 3.11-12: cframe, 3.13: current_frame */
 	int cf_current_frame;  /* 3.11-12: _PyCFrame.current_frame */
 
@@ -33,7 +37,7 @@ struct cpy_layout {
 
 	/* 3.11+ _PyInterpreterFrame */
 	int if_previous, if_code, if_instr, if_owner, if_is_entry, if_stacktop,
-	    if_localsplus, if_size;
+	    if_stackpointer, if_localsplus, if_size;  /* stackpointer: 3.14+ */
 
 	/* PyCodeObject */
 	int co_filename, co_name, co_firstlineno, co_linetable, co_flags, co_qualname,
@@ -52,7 +56,7 @@ struct cpy_layout {
 	/* dict (keys: 3.10 dk_size, 3.11+ log2 sizes and kind), set, weakref */
 	int dict_used, dict_keys, dict_values, dk_nentries, dk_indices, dict_entry_size;
 	int dk_size, dk_log2_size, dk_log2_index_bytes, dk_kind, dict_uentry_size, dv_values;
-	int ht_cached_keys, mod_dict;
+	int ht_cached_keys, mod_dict, mod_state;
 	int set_fill, set_used, set_mask, set_table, set_entry_size;
 	int wr_object;
 
@@ -65,10 +69,13 @@ struct cpy_layout {
 	int os_errno, os_strerror, os_filename, os_filename2;  /* PyOSErrorObject */
 
 	/* Values, not offsets. Frame states (gi_frame_state, 3.10's f_state):
-	 * created, and suspended with what it awaits on top of its stack;
-	 * frame owners (3.11+; -1 before): a generator's frame, a shim frame
-	 * of the C stack (3.12+). */
-	int frame_created, frame_suspended_yf, owner_generator, owner_cstack;
+	 * created, suspended with what it awaits frame_yf_depth slots below
+	 * its stack pointer, finished (at frame_completed or past it);
+	 * frame owners (3.11+; -1 before): a generator's frame, the lowest
+	 * owner of a frame that runs no code (3.12+, see cpy_frame_is_shim).
+	 * stackref_tag_bits: the tag bits of a _PyStackRef (3.14+; 0 before). */
+	int frame_created, frame_suspended_yf, frame_completed, frame_yf_depth,
+	    owner_generator, owner_cstack, stackref_tag_bits;
 	/* Where 3.11+ keeps an object's managed dict (3.11: and its values)
 	 * before the object: negative offsets, 0 when there is none. */
 	int ob_managed_dict, ob_managed_values;
@@ -83,10 +90,24 @@ const struct cpy_layout *cpy_layout_lookup(int major, int minor);
 /* "3.10, 3.11, 3.12, 3.13" (versions.def), for error messages. */
 const char *cpy_layout_supported(void);
 
-/* 3.12+: a shim frame of the C stack (not code): skipped in stacks. */
+/* 3.12+: a frame that runs no code (a C-stack shim; 3.14+ also an
+ * interpreter entry frame or the thread's base frame): skipped in stacks. */
 static inline bool cpy_frame_is_shim(const struct cpy_layout *L, int owner)
 {
-	return L->owner_cstack >= 0 && owner == L->owner_cstack;
+	return L->owner_cstack >= 0 && owner >= L->owner_cstack;
+}
+
+/* A generator's frame state that means it has finished. */
+static inline bool cpy_frame_finished(const struct cpy_layout *L, int state)
+{
+	return state >= L->frame_completed;
+}
+
+/* The object a _PyStackRef (3.14+: f_executable, the value stack) refers
+ * to: the tag bits masked off. A plain pointer before 3.14. */
+static inline uint64_t cpy_stackref_ptr(const struct cpy_layout *L, uint64_t ref)
+{
+	return ref & ~(uint64_t)L->stackref_tag_bits;
 }
 
 /* 3.11+: a frame still being set up, before its first RESUME (lasti and

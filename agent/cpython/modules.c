@@ -12,16 +12,22 @@ int py_main_interp(struct py_proc *p, uint64_t *interp)
 	return err;
 }
 
-int py_module_dict(struct py_proc *p, const char *name, uint64_t *dict)
+int py_module_object(struct py_proc *p, const char *name, uint64_t *module)
 {
-	uint64_t interp, modules, module;
+	uint64_t interp, modules;
 	int err;
 
 	err = py_main_interp(p, &interp);
 	if (!err)
 		err = remote_read_ptr(&p->mem, interp + (uint64_t)p->L.is_modules, &modules);
-	if (!err)
-		err = py_dict_get_str(p, modules, name, &module);
+	return err ? err : py_dict_get_str(p, modules, name, module);
+}
+
+int py_module_dict(struct py_proc *p, const char *name, uint64_t *dict)
+{
+	uint64_t module;
+	int err = py_module_object(p, name, &module);
+
 	if (!err)
 		err = remote_read_ptr(&p->mem, module + (uint64_t)p->L.mod_dict, dict);
 	if (!err && !*dict)

@@ -7,6 +7,8 @@
 #include "pyproc.h"
 
 int py_main_interp(struct py_proc *p, uint64_t *interp);
+/* sys.modules[name]; -LS_ENOTFOUND when not imported. */
+int py_module_object(struct py_proc *p, const char *name, uint64_t *module);
 /* sys.modules[name].__dict__; -LS_ENOTFOUND when not imported. */
 int py_module_dict(struct py_proc *p, const char *name, uint64_t *dict);
 /* A global of an imported module: sys.modules[module].name */

@@ -34,22 +34,21 @@ static bool is_candidate(const char *path, const char *exe)
 
 /* Opens a mapped file as the target sees it: through its root (other
  * mount namespaces), else through map_files (deleted or replaced files). */
-static int open_mapped(struct py_proc *p, const struct map_entry *m, struct elf_file **ef)
+int py_open_mapped(struct py_proc *p, const struct map_entry *m, struct elf_file **ef,
+		   char *local, size_t len)
 {
 	char path[sizeof(p->binary_local)];
 
 	proc_root_path(p->pid, m->path, path, sizeof(path));
-	if (!elf_file_open(path, ef)) {
-		snprintf(p->binary_local, sizeof(p->binary_local), "%s", path);
-		return 0;
+	if (elf_file_open(path, ef)) {
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", p->pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		if (elf_file_open(path, ef))
+			return -ENOENT;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", p->pid,
-		 (unsigned long long)m->start, (unsigned long long)m->end);
-	if (!elf_file_open(path, ef)) {
-		snprintf(p->binary_local, sizeof(p->binary_local), "%s", path);
-		return 0;
-	}
-	return -ENOENT;
+	if (local)
+		snprintf(local, len, "%s", path);
+	return 0;
 }
 
 /* "python3.10", "libpython3.10.so.1.0" -> 3, 10; nothing else ("python",
@@ -176,7 +175,7 @@ static int try_file(struct py_proc *p, const struct maps *maps, const struct map
 	uint64_t sym;
 	int err;
 
-	if (open_mapped(p, first, &ef))
+	if (py_open_mapped(p, first, &ef, p->binary_local, sizeof(p->binary_local)))
 		return -ENOENT;
 	err = elf_file_symbol(ef, "_PyRuntime", &sym, NULL);
 	if (!err) {
@@ -192,15 +191,16 @@ static int try_file(struct py_proc *p, const struct maps *maps, const struct map
 
 static int find_interpreter(struct py_proc *p, char *why, size_t whylen)
 {
-	char exe_link[64], exe[PATH_MAX] = "";
+	char exe_link[64], shown[PATH_MAX] = "", exe[PATH_MAX];
 	struct maps maps;
 	int err, maj = 0, min = 0;
 	ssize_t n;
 
 	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", p->pid);
-	n = readlink(exe_link, exe, sizeof(exe) - 1);
+	n = readlink(exe_link, shown, sizeof(shown) - 1);
 	if (n > 0)
-		exe[n] = 0;
+		shown[n] = 0;
+	maps_target_path(p->pid, shown, exe, sizeof(exe)); /* as maps names it */
 	err = maps_read(p->pid, &maps);
 	if (err)
 		return err;
@@ -272,8 +272,14 @@ int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen)
 		goto fail;
 	}
 	p->L = *layout;
-	if (p->minor >= 13)
-		p->debug_offsets = debug_offsets_apply(p) == 0;
+	p->A = *cpy_aio_layout_lookup(p->major, p->minor);
+	if (p->minor >= 13) {
+		err = debug_offsets_apply(p, why, whylen);
+		if (err)
+			goto fail;
+		p->debug_offsets = true;
+		p->asyncio_offsets = debug_offsets_asyncio(p) == 0;
+	}
 	err = check_runtime(p, why, whylen);
 	if (err)
 		goto fail;
@@ -281,6 +287,7 @@ int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen)
 	snprintf(p->version, sizeof(p->version), "%d.%d.%d", p->major, p->minor, p->micro);
 	if (p->L.ts_native_thread_id < 0)
 		p->pthread_tid_off = pthread_tid_offset();
+	p->pid_ns = ns_tids_nested(pid);
 	p->strings = intern_new();
 	p->codes = code_cache_new();
 	if (!p->strings || !p->codes) {
@@ -300,6 +307,7 @@ void py_proc_free(struct py_proc *p)
 {
 	if (!p)
 		return;
+	ns_tids_free(&p->ns_tids);
 	code_cache_free(p->codes);
 	intern_free(p->strings);
 	free(p);

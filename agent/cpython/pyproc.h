@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "aio_layout.h"
 #include "layout.h"
+#include "ns_tids.h"
 #include "pystack.h"
 #include "remote.h"
 
@@ -28,6 +30,7 @@ struct py_proc {
 	pid_t pid;
 	struct remote mem;
 	struct cpy_layout L;      /* the version's table (3.13+: from _Py_DebugOffsets) */
+	struct cpy_aio_layout A;  /* _asyncio's (3.14+: from its AsyncioDebug) */
 	int major, minor, micro;
 	char version[24];         /* "3.11.7" */
 	char binary[256];         /* the file that holds the interpreter, as the target sees it */
@@ -35,10 +38,15 @@ struct py_proc {
 	uint64_t bias;            /* load bias of that file */
 	uint64_t runtime;         /* &_PyRuntime */
 	bool debug_offsets;       /* _Py_DebugOffsets were read */
+	bool asyncio_offsets;     /* 3.14+: AsyncioDebug was read */
+	double asyncio_next_lookup;  /* when to look for it again (monotonic s) */
 	struct py_types types;
 	struct intern *strings;
 	struct code_cache *codes;
 	int pthread_tid_off;      /* 3.10: tid inside glibc's struct pthread */
+	bool pid_ns;              /* in a PID namespace below ours: tids mapped */
+	struct ns_tids ns_tids;   /* its threads' ids there and here */
+	double ns_tids_read_at;   /* when they were read (monotonic s) */
 	uint64_t aio_current_tasks;  /* asyncio.tasks._current_tasks, once found */
 	double aio_next_lookup;      /* when to look for it again (monotonic s) */
 };
@@ -50,6 +58,14 @@ struct py_proc {
  * -EPERM, -LS_ENOTPYTHON or -LS_EUNSUPPORTED and writes why (one line). */
 int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen);
 void py_proc_free(struct py_proc *p);
+
+struct map_entry;
+struct elf_file;
+/* Opens a file mapped in the target as the target sees it (through
+ * /proc/PID/root, else /proc/PID/map_files); the path opened goes to
+ * local when given. */
+int py_open_mapped(struct py_proc *p, const struct map_entry *m, struct elf_file **ef,
+		   char *local, size_t len);
 
 /* One PyThreadState. */
 struct py_thread {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "clock.h"
 #include "errors.h"
 #include "pyproc.h"
 
@@ -26,6 +27,26 @@ static size_t tstate_copy_size(const struct cpy_layout *L)
 	return (size_t)end + 8 <= TSTATE_COPY ? (size_t)end + 8 : TSTATE_COPY;
 }
 
+/* A target in its own PID namespace knows its threads by that namespace's
+ * ids; ours are what the kernel, BPF and /proc report. A thread not in the
+ * table (started since) reads the table again, at most every 50 ms. */
+static pid_t host_tid(struct py_proc *p, pid_t ns_tid)
+{
+	pid_t host;
+	double now;
+
+	if (!p->pid_ns || ns_tid <= 0)
+		return ns_tid;
+	host = ns_tids_host(&p->ns_tids, ns_tid);
+	now = clock_mono_s();
+	if (host || now - p->ns_tids_read_at < 0.05)
+		return host;
+	ns_tids_free(&p->ns_tids);
+	ns_tids_read(p->pid, &p->ns_tids);
+	p->ns_tids_read_at = now;
+	return ns_tids_host(&p->ns_tids, ns_tid);
+}
+
 static pid_t tid_of(struct py_proc *p, const char *ts, size_t size)
 {
 	const struct cpy_layout *L = &p->L;
@@ -33,12 +54,12 @@ static pid_t tid_of(struct py_proc *p, const char *ts, size_t size)
 	int32_t tid = 0;
 
 	if (L->ts_native_thread_id >= 0)
-		return (pid_t)field_i64(ts, size, L->ts_native_thread_id);
+		return host_tid(p, (pid_t)field_i64(ts, size, L->ts_native_thread_id));
 	if (p->pthread_tid_off < 0 || !pthread_id)
 		return 0;
 	if (remote_read_i32(&p->mem, pthread_id + (uint64_t)p->pthread_tid_off, &tid))
 		return 0;
-	return (pid_t)tid;
+	return host_tid(p, (pid_t)tid);
 }
 
 static int walk_interp(struct py_proc *p, uint64_t interp, struct py_thread *out, size_t max,

@@ -157,7 +157,7 @@ const char *lost_tracer_asyncio_note(const struct lost_tracer *t)
 int lost_tracer_new(struct py_proc *p, lost_event_fn cb, void *ctx,
 			struct lost_tracer **out, char *warn, size_t warnlen)
 {
-	const struct cpy_aio_layout *A = cpy_aio_layout_lookup(p->major, p->minor);
+	const struct cpy_aio_layout *A = &p->A;
 	struct lost_tracer *t;
 	int err;
 

@@ -57,34 +57,58 @@ static uint64_t cookie_for(const struct dwarf_site *s)
 	return cookie;
 }
 
-static int inline_sites(struct py_proc *p, struct elf_file *ef, struct probe_site *out, size_t max,
-			size_t *n, char *why, size_t whylen)
+/* The function itself, when the debug file's .symtab has it (Debian's
+ * 3.14 and 3.15 keep it out of line, as a local symbol): its entry, where
+ * the coroutine is the first argument. */
+static void debug_symbol_site(struct py_proc *p, struct elf_file *ef, const char *debug,
+			      struct probe_site *out, size_t max, size_t *n)
+{
+	struct elf_file *dbg;
+	uint64_t vaddr;
+
+	if (*n >= max || elf_file_open(debug, &dbg))
+		return;
+	if (!elf_file_symbol(dbg, WARN_FUNC, &vaddr, NULL) &&
+	    !site_at_vaddr(p, ef, vaddr, pt_regs_offset_of_dwarf_reg(5 /* rdi */), &out[*n]))
+		(*n)++;
+	elf_file_close(dbg);
+}
+
+/* Its copies inlined into its callers (Debian's 3.11, built with LTO). */
+static void dwarf_inlined_sites(struct py_proc *p, struct elf_file *ef, const char *debug,
+				struct probe_site *out, size_t max, size_t *n)
 {
 	struct dwarf_site sites[MAX_INLINE];
-	char debug[400];
 	size_t found = 0;
 
-	if (!find_debug_file(p, ef, debug, sizeof(debug))) {
-		snprintf(why, whylen, "never-awaited coroutines are not detected: %s inlines %s and "
-			 "has no symbol for it; install its debug symbols (apt-get install "
-			 "python%d.%d-dbg) to enable it", p->binary, WARN_FUNC, p->major, p->minor);
-		return -LS_ENOSYMBOL;
-	}
-	if (dwarf_inline_sites(debug, WARN_FUNC, sites, MAX_INLINE, &found)) {
-		snprintf(why, whylen, "never-awaited coroutines are not detected: no inlined %s in %s",
-			 WARN_FUNC, debug);
-		return -LS_ENOSYMBOL;
-	}
+	if (dwarf_inline_sites(debug, WARN_FUNC, sites, MAX_INLINE, &found))
+		return;
 	for (size_t i = 0; i < found && *n < max; i++) {
 		if (!sites[i].usable || pt_regs_offset_of_dwarf_reg(sites[i].dwarf_reg) < 0)
 			continue;
 		if (!site_at_vaddr(p, ef, sites[i].pc, cookie_for(&sites[i]), &out[*n]))
 			(*n)++;
 	}
+}
+
+/* A stripped build: the sites come from its debug file (python3.X-dbg). */
+static int debug_sites(struct py_proc *p, struct elf_file *ef, struct probe_site *out, size_t max,
+		       size_t *n, char *why, size_t whylen)
+{
+	char debug[400];
+
+	if (!find_debug_file(p, ef, debug, sizeof(debug))) {
+		snprintf(why, whylen, "never-awaited coroutines are not detected: %s has no symbol "
+			 "for %s; install its debug symbols (apt-get install python%d.%d-dbg) to "
+			 "enable it", p->binary, WARN_FUNC, p->major, p->minor);
+		return -LS_ENOSYMBOL;
+	}
+	debug_symbol_site(p, ef, debug, out, max, n);
+	dwarf_inlined_sites(p, ef, debug, out, max, n);
 	if (*n)
 		return 0;
-	snprintf(why, whylen, "never-awaited coroutines are not detected: the inlined copies of %s "
-		 "keep the coroutine where a probe cannot read it", WARN_FUNC);
+	snprintf(why, whylen, "never-awaited coroutines are not detected: %s has neither a "
+		 "symbol for %s nor inlined copies a probe can read the coroutine in", debug, WARN_FUNC);
 	return -LS_ENOSYMBOL;
 }
 
@@ -107,7 +131,7 @@ int probe_sites_never_awaited(struct py_proc *p, struct probe_site *out, size_t 
 		err = site_at_vaddr(p, ef, vaddr, pt_regs_offset_of_dwarf_reg(5 /* rdi */), &out[0]);
 		*n = err ? 0 : 1;
 	} else {
-		err = inline_sites(p, ef, out, max, n, why, whylen);
+		err = debug_sites(p, ef, out, max, n, why, whylen);
 	}
 	elf_file_close(ef);
 	return err;

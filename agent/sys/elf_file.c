@@ -110,6 +110,18 @@ int elf_file_has_section(struct elf_file *e, const char *name)
 	return section_by_name(e->elf, name) != NULL;
 }
 
+int elf_file_section(struct elf_file *e, const char *name, uint64_t *vaddr, uint64_t *size)
+{
+	Elf_Scn *scn = section_by_name(e->elf, name);
+	GElf_Shdr sh;
+
+	if (!scn || !gelf_getshdr(scn, &sh))
+		return -ENOENT;
+	*vaddr = sh.sh_addr;
+	*size = sh.sh_size;
+	return 0;
+}
+
 uint64_t elf_file_base_vaddr(struct elf_file *e)
 {
 	size_t n;

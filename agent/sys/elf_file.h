@@ -21,6 +21,8 @@ int elf_file_vaddr_to_offset(struct elf_file *e, uint64_t vaddr, uint64_t *offse
 void elf_file_build_id(struct elf_file *e, char *out, size_t len);
 /* Whether the file has a section of that name (".debug_info"). */
 int elf_file_has_section(struct elf_file *e, const char *name);
+/* The address and size of a named section (".AsyncioDebug"); -ENOENT. */
+int elf_file_section(struct elf_file *e, const char *name, uint64_t *vaddr, uint64_t *size);
 void elf_file_close(struct elf_file *e);
 
 #endif

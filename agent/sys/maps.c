@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "maps.h"
 
 static int maps_push(struct maps *m, size_t *cap, const struct map_entry *e)
@@ -21,9 +22,43 @@ static int maps_push(struct maps *m, size_t *cap, const struct map_entry *e)
 	return 0;
 }
 
+/* The directory a chrooted target has as its root, as we see it ("" for
+ * ours). /proc/PID/maps shows file names from our root; the target knows
+ * them without this prefix. */
+static void root_prefix(pid_t pid, char *out, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", pid);
+	n = readlink(link, out, len - 1);
+	out[n > 0 ? n : 0] = 0;
+	if (!strcmp(out, "/") || out[0] != '/')
+		out[0] = 0;
+}
+
+/* A mapped file's name as the target sees it. */
+static void target_path(const char *prefix, const char *shown, char *out, size_t len)
+{
+	size_t n = strlen(prefix);
+
+	if (n && !strncmp(shown, prefix, n) && shown[n] == '/')
+		shown += n;
+	snprintf(out, len, "%s", shown);
+	out[strcspn(out, "\n")] = 0;
+}
+
+void maps_target_path(pid_t pid, const char *shown, char *out, size_t len)
+{
+	char prefix[256];
+
+	root_prefix(pid, prefix, sizeof(prefix));
+	target_path(prefix, shown, out, len);
+}
+
 int maps_read(pid_t pid, struct maps *out)
 {
-	char path[64], line[512];
+	char path[64], line[512], prefix[256];
 	size_t cap = 0;
 	FILE *f;
 	int err = 0;
@@ -33,6 +68,7 @@ int maps_read(pid_t pid, struct maps *out)
 	f = fopen(path, "r");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
+	root_prefix(pid, prefix, sizeof(prefix));
 	while (!err && fgets(line, sizeof(line), f)) {
 		struct map_entry e = { 0 };
 		int consumed = 0;
@@ -40,10 +76,8 @@ int maps_read(pid_t pid, struct maps *out)
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*s %*s %n",
 			   &e.start, &e.end, e.perms, &e.offset, &consumed) < 4)
 			continue;
-		if (consumed > 0) {
-			snprintf(e.path, sizeof(e.path), "%s", line + consumed);
-			e.path[strcspn(e.path, "\n")] = 0;
-		}
+		if (consumed > 0)
+			target_path(prefix, line + consumed, e.path, sizeof(e.path));
 		err = maps_push(out, &cap, &e);
 	}
 	fclose(f);

@@ -10,7 +10,8 @@
 struct map_entry {
 	uint64_t start, end, offset;
 	char perms[5];
-	char path[256];  /* "" for anonymous mappings */
+	char path[256];  /* "" for anonymous mappings; as the target sees it
+			  * (a chrooted target's root taken off) */
 };
 
 struct maps {
@@ -24,5 +25,7 @@ const struct map_entry *maps_first_of(const struct maps *m, const char *path);
 /* The mapping that contains addr, or NULL. */
 const struct map_entry *maps_find(const struct maps *m, uint64_t addr);
 void maps_free(struct maps *m);
+/* A path shown by /proc (maps, exe links) as the target sees it. */
+void maps_target_path(pid_t pid, const char *shown, char *out, size_t len);
 
 #endif
