@@ -87,10 +87,9 @@ static void warn_no_loop(struct stall_monitor *m, double elapsed, bool *warned)
 }
 
 /* The monitor never blocks: wait for its stalls or its next timed work. */
-static int watch(struct stall_monitor *m, struct stall_run *run)
+static int watch(struct stall_monitor *m, const struct proc_ref *target, struct stall_run *run)
 {
 	struct pollfd p = { .fd = stall_monitor_fd(m), .events = POLLIN };
-	int pidfd = proc_pidfd(env.pid);
 	double start = clock_mono_s();
 	bool warned = false;
 	int err = 0;
@@ -100,9 +99,9 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 
 		if (watch_opts.duration_s && elapsed >= watch_opts.duration_s)
 			break;
-		if (cli_target_exited(pidfd, env.pid)) {
+		if (proc_ref_gone(target)) {
 			run->target_exited = true;
-			cli_last_stalls(m);
+			cli_target_exit(m, env.pid);
 			break;
 		}
 		err = cli_poll(&p, 1, stall_monitor_next_ms(m));
@@ -114,8 +113,6 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 		warn_no_loop(m, elapsed, &warned);
 	}
 	run->duration_s = clock_mono_s() - start;
-	if (pidfd >= 0)
-		close(pidfd);
 	return err;
 }
 
@@ -128,13 +125,18 @@ int cmd_stalls(int argc, char **argv)
 	struct stall_monitor *m = NULL;
 	struct stall_run run = { 0 };
 	struct stall_summary sum;
+	struct proc_ref target;
 	int err;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
+	if (cli_target_open(&target, env.pid))
+		return EXIT_FAIL;
 	err = proc_check(env.pid);
-	if (err)
+	if (err) {
+		proc_ref_close(&target);
 		return cli_attach_error(env.pid, err);
+	}
 	mopts.pid = env.pid;
 	mopts.threshold_ns = (uint64_t)(watch_opts.threshold_ms * 1e6);
 	mopts.verbose = watch_opts.verbose;
@@ -142,20 +144,26 @@ int cmd_stalls(int argc, char **argv)
 	mopts.stacks = !env.no_stacks;
 	cli_handle_signals();
 	err = stall_monitor_new(&mopts, on_report, NULL, &m);
-	if (err)
-		return cli_load_error(env.pid, err);
+	if (err || cli_target_attached(&target)) {
+		stall_monitor_free(m);
+		proc_ref_close(&target);
+		return err ? cli_load_error(env.pid, err) : EXIT_FAIL;
+	}
 	cli_warn(stall_monitor_warning(m));
 	if (!watch_opts.json)
 		fprintf(stderr, "Watching PID %d for event-loop stalls over %g ms. Ctrl-C to stop.\n",
 			env.pid, watch_opts.threshold_ms);
 	run.pid = env.pid;
-	err = watch(m, &run);
+	err = watch(m, &target, &run);
 	stall_monitor_summary(m, &sum);
-	if (watch_opts.json)
+	if (cli_reader_gone)
+		; /* nobody reads the summary */
+	else if (watch_opts.json)
 		ndjson_print(stdout, stall_summary_json(&sum, &run));
 	else
 		stall_summary_print(stdout, &sum, &run);
 	stall_monitor_free(m);
+	proc_ref_close(&target);
 	if (err) {
 		cli_error("lost the kernel event stream: %s", ls_strerror(err));
 		return EXIT_FAIL;

@@ -56,6 +56,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 }
 
 struct watch {
+	struct proc_ref target;
 	struct py_proc *proc;
 	struct stall_monitor *stalls;
 	struct lost_tracer *lost;
@@ -153,24 +154,21 @@ static int step(struct watch *w)
 
 static int run(struct watch *w, double *elapsed, bool *exited)
 {
-	int pidfd = proc_pidfd(env.pid);
 	double t0 = clock_mono_s();
 	int err = 0;
 
 	while (!cli_stop && !err) {
 		if (watch_opts.duration_s && clock_mono_s() - t0 >= watch_opts.duration_s)
 			break;
-		if (cli_target_exited(pidfd, env.pid)) {
+		if (proc_ref_gone(&w->target)) {
 			*exited = true;
-			cli_last_stalls(w->stalls);
+			cli_target_exit(w->stalls, env.pid);
 			lost_tracer_process(w->lost);
 			break;
 		}
 		err = step(w);
 	}
 	*elapsed = clock_mono_s() - t0;
-	if (pidfd >= 0)
-		close(pidfd);
 	return err;
 }
 
@@ -214,12 +212,18 @@ int cmd_watch(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
-	if (attach_python(env.pid, &w.proc))
+	if (cli_target_open(&w.target, env.pid))
 		return EXIT_FAIL;
+	if (attach_python(env.pid, &w.proc)) {
+		proc_ref_close(&w.target);
+		return EXIT_FAIL;
+	}
 	w.mono_to_unix_ns = clock_mono_to_unix_ns();
 	w.out = lost_output_new(watch_opts.json);
 	cli_handle_signals();
 	rc = w.out ? start(&w) : EXIT_FAIL;
+	if (rc == EXIT_OK)
+		rc = cli_target_attached(&w.target);
 	if (rc == EXIT_OK) {
 		if (watch_opts.json)
 			ndjson_print(stdout, attached_json(&w));
@@ -227,7 +231,8 @@ int cmd_watch(int argc, char **argv)
 			fprintf(stderr, "Watching PID %d (Python %s) for lost work and stalls over %g ms. "
 				"Ctrl-C to stop.\n", env.pid, w.proc->version, watch_opts.threshold_ms);
 		err = run(&w, &elapsed, &exited);
-		summarize(&w, elapsed, exited);
+		if (!cli_reader_gone)
+			summarize(&w, elapsed, exited);
 		if (err) {
 			cli_error("lost the kernel event stream: %s", ls_strerror(err));
 			rc = EXIT_FAIL;
@@ -238,5 +243,6 @@ int cmd_watch(int argc, char **argv)
 	lost_output_free(w.out);
 	py_stack_free(&w.report.stack);
 	py_proc_free(w.proc);
+	proc_ref_close(&w.target);
 	return rc;
 }

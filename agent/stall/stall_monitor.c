@@ -50,6 +50,11 @@ struct stall_monitor {
 	struct slot_reports slots[LS_MAX_LOOPS];
 	struct slot_copy copies[LS_MAX_LOOPS]; /* of the kernel's slots, at the last look */
 	struct ls_totals cuts;              /* iterations cut by the heartbeat */
+	/* The last thread seen in each slot, and how many loop threads were
+	 * seen in all: the kernel side frees a slot when its thread exits, and
+	 * a target that exited still had its loops. */
+	pid_t seen_tids[LS_MAX_LOOPS];
+	int loops_had;
 	char warning[640];
 };
 
@@ -347,8 +352,13 @@ int stall_monitor_process(struct stall_monitor *m)
 	err = stall_tracer_consume(m->tracer);
 	if (err)
 		return err;
-	for (int i = 0; i < LS_MAX_LOOPS; i++)
+	for (int i = 0; i < LS_MAX_LOOPS; i++) {
 		m->copies[i].valid = copy_slot(&loops[i], &m->copies[i]);
+		if (m->copies[i].valid && (pid_t)m->copies[i].loop.tid != m->seen_tids[i]) {
+			m->seen_tids[i] = (pid_t)m->copies[i].loop.tid;
+			m->loops_had++;
+		}
+	}
 	/* after the copies: no span in them can start after `now` */
 	now = clock_mono_ns();
 	err = stall_tracer_consume(m->tracer);
@@ -377,12 +387,7 @@ const char *stall_monitor_take_note(struct stall_monitor *m)
 
 int stall_monitor_loops(const struct stall_monitor *m)
 {
-	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
-	int n = 0;
-
-	for (int i = 0; i < LS_MAX_LOOPS; i++)
-		n += loops[i].tid != 0;
-	return n;
+	return m->loops_had;
 }
 
 /* Warnings for the user, joined into one line. */
@@ -477,7 +482,6 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 
 		if (!loops[i].tid)
 			continue;
-		out->loops_seen++;
 		if (stall_loops_known_loopless(m->loops, i, span_key_of((pid_t)loops[i].tid, since)))
 			continue; /* its loop was closed: not busy, not stalled */
 		if (since && now > since) {
@@ -491,6 +495,7 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 			}
 		}
 	}
+	out->loops_seen = m->loops_had;
 	out->busy_p50_ms = ls_hist_percentile_ms(&t, 0.50);
 	out->busy_p99_ms = ls_hist_percentile_ms(&t, 0.99);
 	out->utilisation = busy + idle > 0 ? busy / (busy + idle) : 0;

@@ -48,7 +48,7 @@ struct stall_summary {
 	uint64_t iterations;
 	uint64_t dropped;
 	uint64_t untracked;   /* threads that found no slot: their stalls are missed */
-	int loops_seen;
+	int loops_seen;       /* loop threads seen while watching, ended ones too */
 	bool precise;         /* every poll entry was traced (else: heartbeat cuts) */
 };
 
@@ -80,7 +80,7 @@ int stall_monitor_next_ms(const struct stall_monitor *m);
 /* A message for the user that came up while watching (e.g. a loop that
  * makes us trace every syscall), NULL when none; each is returned once. */
 const char *stall_monitor_take_note(struct stall_monitor *m);
-/* Number of loop threads seen so far. */
+/* Number of loop threads seen so far (those that ended too). */
 int stall_monitor_loops(const struct stall_monitor *m);
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out);
 /* Non-fatal problems found at start (e.g. no stacks for this Python). */
