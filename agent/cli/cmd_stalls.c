@@ -67,13 +67,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 static void on_report(const struct stall_report *r, void *ctx)
 {
-	if (watch_opts.json) {
-		ndjson_print(stdout, stall_report_json(r));
-		return;
-	}
-	if (r->ongoing && r->duration_ms < 1000 && watch_opts.threshold_ms < 1000)
-		return;
-	stall_report_print(stdout, r);
+	stall_report_emit(ctx, stdout, r);
 }
 
 /* Text mode: tell once that nothing looks like an event loop yet. */
@@ -125,6 +119,7 @@ int cmd_stalls(int argc, char **argv)
 	struct stall_monitor *m = NULL;
 	struct stall_run run = { 0 };
 	struct stall_summary sum;
+	struct stall_printer printer = { 0 };
 	struct proc_ref target;
 	int err;
 
@@ -143,7 +138,9 @@ int cmd_stalls(int argc, char **argv)
 	mopts.precise = watch_opts.precise;
 	mopts.stacks = !env.no_stacks;
 	cli_handle_signals();
-	err = stall_monitor_new(&mopts, on_report, NULL, &m);
+	printer.json = watch_opts.json;
+	printer.threshold_ms = watch_opts.threshold_ms;
+	err = stall_monitor_new(&mopts, on_report, &printer, &m);
 	if (err || cli_target_attached(&target)) {
 		stall_monitor_free(m);
 		proc_ref_close(&target);

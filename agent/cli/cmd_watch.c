@@ -63,7 +63,7 @@ struct watch {
 	struct lost_output *out;
 	struct lost_report report;
 	int64_t mono_to_unix_ns;
-	uint64_t nstalls;
+	struct stall_printer printer;
 	bool asyncio_noted;
 };
 
@@ -71,12 +71,7 @@ static void on_stall(const struct stall_report *r, void *ctx)
 {
 	struct watch *w = ctx;
 
-	if (!r->ongoing)
-		w->nstalls++;
-	if (watch_opts.json)
-		ndjson_print(stdout, stall_report_json(r));
-	else if (!r->ongoing || r->duration_ms >= 1000)
-		stall_report_print(stdout, r);
+	stall_report_emit(&w->printer, stdout, r);
 }
 
 static void on_lost(const struct lost_event *e, void *ctx)
@@ -219,6 +214,8 @@ int cmd_watch(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	w.mono_to_unix_ns = clock_mono_to_unix_ns();
+	w.printer = (struct stall_printer){ .json = watch_opts.json,
+					    .threshold_ms = watch_opts.threshold_ms };
 	w.out = lost_output_new(watch_opts.json);
 	cli_handle_signals();
 	rc = w.out ? start(&w) : EXIT_FAIL;

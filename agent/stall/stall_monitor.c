@@ -24,11 +24,15 @@
 #define FAST_SAMPLES 200
 #define SLOW_SAMPLE_NS 20000000ULL
 
+/* A stall under way is reported again at most this often: someone
+ * watching a hang sees it grow. */
+#define ONGOING_EVERY_NS 1000000000ULL
+
 /* What was reported of one slot's spans. */
 struct slot_reports {
 	struct span_key cur;    /* the span that has an id (start 0: none) */
 	uint64_t id;            /* its report id, 0 until it is a stall */
-	bool ongoing_sent;
+	uint64_t ongoing_at;    /* when it was last reported ongoing, 0: never */
 	struct span_key done;   /* the last span of this slot already finished */
 };
 
@@ -46,6 +50,8 @@ struct stall_monitor {
 	uint64_t next_id;
 	uint64_t stalls;
 	double worst_ms;
+	uint64_t stopped_ns;                /* watching ended (stall_monitor_stop), 0: not yet */
+	uint64_t unfinished;                /* stalls still under way then */
 	uint64_t due_ns;                    /* when the timed work is next due */
 	struct slot_reports slots[LS_MAX_LOOPS];
 	struct slot_copy copies[LS_MAX_LOOPS]; /* of the kernel's slots, at the last look */
@@ -184,14 +190,15 @@ static void report_copy(struct stall_monitor *m, int slot, const struct slot_cop
 	if (!span_key_eq(t->cur, c->span)) {
 		t->cur = c->span;
 		t->id = 0;
-		t->ongoing_sent = false;
+		t->ongoing_at = 0;
 	}
-	if (ongoing && t->ongoing_sent)
+	if (ongoing && t->ongoing_at && now - t->ongoing_at < ONGOING_EVERY_NS && !m->stopped_ns)
 		return;
 	if (!t->id)
 		t->id = ++m->next_id;
 	r.id = t->id;
 	r.ongoing = ongoing;
+	r.unfinished = ongoing && m->stopped_ns;
 	fill_common(m, &r, c->span.tid, c->span.start, now, on_cpu);
 	attach_profile(m, slot, c->span, &r);
 	if (!c->restart_pending)
@@ -200,7 +207,7 @@ static void report_copy(struct stall_monitor *m, int slot, const struct slot_cop
 		stall_report_add_syscall(&r, l->off_sys, 1, now - l->off_since, ongoing);
 	stall_report_sort(&r);
 	if (ongoing)
-		t->ongoing_sent = true;
+		t->ongoing_at = now;
 	else
 		finish(m, slot, c->span, &r);
 	m->cb(&r, m->ctx);
@@ -296,13 +303,6 @@ static bool any_long_span(struct stall_monitor *m, uint64_t now)
 	return false;
 }
 
-static void count_cut(struct ls_totals *t, uint64_t ns)
-{
-	t->busy_ns += ns;
-	t->spans++;
-	t->hist[ls_hist_bucket(ns)]++;
-}
-
 /* The heartbeat ended these spans at a poll that did not block: the
  * kernel side starts the next iteration there, and a long one is a stall. */
 static void apply_cuts(struct stall_monitor *m, const struct loops_seen *seen)
@@ -312,7 +312,7 @@ static void apply_cuts(struct stall_monitor *m, const struct loops_seen *seen)
 		uint64_t ns = cut->at - cut->span.start;
 
 		stall_tracer_restart(m->tracer, cut->slot, cut->at);
-		count_cut(&m->cuts, ns);
+		ls_totals_count(&m->cuts, ns);
 		if (ns >= m->opts.threshold_ns && !span_key_eq(m->slots[cut->slot].done, cut->span))
 			report_copy(m, cut->slot, &m->copies[cut->slot], cut->at, false);
 	}
@@ -460,41 +460,48 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 	return 0;
 }
 
+/* Watching ends: each span under way ends here too, as an iteration cut
+ * short, and a stall among them is reported one last time, unfinished. */
+void stall_monitor_stop(struct stall_monitor *m)
+{
+	uint64_t now;
+
+	if (m->stopped_ns)
+		return;
+	stall_monitor_process(m); /* fresh copies, and the stalls that just ended */
+	now = clock_mono_ns();
+	m->stopped_ns = now;
+	for (int i = 0; i < LS_MAX_LOOPS; i++) {
+		const struct slot_copy *c = &m->copies[i];
+		uint64_t ns;
+
+		if (!span_runs_long(m, i, c, now, 0) || span_key_eq(m->slots[i].done, c->span))
+			continue; /* idle, loopless, or finished while we drained */
+		ns = now - c->span.start;
+		ls_totals_count(&m->cuts, ns);
+		if (ns < m->opts.threshold_ns)
+			continue;
+		report_copy(m, i, c, now, true);
+		m->unfinished++;
+		if (ns / 1e6 > m->worst_ms)
+			m->worst_ms = ns / 1e6;
+	}
+}
+
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 {
-	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
 	struct ls_totals t;
-	uint64_t now = clock_mono_ns();
 	double busy, idle;
 
+	stall_monitor_stop(m);
 	stall_tracer_totals(m->tracer, &t);
-	t.busy_ns += m->cuts.busy_ns;
-	t.spans += m->cuts.spans;
-	for (int b = 0; b < LS_HIST_SLOTS; b++)
-		t.hist[b] += m->cuts.hist[b];
+	ls_totals_merge(&t, &m->cuts);
 	memset(out, 0, sizeof(*out));
-	out->stalls = m->stalls;
+	out->stalls = m->stalls + m->unfinished;
+	out->unfinished = m->unfinished;
 	out->worst_ms = m->worst_ms;
 	busy = (double)t.busy_ns;
 	idle = (double)t.idle_ns;
-	for (int i = 0; i < LS_MAX_LOOPS; i++) {
-		uint64_t since = span_start(loops[i].busy_since, loops[i].restart_at);
-
-		if (!loops[i].tid)
-			continue;
-		if (stall_loops_known_loopless(m->loops, i, span_key_of((pid_t)loops[i].tid, since)))
-			continue; /* its loop was closed: not busy, not stalled */
-		if (since && now > since) {
-			double ms = (now - since) / 1e6;
-
-			busy += (double)(now - since);
-			if (now - since >= m->opts.threshold_ns) {
-				out->stalls++; /* still under way */
-				if (ms > out->worst_ms)
-					out->worst_ms = ms;
-			}
-		}
-	}
 	out->loops_seen = m->loops_had;
 	out->busy_p50_ms = ls_hist_percentile_ms(&t, 0.50);
 	out->busy_p99_ms = ls_hist_percentile_ms(&t, 0.99);
