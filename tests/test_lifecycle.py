@@ -154,3 +154,45 @@ def test_target_exit_is_said_as_such():
     p.check("target exited" in ls.stdout, "summary does not say the target exited")
     p.check("loop threads: 1" in ls.stdout, "summary loop count: %r" % ls.stdout[-300:])
     p.raise_if_any()
+
+
+RERUNS_PY = os.path.join(lib.TARGETS_DIR, "reruns.py")
+
+
+@lib.timeout(60)
+@lib.params([lib.Param("light", ()), lib.Param("precise", ("--precise",))])
+def test_no_loop_gaps_between_runs_are_not_stalls(extra):
+    """asyncio.run() twelve times with blocking work between the runs (no
+    loop exists then) and one real stall in each run: the real stalls are
+    reported, the gaps never (neither as stalls nor as the worst)."""
+    interp = lib.python("debian-3.11")
+    with Target([interp.path, RERUNS_PY, "--rounds", 12], name="reruns.py") as target:
+        with Loopscope.stalls(target.pid, threshold=100, duration=40, extra=extra) as ls:
+            ls.wait_attached()
+            target.go()
+            target.wait_event("all_done", timeout=30)
+            time.sleep(0.2)
+            ls.signal(signal.SIGINT)
+            rc = ls.wait(10)
+    p = Problems("stalls between asyncio.run() calls (%s)" % ("precise" if extra else "light"))
+    p.check(rc == 0, "exit %s" % rc)
+    real, gaps = target.events("stall"), target.events("gap")
+    finished = ls.finished_stalls()
+
+    def overlaps(s, rec):
+        return (min(s["ts"] + s["duration_ms"] / 1e3, rec["start"] + rec["duration_ms"] / 1e3)
+                - max(s["ts"], rec["start"])) > 0.02
+
+    for s in finished:
+        p.check(any(overlaps(s, r) for r in real) and not any(overlaps(s, g) for g in gaps),
+                "stall #%s (%.1f ms at %.3f) is a gap between runs" % (s["id"], s["duration_ms"], s["ts"]))
+    missed = [r for r in real if not any(overlaps(s, r) for s in finished)]
+    p.check(not missed, "%d of %d real stalls missed" % (len(missed), len(real)))
+    summ = ls.summary()
+    worst = max(r["duration_ms"] for r in real)
+    p.check(summ["worst_ms"] <= worst * 1.2 + 20, "worst_ms %s, the longest real stall %.1f ms" % (
+        summ["worst_ms"], worst))
+    p.check(summ["busy_p99_ms"] <= max(summ["worst_ms"], 100) + 0.001,
+            "busy_p99_ms %s past the worst stall %s: the gaps counted as iterations" % (
+                summ["busy_p99_ms"], summ["worst_ms"]))
+    p.raise_if_any()

@@ -56,6 +56,7 @@ struct stall_monitor {
 	struct slot_reports slots[LS_MAX_LOOPS];
 	struct slot_copy copies[LS_MAX_LOOPS]; /* of the kernel's slots, at the last look */
 	struct ls_totals cuts;              /* iterations cut by the heartbeat */
+	struct ls_totals voided;            /* spans the kernel counted that ran no loop */
 	/* The last thread seen in each slot, and how many loop threads were
 	 * seen in all: the kernel side frees a slot when its thread exits, and
 	 * a target that exited still had its loops. */
@@ -129,8 +130,12 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
 
 	if (span_key_eq(t->done, span))
 		return; /* reported already, when the heartbeat moved */
-	if (stall_loops_known_loopless(m->loops, slot, span))
-		return; /* the time between two loops of the thread */
+	if (stall_loops_known_loopless(m->loops, slot, span)) {
+		/* the time between two loops of the thread: the kernel side
+		 * counted it as an iteration, the summary takes it out */
+		ls_totals_count(&m->voided, e->end_ns - e->start_ns);
+		return;
+	}
 	if (span_key_eq(t->cur, span) && t->id)
 		r.id = t->id;
 	else
@@ -149,6 +154,11 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
 static uint64_t span_start(uint64_t busy_since, uint64_t restart_at)
 {
 	return busy_since && restart_at > busy_since ? restart_at : busy_since;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
 }
 
 static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
@@ -312,6 +322,10 @@ static void apply_cuts(struct stall_monitor *m, const struct loops_seen *seen)
 		uint64_t ns = cut->at - cut->span.start;
 
 		stall_tracer_restart(m->tracer, cut->slot, cut->at);
+		/* A new loop's heartbeat ends the time its thread ran none (the
+		 * gap between two asyncio.run calls): no iteration, no stall. */
+		if (stall_loops_known_loopless(m->loops, cut->slot, cut->span))
+			continue;
 		ls_totals_count(&m->cuts, ns);
 		if (ns >= m->opts.threshold_ns && !span_key_eq(m->slots[cut->slot].done, cut->span))
 			report_copy(m, cut->slot, &m->copies[cut->slot], cut->at, false);
@@ -496,6 +510,7 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 	stall_monitor_stop(m);
 	stall_tracer_totals(m->tracer, &t);
 	ls_totals_merge(&t, &m->cuts);
+	ls_totals_void(&t, &m->voided, max_u64(m->opts.threshold_ns, (uint64_t)(m->worst_ms * 1e6)));
 	memset(out, 0, sizeof(*out));
 	out->stalls = m->stalls + m->unfinished;
 	out->unfinished = m->unfinished;

@@ -67,6 +67,16 @@ void ls_totals_merge(struct ls_totals *dst, const struct ls_totals *src)
 		dst->max_ns = src->max_ns;
 }
 
+void ls_totals_void(struct ls_totals *t, const struct ls_totals *voided, uint64_t longest_ns)
+{
+	t->busy_ns -= voided->busy_ns < t->busy_ns ? voided->busy_ns : t->busy_ns;
+	t->spans -= voided->spans < t->spans ? voided->spans : t->spans;
+	for (int b = 0; b < LS_HIST_SLOTS; b++)
+		t->hist[b] -= voided->hist[b] < t->hist[b] ? voided->hist[b] : t->hist[b];
+	if (voided->spans && t->max_ns > longest_ns)
+		t->max_ns = longest_ns;
+}
+
 /* The value under which a fraction p of the spans fall, interpolated
  * inside its log2 bucket, the bucket cut to the shortest and longest span
  * seen: one 3000.5 ms span is 3000.5 ms at every percentile, not the

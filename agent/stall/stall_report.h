@@ -23,6 +23,10 @@ void stall_report_sort(struct stall_report *r);
 void ls_totals_count(struct ls_totals *t, uint64_t ns);
 /* Adds src's spans and time to dst. */
 void ls_totals_merge(struct ls_totals *dst, const struct ls_totals *src);
+/* Takes out of t the spans in voided (counted, then found to be no
+ * iteration); the longest span left is at most longest_ns (the kernel's
+ * maximum may have been a voided one). */
+void ls_totals_void(struct ls_totals *t, const struct ls_totals *voided, uint64_t longest_ns);
 /* The busy time under which a fraction p of the spans fall, in ms: to the
  * resolution of a log2 bucket (interpolated inside it, linearly), never
  * below the shortest span seen nor above the longest. */

@@ -244,6 +244,26 @@ static void test_percentile_grows_with_p(void)
 	}
 }
 
+/* Spans found to be no iteration (a thread between two loops) are taken
+ * out again, and the longest left is bounded by what is known of it. */
+static void test_void_spans(void)
+{
+	struct ls_totals t = { 0 }, voided = { 0 };
+
+	add_spans(&t, 1 * MS, 98);
+	add_spans(&t, 150 * MS, 1);
+	add_spans(&t, 250 * MS, 1);
+	add_spans(&voided, 250 * MS, 1);
+	ls_totals_void(&t, &voided, 150 * MS);
+	CHECK_EQ_INT(t.spans, 99);
+	CHECK_EQ_INT(t.busy_ns, 98 * MS + 150 * MS);
+	CHECK(ls_hist_percentile_ms(&t, 1.0) <= 150.0 + 1e-9);
+	ls_totals_void(&t, &voided, 150 * MS); /* more than there is: none left, never negative */
+	ls_totals_void(&t, &t, 0);
+	CHECK_EQ_INT(t.spans, 0);
+	CHECK_EQ_INT(t.busy_ns, 0);
+}
+
 int main(void)
 {
 	RUN(test_same_syscall_merges);
@@ -257,6 +277,7 @@ int main(void)
 	RUN(test_percentile_within_min_and_max);
 	RUN(test_percentile_interpolates);
 	RUN(test_merge_keeps_bounds);
+	RUN(test_void_spans);
 	RUN(test_percentile_picks_the_bucket);
 	RUN(test_percentile_grows_with_p);
 	return unit_done();
