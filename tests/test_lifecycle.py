@@ -196,3 +196,23 @@ def test_no_loop_gaps_between_runs_are_not_stalls(extra):
             "busy_p99_ms %s past the worst stall %s: the gaps counted as iterations" % (
                 summ["busy_p99_ms"], summ["worst_ms"]))
     p.raise_if_any()
+
+
+@lib.timeout(30)
+def test_not_an_asyncio_process_is_said_at_once():
+    """`stalls` on a Python process that has not imported asyncio says so as
+    soon as it is attached (not a second later, not only "no loop seen"),
+    then keeps watching for a loop that may start, until --duration."""
+    interp = lib.python("debian-3.11")
+    code = "import time; print('READY {}', flush=True)\nwhile True: time.sleep(0.05)"
+    with Target([interp.path, "-c", code], name="plain python") as target:
+        with Loopscope.stalls(target.pid, duration=2.5, json_out=False) as ls:
+            ls.wait_attached(settle=0.05)
+            said = lib.wait_until(lambda: any("not an asyncio process" in l for l in ls.stderr), 0.5)
+            rc = ls.wait(10)
+        ran = ls.ended - ls.started
+    p = Problems("stalls on a plain Python process")
+    p.check(said, "not said within 0.5 s of attaching: %r" % ls.stderr)
+    p.check(rc == 0 and 2.4 <= ran < 4.0, "exit %s after %.1f s (--duration 2.5)" % (rc, ran))
+    p.check(sum("no event" in l for l in ls.stderr) == 1, "said %r" % ls.stderr)
+    p.raise_if_any()

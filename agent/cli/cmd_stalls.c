@@ -70,14 +70,30 @@ static void on_report(const struct stall_report *r, void *ctx)
 	stall_report_emit(ctx, stdout, r);
 }
 
-/* Text mode: tell once that nothing looks like an event loop yet. */
+/* Tells once that nothing looks like an event loop yet: at once when the
+ * target cannot have one now (not Python, or asyncio not imported), after
+ * a second without any otherwise (a busy loop is found from Python). */
 static void warn_no_loop(struct stall_monitor *m, double elapsed, bool *warned)
 {
-	if (*warned || elapsed < 1.0 || stall_monitor_loops(m) > 0)
+	static const char *const why[] = {
+		[STALL_TARGET_OTHER] = "it is not a Python process loopscope can read; a libuv or "
+				       "epoll loop is seen when it first waits",
+		[STALL_TARGET_NO_ASYNCIO] = "it is not an asyncio process (asyncio is not imported)",
+	};
+	enum stall_target kind;
+
+	if (*warned || stall_monitor_loops(m) > 0)
+		return;
+	kind = stall_monitor_target(m);
+	if (kind == STALL_TARGET_ASYNCIO && elapsed < 1.0)
 		return;
 	*warned = true;
-	fprintf(stderr, "loopscope: no event-loop thread seen in PID %d yet (no thread has "
-		"waited in epoll); still watching\n", env.pid);
+	if (kind == STALL_TARGET_ASYNCIO)
+		fprintf(stderr, "loopscope: no event-loop thread seen in PID %d yet (no thread has "
+			"waited in epoll); still watching\n", env.pid);
+	else
+		fprintf(stderr, "loopscope: no event loop in PID %d: %s; watching for a loop that "
+			"may start\n", env.pid, why[kind]);
 }
 
 /* The monitor never blocks: wait for its stalls or its next timed work. */

@@ -65,6 +65,7 @@ struct watch {
 	int64_t mono_to_unix_ns;
 	struct stall_printer printer;
 	bool asyncio_noted;
+	bool attached_said;       /* the attached event (or line) is out */
 };
 
 static void on_stall(const struct stall_report *r, void *ctx)
@@ -82,13 +83,30 @@ static void on_lost(const struct lost_event *e, void *ctx)
 	lost_output_event(w->out, stdout, &w->report, clock_mono_s());
 }
 
-/* Once the task probes are in, say once if they are the costly kind. */
+static const char *task_probes(const struct watch *w)
+{
+	return !lost_tracer_has_asyncio(w->lost) ? "none"
+	       : lost_tracer_asyncio_note(w->lost) ? "at_entries" : "in_branches";
+}
+
+/* Once the task probes are in, say once if they are the costly kind; when
+ * that is after the start (asyncio imported late), say that the task
+ * checks run from now on: the attached event said "tasks": false. */
 static void note_asyncio(struct watch *w)
 {
 	if (w->asyncio_noted || !lost_tracer_has_asyncio(w->lost))
 		return;
 	w->asyncio_noted = true;
 	cli_warn(lost_tracer_asyncio_note(w->lost));
+	if (!w->attached_said)
+		return;
+	if (watch_opts.json)
+		ndjson_print(stdout, json_pack("{s:s, s:i, s:{s:b, s:s}}", "event", "detectors",
+					       "pid", env.pid, "detectors", "tasks", true,
+					       "task_probes", task_probes(w)));
+	else
+		fprintf(stderr, "loopscope: asyncio is imported in PID %d now: task and future "
+			"checks are on\n", env.pid);
 }
 
 static int start(struct watch *w)
@@ -117,9 +135,9 @@ static int start(struct watch *w)
 /* The first JSON event: what is being watched, from now on. */
 static json_t *attached_json(struct watch *w)
 {
-	const char *probes = !lost_tracer_has_asyncio(w->lost) ? "none"
-			     : lost_tracer_asyncio_note(w->lost) ? "at_entries" : "in_branches";
+	const char *probes = task_probes(w);
 
+	w->attached_said = true;
 	return json_pack("{s:s, s:i, s:s, s:{s:b, s:b, s:b, s:b, s:s}}", "event", "attached",
 			 "pid", env.pid, "python", w->proc->version, "detectors",
 			 "stalls", true, "never_awaited", lost_tracer_has_never_awaited(w->lost),
@@ -135,13 +153,15 @@ static int step(struct watch *w)
 		{ .fd = stall_monitor_fd(w->stalls), .events = POLLIN },
 		{ .fd = lost_tracer_fd(w->lost), .events = POLLIN },
 	};
-	int err = cli_poll(p, 2, cli_sooner_ms(stall_monitor_next_ms(w->stalls),
-					       lost_tracer_next_ms(w->lost)));
+	int err = cli_poll(p, 2, cli_sooner_ms(cli_sooner_ms(stall_monitor_next_ms(w->stalls),
+							     lost_tracer_next_ms(w->lost)),
+					       lost_output_next_ms(w->out, clock_mono_s())));
 
 	if (!err && (p[0].revents || stall_monitor_next_ms(w->stalls) == 0))
 		err = stall_monitor_process(w->stalls);
 	if (!err && (p[1].revents || lost_tracer_next_ms(w->lost) == 0))
 		err = lost_tracer_process(w->lost);
+	lost_output_tick(w->out, stdout, clock_mono_s());
 	cli_stall_notes(w->stalls);
 	note_asyncio(w);
 	return err;
@@ -227,6 +247,7 @@ int cmd_watch(int argc, char **argv)
 		else
 			fprintf(stderr, "Watching PID %d (Python %s) for lost work and stalls over %g ms. "
 				"Ctrl-C to stop.\n", env.pid, w.proc->version, watch_opts.threshold_ms);
+		w.attached_said = true;
 		err = run(&w, &elapsed, &exited);
 		if (!cli_reader_gone)
 			summarize(&w, elapsed, exited);

@@ -404,6 +404,13 @@ int stall_monitor_loops(const struct stall_monitor *m)
 	return m->loops_had;
 }
 
+enum stall_target stall_monitor_target(const struct stall_monitor *m)
+{
+	if (!m->sampler)
+		return STALL_TARGET_OTHER;
+	return stall_sampler_has_asyncio(m->sampler) ? STALL_TARGET_ASYNCIO : STALL_TARGET_NO_ASYNCIO;
+}
+
 /* Warnings for the user, joined into one line. */
 static void __attribute__((format(printf, 2, 3))) add_warning(struct stall_monitor *m, const char *fmt, ...)
 {

@@ -86,6 +86,13 @@ int stall_monitor_next_ms(const struct stall_monitor *m);
 const char *stall_monitor_take_note(struct stall_monitor *m);
 /* Number of loop threads seen so far (those that ended too). */
 int stall_monitor_loops(const struct stall_monitor *m);
+/* What the target is, for a loop to appear in it. */
+enum stall_target {
+	STALL_TARGET_OTHER,       /* not a Python we read: any epoll loop (libuv) */
+	STALL_TARGET_NO_ASYNCIO,  /* Python without asyncio imported (yet) */
+	STALL_TARGET_ASYNCIO,
+};
+enum stall_target stall_monitor_target(const struct stall_monitor *m);
 /* Watching ends now: each stall still under way is reported one last
  * time (ongoing and unfinished), and counted; the summary's numbers stop
  * here, so that they agree with what was reported. */
