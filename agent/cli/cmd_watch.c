@@ -4,11 +4,13 @@
  * destroyed while pending, and loop stalls. */
 #include <argp.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "clock.h"
 #include "attach.h"
+#include "caps.h"
 #include "cli.h"
 #include "watch_opts.h"
 #include "commands.h"
@@ -44,11 +46,28 @@ static const char doc[] =
 "that run; task checks start once asyncio is imported.\n"
 "A call site that fires again and again is shown once, then as a running\n"
 "count (text), or at most once a second with a \"suppressed\" count (JSON).\n"
-"Never-awaited detection on Debian's python3.X needs python3.X-dbg.";
+"Never-awaited detection on Debian's python3.X needs python3.X-dbg.\n"
+"\n"
+"Privileges: root, or CAP_SYS_ADMIN (uprobes need it; it covers CAP_BPF and\n"
+"CAP_PERFMON) and CAP_SYS_PTRACE (to read the target's memory).";
 
 static const struct argp_option opts[] = {
 	{},
 };
+
+/* Measured on this project's kernels: a uprobe needs CAP_SYS_ADMIN, and
+ * CAP_BPF with CAP_PERFMON (enough for the stall tracer) get EPERM for it,
+ * which left watch running with no lost-work probe and the wrong reason
+ * ("asyncio is not imported"). Refuse at once, naming what is missing. */
+static int check_caps(void)
+{
+	if (caps_have(CAP_SYS_ADMIN))
+		return 0;
+	cli_error("watch places uprobes, which the kernel allows only with CAP_SYS_ADMIN, and this "
+		  "process lacks it (watch needs root, or CAP_SYS_ADMIN and CAP_SYS_PTRACE; CAP_BPF "
+		  "and CAP_PERFMON are not enough)");
+	return EXIT_FAIL;
+}
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
@@ -227,7 +246,7 @@ int cmd_watch(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
-	if (cli_target_open(&w.target, env.pid))
+	if (check_caps() || cli_target_open(&w.target, env.pid))
 		return EXIT_FAIL;
 	if (attach_python(env.pid, &w.proc)) {
 		proc_ref_close(&w.target);
