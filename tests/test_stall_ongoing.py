@@ -23,18 +23,25 @@ def hang_target(hang_ms=HANG_MS):
                          "--gap-ms", 300)
 
 
-@lib.timeout(40)
-def test_text_shows_a_long_stall_while_it_lasts():
-    """Text mode, a 3.3 s hang: an "and counting" line from its first second
-    on, updated about once a second (same id, growing), before it ends."""
+def watch_whole_hang(json_out):
+    """`stalls` over a whole hang, stopped with SIGINT once it has ended:
+    (the run, the target's record of the hang, loopscope's exit status)."""
     with hang_target() as target:
-        with Loopscope.stalls(target.pid, threshold=THRESHOLD_MS, duration=30, json_out=False) as ls:
+        with Loopscope.stalls(target.pid, threshold=THRESHOLD_MS, duration=30, json_out=json_out) as ls:
             ls.wait_attached()
             target.go()
             rec = target.wait_event("stall", timeout=15)[0]
             time.sleep(0.3)
             ls.signal(signal.SIGINT)
             rc = ls.wait(10)
+    return ls, rec, rc
+
+
+@lib.timeout(40)
+def test_text_shows_a_long_stall_while_it_lasts():
+    """Text mode, a 3.3 s hang: an "and counting" line from its first second
+    on, updated about once a second (same id, growing), before it ends."""
+    ls, rec, rc = watch_whole_hang(False)
     p = Problems("text output of a %.0f ms hang" % rec["duration_ms"])
     p.check(rc == 0, "exit %s" % rc)
     end = rec["start"] + rec["duration_ms"] / 1000.0
@@ -62,14 +69,7 @@ def test_text_shows_a_long_stall_while_it_lasts():
 def test_json_repeats_ongoing_at_most_once_a_second():
     """JSON, a 3.3 s hang: `ongoing` at the threshold, then again about once
     a second while it lasts, same id, growing duration_ms, never more often."""
-    with hang_target() as target:
-        with Loopscope.stalls(target.pid, threshold=THRESHOLD_MS, duration=30) as ls:
-            ls.wait_attached()
-            target.go()
-            rec = target.wait_event("stall", timeout=15)[0]
-            time.sleep(0.3)
-            ls.signal(signal.SIGINT)
-            rc = ls.wait(10)
+    ls, rec, rc = watch_whole_hang(True)
     p = Problems("JSON events of a %.0f ms hang" % rec["duration_ms"])
     p.check(rc == 0, "exit %s" % rc)
     ongoing = ls.ongoing_stalls()

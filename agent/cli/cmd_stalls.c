@@ -45,8 +45,10 @@ static const char doc[] =
 "    loopscope stalls 1234 --json          # NDJSON: one stall per line, then a summary\n"
 "\n"
 "In JSON mode a stall is first printed with \"ongoing\":true as soon as it passes\n"
-"the threshold, then again when it ends; text mode prints the ongoing line only\n"
-"for stalls that last over a second.";
+"the threshold, again at most once a second while it lasts (same id), then when\n"
+"it ends; text mode prints a stall under way once it has lasted a second, then\n"
+"one line a second. A stall still under way when watching ends is printed as\n"
+"unfinished, and counted in the summary.";
 
 static const struct argp_option opts[] = {
 	{ "no-stacks", 'S', NULL, 0, "Do not read the Python stack of stalls", 0 },
