@@ -176,6 +176,7 @@ static __always_inline void count_span(__u64 busy)
 	__sync_fetch_and_add(&totals.spans, 1);
 	if (b < LS_HIST_SLOTS)
 		__sync_fetch_and_add(&totals.hist[b], 1);
+	ls_totals_count_bounds(&totals, busy);
 }
 
 /* User space saw the loop's heartbeat move at restart_at: the iterations

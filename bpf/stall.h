@@ -155,6 +155,22 @@ struct ls_totals {
 	__u64 spans;
 	__u64 dropped;
 	__u64 hist[LS_HIST_SLOTS];
+	/* The shortest and longest span: a percentile is interpolated inside
+	 * its log2 bucket, never past what was seen (updated without atomics:
+	 * two loop threads ending spans at once on two CPUs may lose one
+	 * update, which moves a bound only within its bucket). */
+	__u64 min_ns;       /* 0: no span yet */
+	__u64 max_ns;
 };
+
+/* Counts one busy span of ns. Shared by both sides. */
+static inline __attribute__((always_inline)) void
+ls_totals_count_bounds(struct ls_totals *t, __u64 ns)
+{
+	if (!t->min_ns || ns < t->min_ns)
+		t->min_ns = ns ? ns : 1;
+	if (ns > t->max_ns)
+		t->max_ns = ns;
+}
 
 #endif

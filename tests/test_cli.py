@@ -227,6 +227,46 @@ def test_unprivileged_user():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _as_nobody_with(caps, argv):
+    """setpriv argv: argv run as nobody with these capabilities (ambient)."""
+    spec = ",".join("+" + c for c in caps)
+    return ["setpriv", "--reuid=%d" % NOBODY[0], "--regid=%d" % NOBODY[1], "--clear-groups",
+            "--inh-caps=" + spec, "--ambient-caps=" + spec] + argv
+
+
+@lib.timeout(40)
+def test_watch_names_the_missing_capability():
+    """As a non-root user with CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE (all
+    `stalls` needs), `watch` fails at once naming CAP_SYS_ADMIN, the one its
+    uprobes need, never "asyncio is not imported"; with CAP_SYS_ADMIN and
+    CAP_SYS_PTRACE (the set --help documents) it attaches every detector."""
+    if not shutil.which("setpriv"):
+        raise lib.Skip("no setpriv (util-linux)")
+    interp = debian_or_any_python()
+    tmp = tempfile.mkdtemp(prefix="loopscope-test-")
+    try:
+        exe = _binary_for_nobody(tmp)
+        p = Problems("watch as uid 65534 with capabilities")
+        with Target.python(interp, "--mode", "healthy", "--tasks", "5") as t:
+            cmd = [exe, "watch", str(t.pid), "--json", "--duration", "1"]
+            r = subprocess.run(_as_nobody_with(("bpf", "perfmon", "sys_ptrace"), cmd),
+                               capture_output=True, text=True, timeout=20)
+            p.check(r.returncode == 1, "exit %s without CAP_SYS_ADMIN" % r.returncode)
+            p.check("CAP_SYS_ADMIN" in r.stderr and "not imported" not in r.stderr,
+                    "stderr %r" % r.stderr)
+            r = subprocess.run(_as_nobody_with(("sys_admin", "sys_ptrace"), cmd),
+                               capture_output=True, text=True, timeout=20)
+            first = lib.parse_ndjson(r.stdout)[:1]
+            p.check(r.returncode == 0 and first and first[0]["detectors"]["tasks"] is True,
+                    "with the documented set: exit %s, %s, stderr %r" % (r.returncode, first, r.stderr))
+        help_text = subprocess.run([lib.loopscope_bin(), "watch", "--help"], capture_output=True,
+                                   text=True).stdout
+        p.check("CAP_SYS_ADMIN" in help_text, "watch --help does not name CAP_SYS_ADMIN")
+        p.raise_if_any()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 @lib.timeout(40)
 def test_target_exits_while_attached():
     """The target ends (os._exit from another thread) in the middle of a
@@ -330,10 +370,17 @@ def test_sigint_during_a_stall():
     summ = ls.summary()
     p.check(len(ids) == 1, "stall ids reported: %s" % ids)
     p.check(summ["stalls"] == 1, "summary stalls %s for one stall under way" % summ["stalls"])
-    longest = max(s["duration_ms"] for s in stalls)
-    p.check(longest + 300 <= summ["worst_ms"] <= 5000,
-            "summary worst_ms %s: the stall had lasted over %.0f ms (ongoing event) + 400 ms" % (
-                summ["worst_ms"], longest))
+    first = stalls[0]["duration_ms"]
+    p.check(first + 300 <= summ["worst_ms"] <= 5000,
+            "summary worst_ms %s: the stall had lasted over %.0f ms (first ongoing event) + 400 ms" % (
+                summ["worst_ms"], first))
+    # the stall in progress is reported once more as watching ends, with
+    # the length the summary counts (issue 10 item 16)
+    last = stalls[-1]
+    p.check(last["ongoing"] and last.get("unfinished") is True and
+            abs(last["duration_ms"] - summ["worst_ms"]) < 0.01,
+            "last stall event %s, summary worst_ms %s" % (last, summ["worst_ms"]))
+    p.check(summ.get("unfinished") == 1, "summary unfinished %r" % summ.get("unfinished"))
     p.raise_if_any()
 
 

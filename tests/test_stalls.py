@@ -215,8 +215,10 @@ def check_summary(p, ls, target, finished, nloops, elapsed_s, target_exited=Fals
                "busy_p50_ms/busy_p99_ms missing: %s" % summ):
         # most iterations of these targets are short; stalls are a few percent
         p.check(0 < p50 < THRESHOLD_MS / 4, "busy_p50_ms %.3f not in (0, %.0f)" % (p50, THRESHOLD_MS / 4))
-        p.check(p50 <= p99 <= max(2 * worst, THRESHOLD_MS),
-                "busy_p99_ms %.3f not in [p50 %.3f, 2 x worst %.1f]" % (p99, p50, worst))
+        # a span under the threshold is no stall; one over it is, and none is
+        # longer than the worst: no percentile lies past them (a bucket's edge)
+        p.check(p50 <= p99 <= max(worst, THRESHOLD_MS) + 0.001,
+                "busy_p99_ms %.3f not in [p50 %.3f, max(worst %.1f, threshold)]" % (p99, p50, worst))
     u = summ.get("utilisation")
     if p.check(isinstance(u, (int, float)) and 0 < u <= 1, "utilisation %r not in (0, 1]" % u):
         # the loops were busy at least for the length of the stalls
@@ -392,15 +394,21 @@ def test_hang_reported_while_ongoing(use_uvloop):
             % (final["id"], [o for _, o in ls.ongoing_stalls()]))
     final_at = [t for t, o in ls.events() if o is final or (o["event"] == "stall" and not o["ongoing"]
                                                            and o["id"] == final["id"])][0]
-    for t, o in ongoing:
+    for i, (t, o) in enumerate(ongoing):
         check_stall_event_shape(p, o)
         p.check(o["tid"] == final["tid"] and abs(o["ts"] - final["ts"]) < 1e-6,
                 "ongoing event differs from the final one in tid/ts: %s vs %s" % (fmt_stall(o), fmt_stall(final)))
         p.check(t < hang_end, "ongoing event arrived %.0f ms after the hang ended" % ((t - hang_end) * 1000))
         p.check(t < final_at, "ongoing event arrived after the final one")
-        p.check(t - rec["start"] <= THRESHOLD_MS / 1000.0 + 0.3,
-                "ongoing event arrived %.0f ms into the hang, threshold %.0f ms" % (
-                    (t - rec["start"]) * 1000, THRESHOLD_MS))
+        if i == 0:
+            p.check(t - rec["start"] <= THRESHOLD_MS / 1000.0 + 0.3,
+                    "ongoing event arrived %.0f ms into the hang, threshold %.0f ms" % (
+                        (t - rec["start"]) * 1000, THRESHOLD_MS))
+        else:  # repeated while it lasts, at most once a second, growing
+            prev_t, prev = ongoing[i - 1]
+            p.check(o["duration_ms"] - prev["duration_ms"] >= 950,
+                    "ongoing events %.1f then %.1f ms: repeated more than once a second" % (
+                        prev["duration_ms"], o["duration_ms"]))
         p.check(THRESHOLD_MS <= o["duration_ms"] < final["duration_ms"],
                 "ongoing duration %.1f ms not in [threshold, final %.1f)" % (o["duration_ms"], final["duration_ms"]))
         p.check(0 < o["on_cpu_ms"] <= final["on_cpu_ms"] + 0.5 and o["off_cpu_ms"] <= final["off_cpu_ms"] + 0.5,

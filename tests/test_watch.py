@@ -236,3 +236,86 @@ def test_watch_bad_targets():
     r = lib.run_loopscope(["watch"])
     p.check(r.returncode == 2, "no PID: exit %s" % r.returncode)
     p.raise_if_any()
+
+
+@lib.timeout(45)
+def test_watch_text_repeat_count_catches_up():
+    """Text: a site that fired 20 times in 3 s, then stopped, has its full
+    count said within 5 s of its first block (not when, if ever, it fires
+    again), in the words of its block, not the JSON event name."""
+    interp = lib.python("debian-3.11")
+    repeat = 20
+    with lostwork_target(interp, "--repeat", str(repeat)) as t:
+        ls = Loopscope(["watch", t.pid])
+        with ls:
+            if not lib.wait_until(lambda: any("Watching PID" in l for l in ls.stderr), 20):
+                raise AssertionError("watch did not start: %s" % ls.stderr)
+            t.go()
+            t.wait_event("done", 30)
+            rx = re.compile(r"NEVER AWAITED again \(forgotten\) at .*: %d times so far" % repeat)
+            said = lib.wait_until(lambda: any(rx.search(l) for _, l in ls.lines), 6, 0.1)
+            ls.signal(signal.SIGINT)
+            ls.wait(15)
+    p = Problems("text repeat lines")
+    p.check(said, "the count of %d was never said: %r" % (
+        repeat, [l for _, l in ls.lines if "again" in l]))
+    p.check(not any("never_awaited again" in l for _, l in ls.lines), "internal name in a repeat line")
+    p.raise_if_any()
+
+
+LATE_ASYNCIO = """
+import gc, json, sys, time, warnings
+warnings.simplefilter("ignore")
+print("READY {}", flush=True)
+sys.stdin.readline()
+time.sleep(0.3)
+import asyncio, logging
+logging.disable(logging.CRITICAL)
+print(json.dumps({"event": "imported"}), flush=True)
+time.sleep(2.0)   # loopscope looks for asyncio once a second
+
+async def boom():
+    raise ValueError("late")
+
+async def main():
+    asyncio.create_task(boom(), name="late-task")
+    for _ in range(3):
+        await asyncio.sleep(0.05)
+        gc.collect()
+
+asyncio.run(main())
+gc.collect()
+print(json.dumps({"event": "done"}), flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+@lib.timeout(45)
+def test_watch_says_when_task_checks_start():
+    """A target that imports asyncio after watch attached: the attached
+    event says "tasks": false, a "detectors" event says when they turn on
+    (before the target's first bug), and that bug is reported."""
+    interp = lib.python("debian-3.11")
+    with Target([interp.path, "-c", LATE_ASYNCIO], name="late asyncio") as t:
+        ls = Loopscope(["watch", t.pid, "--json"])
+        with ls:
+            if not lib.wait_until(lambda: any('"attached"' in l for _, l in ls.lines), 20):
+                raise AssertionError("watch printed no attached event: %s" % ls.stderr)
+            t.go()
+            t.wait_event("done", 20)
+            lib.wait_until(lambda: False, 0.5)
+            ls.signal(signal.SIGINT)
+            ls.wait(15)
+    events = [e for _, e in ls.events()]
+    p = Problems("asyncio imported after watch attached")
+    p.check(events and events[0].get("detectors", {}).get("tasks") is False,
+            "attached event %s" % (events[:1],))
+    names = [e["event"] for e in events]
+    on = [i for i, e in enumerate(events) if e["event"] == "detectors" and e["detectors"].get("tasks")]
+    bug = [i for i, e in enumerate(events) if e["event"] == "unretrieved_exception"]
+    p.check(len(on) == 1, "%d detectors events saying tasks are on: %s" % (len(on), names))
+    p.check(bug, "the late task's exception is not reported: %s" % names)
+    if on and bug:
+        p.check(on[0] < bug[0], "tasks said on after the bug: %s" % names)
+    p.raise_if_any()

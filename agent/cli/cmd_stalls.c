@@ -45,8 +45,10 @@ static const char doc[] =
 "    loopscope stalls 1234 --json          # NDJSON: one stall per line, then a summary\n"
 "\n"
 "In JSON mode a stall is first printed with \"ongoing\":true as soon as it passes\n"
-"the threshold, then again when it ends; text mode prints the ongoing line only\n"
-"for stalls that last over a second.";
+"the threshold, again at most once a second while it lasts (same id), then when\n"
+"it ends; text mode prints a stall under way once it has lasted a second, then\n"
+"one line a second. A stall still under way when watching ends is printed as\n"
+"unfinished, and counted in the summary.";
 
 static const struct argp_option opts[] = {
 	{ "no-stacks", 'S', NULL, 0, "Do not read the Python stack of stalls", 0 },
@@ -67,30 +69,39 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 static void on_report(const struct stall_report *r, void *ctx)
 {
-	if (watch_opts.json) {
-		ndjson_print(stdout, stall_report_json(r));
-		return;
-	}
-	if (r->ongoing && r->duration_ms < 1000 && watch_opts.threshold_ms < 1000)
-		return;
-	stall_report_print(stdout, r);
+	stall_report_emit(ctx, stdout, r);
 }
 
-/* Text mode: tell once that nothing looks like an event loop yet. */
+/* Tells once that nothing looks like an event loop yet: at once when the
+ * target cannot have one now (not Python, or asyncio not imported), after
+ * a second without any otherwise (a busy loop is found from Python). */
 static void warn_no_loop(struct stall_monitor *m, double elapsed, bool *warned)
 {
-	if (*warned || elapsed < 1.0 || stall_monitor_loops(m) > 0)
+	static const char *const why[] = {
+		[STALL_TARGET_OTHER] = "it is not a Python process loopscope can read; a libuv or "
+				       "epoll loop is seen when it first waits",
+		[STALL_TARGET_NO_ASYNCIO] = "it is not an asyncio process (asyncio is not imported)",
+	};
+	enum stall_target kind;
+
+	if (*warned || stall_monitor_loops(m) > 0)
+		return;
+	kind = stall_monitor_target(m);
+	if (kind == STALL_TARGET_ASYNCIO && elapsed < 1.0)
 		return;
 	*warned = true;
-	fprintf(stderr, "loopscope: no event-loop thread seen in PID %d yet (no thread has "
-		"waited in epoll); still watching\n", env.pid);
+	if (kind == STALL_TARGET_ASYNCIO)
+		fprintf(stderr, "loopscope: no event-loop thread seen in PID %d yet (no thread has "
+			"waited in epoll); still watching\n", env.pid);
+	else
+		fprintf(stderr, "loopscope: no event loop in PID %d: %s; watching for a loop that "
+			"may start\n", env.pid, why[kind]);
 }
 
 /* The monitor never blocks: wait for its stalls or its next timed work. */
-static int watch(struct stall_monitor *m, struct stall_run *run)
+static int watch(struct stall_monitor *m, const struct proc_ref *target, struct stall_run *run)
 {
 	struct pollfd p = { .fd = stall_monitor_fd(m), .events = POLLIN };
-	int pidfd = proc_pidfd(env.pid);
 	double start = clock_mono_s();
 	bool warned = false;
 	int err = 0;
@@ -100,9 +111,9 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 
 		if (watch_opts.duration_s && elapsed >= watch_opts.duration_s)
 			break;
-		if (cli_target_exited(pidfd, env.pid)) {
+		if (proc_ref_gone(target)) {
 			run->target_exited = true;
-			cli_last_stalls(m);
+			cli_target_exit(m, env.pid);
 			break;
 		}
 		err = cli_poll(&p, 1, stall_monitor_next_ms(m));
@@ -114,8 +125,6 @@ static int watch(struct stall_monitor *m, struct stall_run *run)
 		warn_no_loop(m, elapsed, &warned);
 	}
 	run->duration_s = clock_mono_s() - start;
-	if (pidfd >= 0)
-		close(pidfd);
 	return err;
 }
 
@@ -128,34 +137,48 @@ int cmd_stalls(int argc, char **argv)
 	struct stall_monitor *m = NULL;
 	struct stall_run run = { 0 };
 	struct stall_summary sum;
+	struct stall_printer printer = { 0 };
+	struct proc_ref target;
 	int err;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
+	if (cli_target_open(&target, env.pid))
+		return EXIT_FAIL;
 	err = proc_check(env.pid);
-	if (err)
+	if (err) {
+		proc_ref_close(&target);
 		return cli_attach_error(env.pid, err);
+	}
 	mopts.pid = env.pid;
 	mopts.threshold_ns = (uint64_t)(watch_opts.threshold_ms * 1e6);
 	mopts.verbose = watch_opts.verbose;
 	mopts.precise = watch_opts.precise;
 	mopts.stacks = !env.no_stacks;
 	cli_handle_signals();
-	err = stall_monitor_new(&mopts, on_report, NULL, &m);
-	if (err)
-		return cli_load_error(env.pid, err);
+	printer.json = watch_opts.json;
+	printer.threshold_ms = watch_opts.threshold_ms;
+	err = stall_monitor_new(&mopts, on_report, &printer, &m);
+	if (err || cli_target_attached(&target)) {
+		stall_monitor_free(m);
+		proc_ref_close(&target);
+		return err ? cli_load_error(env.pid, err) : EXIT_FAIL;
+	}
 	cli_warn(stall_monitor_warning(m));
 	if (!watch_opts.json)
 		fprintf(stderr, "Watching PID %d for event-loop stalls over %g ms. Ctrl-C to stop.\n",
 			env.pid, watch_opts.threshold_ms);
 	run.pid = env.pid;
-	err = watch(m, &run);
+	err = watch(m, &target, &run);
 	stall_monitor_summary(m, &sum);
-	if (watch_opts.json)
+	if (cli_reader_gone)
+		; /* nobody reads the summary */
+	else if (watch_opts.json)
 		ndjson_print(stdout, stall_summary_json(&sum, &run));
 	else
 		stall_summary_print(stdout, &sum, &run);
 	stall_monitor_free(m);
+	proc_ref_close(&target);
 	if (err) {
 		cli_error("lost the kernel event stream: %s", ls_strerror(err));
 		return EXIT_FAIL;

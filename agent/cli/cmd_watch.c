@@ -4,11 +4,13 @@
  * destroyed while pending, and loop stalls. */
 #include <argp.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "clock.h"
 #include "attach.h"
+#include "caps.h"
 #include "cli.h"
 #include "watch_opts.h"
 #include "commands.h"
@@ -44,11 +46,28 @@ static const char doc[] =
 "that run; task checks start once asyncio is imported.\n"
 "A call site that fires again and again is shown once, then as a running\n"
 "count (text), or at most once a second with a \"suppressed\" count (JSON).\n"
-"Never-awaited detection on Debian's python3.X needs python3.X-dbg.";
+"Never-awaited detection on Debian's python3.X needs python3.X-dbg.\n"
+"\n"
+"Privileges: root, or CAP_SYS_ADMIN (uprobes need it; it covers CAP_BPF and\n"
+"CAP_PERFMON) and CAP_SYS_PTRACE (to read the target's memory).";
 
 static const struct argp_option opts[] = {
 	{},
 };
+
+/* Measured on this project's kernels: a uprobe needs CAP_SYS_ADMIN, and
+ * CAP_BPF with CAP_PERFMON (enough for the stall tracer) get EPERM for it,
+ * which left watch running with no lost-work probe and the wrong reason
+ * ("asyncio is not imported"). Refuse at once, naming what is missing. */
+static int check_caps(void)
+{
+	if (caps_have(CAP_SYS_ADMIN))
+		return 0;
+	cli_error("watch places uprobes, which the kernel allows only with CAP_SYS_ADMIN, and this "
+		  "process lacks it (watch needs root, or CAP_SYS_ADMIN and CAP_SYS_PTRACE; CAP_BPF "
+		  "and CAP_PERFMON are not enough)");
+	return EXIT_FAIL;
+}
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
@@ -56,26 +75,23 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 }
 
 struct watch {
+	struct proc_ref target;
 	struct py_proc *proc;
 	struct stall_monitor *stalls;
 	struct lost_tracer *lost;
 	struct lost_output *out;
 	struct lost_report report;
 	int64_t mono_to_unix_ns;
-	uint64_t nstalls;
+	struct stall_printer printer;
 	bool asyncio_noted;
+	bool attached_said;       /* the attached event (or line) is out */
 };
 
 static void on_stall(const struct stall_report *r, void *ctx)
 {
 	struct watch *w = ctx;
 
-	if (!r->ongoing)
-		w->nstalls++;
-	if (watch_opts.json)
-		ndjson_print(stdout, stall_report_json(r));
-	else if (!r->ongoing || r->duration_ms >= 1000)
-		stall_report_print(stdout, r);
+	stall_report_emit(&w->printer, stdout, r);
 }
 
 static void on_lost(const struct lost_event *e, void *ctx)
@@ -86,7 +102,15 @@ static void on_lost(const struct lost_event *e, void *ctx)
 	lost_output_event(w->out, stdout, &w->report, clock_mono_s());
 }
 
-/* Once the task probes are in, say once if they are the costly kind. */
+static const char *task_probes(const struct watch *w)
+{
+	return !lost_tracer_has_asyncio(w->lost) ? "none"
+	       : lost_tracer_asyncio_note(w->lost) ? "at_entries" : "in_branches";
+}
+
+/* Once the task probes are in, say once if they are the costly kind; when
+ * that is after the start (asyncio imported late), say that the task
+ * checks run from now on: the attached event said "tasks": false. */
 static void note_asyncio(struct watch *w)
 {
 	if (w->asyncio_noted || !lost_tracer_has_asyncio(w->lost))
@@ -94,6 +118,15 @@ static void note_asyncio(struct watch *w)
 	w->asyncio_noted = true;
 	cli_warn(lost_tracer_asyncio_note(w->lost));
 	cli_warn(lost_tracer_pure_python_note(w->lost));
+	if (!w->attached_said)
+		return;
+	if (watch_opts.json)
+		ndjson_print(stdout, json_pack("{s:s, s:i, s:{s:b, s:s}}", "event", "detectors",
+					       "pid", env.pid, "detectors", "tasks", true,
+					       "task_probes", task_probes(w)));
+	else
+		fprintf(stderr, "loopscope: asyncio is imported in PID %d now: task and future "
+			"checks are on\n", env.pid);
 }
 
 static int start(struct watch *w)
@@ -122,9 +155,9 @@ static int start(struct watch *w)
 /* The first JSON event: what is being watched, from now on. */
 static json_t *attached_json(struct watch *w)
 {
-	const char *probes = !lost_tracer_has_asyncio(w->lost) ? "none"
-			     : lost_tracer_asyncio_note(w->lost) ? "at_entries" : "in_branches";
+	const char *probes = task_probes(w);
 
+	w->attached_said = true;
 	return json_pack("{s:s, s:i, s:s, s:{s:b, s:b, s:b, s:b, s:s}}", "event", "attached",
 			 "pid", env.pid, "python", w->proc->version, "detectors",
 			 "stalls", true, "never_awaited", lost_tracer_has_never_awaited(w->lost),
@@ -140,13 +173,15 @@ static int step(struct watch *w)
 		{ .fd = stall_monitor_fd(w->stalls), .events = POLLIN },
 		{ .fd = lost_tracer_fd(w->lost), .events = POLLIN },
 	};
-	int err = cli_poll(p, 2, cli_sooner_ms(stall_monitor_next_ms(w->stalls),
-					       lost_tracer_next_ms(w->lost)));
+	int err = cli_poll(p, 2, cli_sooner_ms(cli_sooner_ms(stall_monitor_next_ms(w->stalls),
+							     lost_tracer_next_ms(w->lost)),
+					       lost_output_next_ms(w->out, clock_mono_s())));
 
 	if (!err && (p[0].revents || stall_monitor_next_ms(w->stalls) == 0))
 		err = stall_monitor_process(w->stalls);
 	if (!err && (p[1].revents || lost_tracer_next_ms(w->lost) == 0))
 		err = lost_tracer_process(w->lost);
+	lost_output_tick(w->out, stdout, clock_mono_s());
 	cli_stall_notes(w->stalls);
 	note_asyncio(w);
 	return err;
@@ -154,24 +189,21 @@ static int step(struct watch *w)
 
 static int run(struct watch *w, double *elapsed, bool *exited)
 {
-	int pidfd = proc_pidfd(env.pid);
 	double t0 = clock_mono_s();
 	int err = 0;
 
 	while (!cli_stop && !err) {
 		if (watch_opts.duration_s && clock_mono_s() - t0 >= watch_opts.duration_s)
 			break;
-		if (cli_target_exited(pidfd, env.pid)) {
+		if (proc_ref_gone(&w->target)) {
 			*exited = true;
-			cli_last_stalls(w->stalls);
+			cli_target_exit(w->stalls, env.pid);
 			lost_tracer_process(w->lost);
 			break;
 		}
 		err = step(w);
 	}
 	*elapsed = clock_mono_s() - t0;
-	if (pidfd >= 0)
-		close(pidfd);
 	return err;
 }
 
@@ -215,20 +247,30 @@ int cmd_watch(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
-	if (attach_python(env.pid, &w.proc))
+	if (check_caps() || cli_target_open(&w.target, env.pid))
 		return EXIT_FAIL;
+	if (attach_python(env.pid, &w.proc)) {
+		proc_ref_close(&w.target);
+		return EXIT_FAIL;
+	}
 	w.mono_to_unix_ns = clock_mono_to_unix_ns();
+	w.printer = (struct stall_printer){ .json = watch_opts.json,
+					    .threshold_ms = watch_opts.threshold_ms };
 	w.out = lost_output_new(watch_opts.json);
 	cli_handle_signals();
 	rc = w.out ? start(&w) : EXIT_FAIL;
+	if (rc == EXIT_OK)
+		rc = cli_target_attached(&w.target);
 	if (rc == EXIT_OK) {
 		if (watch_opts.json)
 			ndjson_print(stdout, attached_json(&w));
 		else
 			fprintf(stderr, "Watching PID %d (Python %s) for lost work and stalls over %g ms. "
 				"Ctrl-C to stop.\n", env.pid, w.proc->version, watch_opts.threshold_ms);
+		w.attached_said = true;
 		err = run(&w, &elapsed, &exited);
-		summarize(&w, elapsed, exited);
+		if (!cli_reader_gone)
+			summarize(&w, elapsed, exited);
 		if (err) {
 			cli_error("lost the kernel event stream: %s", ls_strerror(err));
 			rc = EXIT_FAIL;
@@ -239,5 +281,6 @@ int cmd_watch(int argc, char **argv)
 	lost_output_free(w.out);
 	py_stack_free(&w.report.stack);
 	py_proc_free(w.proc);
+	proc_ref_close(&w.target);
 	return rc;
 }

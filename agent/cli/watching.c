@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include "cli.h"
+#include "watch_opts.h"
 #include "errors.h"
 #include "bpf_features.h"
 #include "proc.h"
@@ -22,23 +26,60 @@ int cli_load_error(pid_t pid, int err)
 	return EXIT_FAIL;
 }
 
-bool cli_target_exited(int pidfd, pid_t pid)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+volatile sig_atomic_t cli_reader_gone;
 
-	if (pidfd < 0)
-		return !proc_alive(pid);
-	return poll(&p, 1, 0) > 0;
+int cli_target_open(struct proc_ref *t, pid_t pid)
+{
+	int err = proc_ref_open(t, pid);
+
+	return err ? cli_attach_error(pid, err) : 0;
+}
+
+int cli_target_attached(const struct proc_ref *t)
+{
+	if (!proc_ref_gone(t))
+		return 0;
+	/* the PID may name another process by now: never watch that one */
+	return cli_attach_error(t->pid, -LS_EEXITING);
+}
+
+/* A pipe whose reader has gone polls POLLERR on its write end (a tty that
+ * hung up: POLLHUP): the output has nowhere to go, stop as a filter does
+ * when `head` has read enough. Nothing to print first: EPIPE would be all. */
+static void check_reader(short revents)
+{
+	if (revents & (POLLERR | POLLHUP)) {
+		cli_reader_gone = 1;
+		cli_stop = 1;
+	}
+}
+
+bool cli_output_failed(void)
+{
+	if (fflush(stdout) == EOF && (errno == EPIPE || errno == EIO))
+		cli_reader_gone = 1;
+	if (cli_reader_gone)
+		cli_stop = 1;
+	return cli_reader_gone;
 }
 
 int cli_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-	if (poll(fds, n, timeout_ms) >= 0)
-		return 0;
-	if (errno != EINTR)
-		return -errno;
-	for (nfds_t i = 0; i < n; i++)
-		fds[i].revents = 0;
+	struct pollfd all[8];
+
+	if (n >= sizeof(all) / sizeof(all[0]))
+		return -EINVAL;
+	memcpy(all, fds, n * sizeof(*fds));
+	all[n] = (struct pollfd){ .fd = STDOUT_FILENO, .events = 0 };
+	if (poll(all, n + 1, timeout_ms) < 0) {
+		if (errno != EINTR)
+			return -errno;
+		for (nfds_t i = 0; i <= n; i++)
+			all[i].revents = 0;
+	}
+	memcpy(fds, all, n * sizeof(*fds));
+	check_reader(all[n].revents);
+	cli_output_failed();
 	return 0;
 }
 
@@ -49,12 +90,14 @@ int cli_sooner_ms(int a, int b)
 	return b < 0 || a < b ? a : b;
 }
 
-void cli_last_stalls(struct stall_monitor *m)
+void cli_target_exit(struct stall_monitor *m, pid_t pid)
 {
 	struct pollfd p = { .fd = stall_monitor_fd(m), .events = POLLIN };
 
 	cli_poll(&p, 1, 50);
 	stall_monitor_process(m);
+	if (!watch_opts.json)
+		fprintf(stderr, "loopscope: PID %d exited\n", pid);
 }
 
 void cli_stall_notes(struct stall_monitor *m)

@@ -18,7 +18,9 @@ struct site {
 	int line;
 	uint64_t count;
 	uint64_t suppressed;  /* not shown since the last time shown */
+	uint64_t shown;       /* text: the count last said */
 	double last_shown;
+	double last_ts;       /* Unix time of its last event */
 };
 
 struct lost_output {
@@ -117,13 +119,67 @@ static void print_block(FILE *f, const struct lost_report *r)
 	py_stack_print(f, &r->stack, "    ", 10);
 }
 
-static void print_repeat(FILE *f, const struct site *s, const struct lost_report *r)
+/* The headline of each kind, as the first block of a site says it. */
+static const char *kind_title(int kind)
+{
+	switch (kind) {
+	case LOST_NEVER_AWAITED:
+		return "NEVER AWAITED";
+	case LOST_UNRETRIEVED:
+		return "EXCEPTION NEVER RETRIEVED";
+	case LOST_DESTROYED_PENDING:
+		return "TASK DESTROYED PENDING";
+	}
+	return "?";
+}
+
+static void print_repeat(FILE *f, struct site *s, double now)
 {
 	const struct colors *c = colors_for(f);
 
-	output_clock_print(f, r->ts);
-	fprintf(f, "  %s%s again at %s:%d: %llu times so far%s\n", c->dim, lost_kind_name(s->kind),
-		text_safe(s->file), s->line, (unsigned long long)s->count, c->reset);
+	output_clock_print(f, s->last_ts);
+	fprintf(f, "  %s%s again (%s) at %s:%d: %llu times so far%s\n", c->dim, kind_title(s->kind),
+		s->coro[0] ? text_safe(s->coro) : "-", text_safe(s->file), s->line,
+		(unsigned long long)s->count, c->reset);
+	s->shown = s->count;
+	s->last_shown = now;
+}
+
+/* Text: a site that fired since its count was last said, and not said for
+ * TEXT_REPEAT_INTERVAL: due now. */
+static bool repeat_due(const struct site *s, double now)
+{
+	return s->count > s->shown && now - s->last_shown >= TEXT_REPEAT_INTERVAL;
+}
+
+void lost_output_tick(struct lost_output *o, FILE *f, double now)
+{
+	bool printed = false;
+
+	for (size_t i = 0; !o->json && i < o->nsites; i++) {
+		if (repeat_due(&o->sites[i], now)) {
+			print_repeat(f, &o->sites[i], now);
+			printed = true;
+		}
+	}
+	if (printed)
+		fflush(f);
+}
+
+int lost_output_next_ms(const struct lost_output *o, double now)
+{
+	double next = -1;
+
+	for (size_t i = 0; !o->json && i < o->nsites; i++) {
+		const struct site *s = &o->sites[i];
+		double at = s->last_shown + TEXT_REPEAT_INTERVAL;
+
+		if (s->count > s->shown && (next < 0 || at < next))
+			next = at;
+	}
+	if (next < 0)
+		return -1;
+	return next <= now ? 0 : (int)((next - now) * 1000.0) + 1;
 }
 
 void lost_output_event(struct lost_output *o, FILE *f, struct lost_report *r, double now)
@@ -141,6 +197,7 @@ void lost_output_event(struct lost_output *o, FILE *f, struct lost_report *r, do
 		return;
 	}
 	s->count++;
+	s->last_ts = r->ts;
 	if (o->json) {
 		if (now - s->last_shown < JSON_SITE_INTERVAL) {
 			s->suppressed++;
@@ -152,13 +209,13 @@ void lost_output_event(struct lost_output *o, FILE *f, struct lost_report *r, do
 		ndjson_print(f, lost_report_json(r));
 		return;
 	}
-	if (s->count == 1)
+	if (s->count == 1) {
 		print_block(f, r);
-	else if (now - s->last_shown >= TEXT_REPEAT_INTERVAL)
-		print_repeat(f, s, r);
-	else
-		return;
-	s->last_shown = now;
+		s->shown = 1;
+		s->last_shown = now;
+	} else if (repeat_due(s, now)) {
+		print_repeat(f, s, now);
+	}
 	fflush(f);
 }
 

@@ -43,14 +43,17 @@ json_t *stall_report_json(const struct stall_report *r)
 	}
 	if (r->thread_exited)
 		json_object_set_new(o, "thread_exited", json_true());
+	if (r->unfinished)
+		json_object_set_new(o, "unfinished", json_true());
 	return o;
 }
 
 json_t *stall_summary_json(const struct stall_summary *s, const struct stall_run *run)
 {
-	return json_pack("{s:s, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:b, s:I, s:i, s:s}",
+	return json_pack("{s:s, s:i, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:b, s:I, s:i, s:s}",
 		"event", "summary", "pid", run->pid, "duration_s", json_round(run->duration_s, 3),
-		"stalls", (json_int_t)s->stalls, "worst_ms", json_round(s->worst_ms, 3),
+		"stalls", (json_int_t)s->stalls, "unfinished", (json_int_t)s->unfinished,
+		"worst_ms", json_round(s->worst_ms, 3),
 		"busy_p50_ms", json_round(s->busy_p50_ms, 3),
 		"busy_p99_ms", json_round(s->busy_p99_ms, 3),
 		"utilisation", json_round(s->utilisation, 4), "dropped", (json_int_t)s->dropped,
@@ -58,7 +61,9 @@ json_t *stall_summary_json(const struct stall_summary *s, const struct stall_run
 		"loops", s->loops_seen, "mode", s->precise ? "precise" : "light");
 }
 
-void stall_report_print(FILE *f, const struct stall_report *r)
+/* The stall's first line: when, how long, which thread, on/off CPU, its
+ * main syscalls, its id. */
+static void header_print(FILE *f, const struct stall_report *r)
 {
 	const struct colors *c = colors_for(f);
 	const char *sev = r->duration_ms >= 1000 ? c->red : c->yellow;
@@ -73,7 +78,15 @@ void stall_report_print(FILE *f, const struct stall_report *r)
 		fprintf(f, "%s %s %llu\u00d7 %.1f ms%s", i ? "," : " ", sc_name(sc),
 			(unsigned long long)sc->count, sc->ms, sc->in_progress ? " (in progress)" : "");
 	}
-	fprintf(f, "  [#%llu]\n", (unsigned long long)r->id);
+	fprintf(f, "  [#%llu]%s\n", (unsigned long long)r->id,
+		r->unfinished ? "  (still under way when watching ended)" : "");
+}
+
+void stall_report_print(FILE *f, const struct stall_report *r)
+{
+	const struct colors *c = colors_for(f);
+
+	header_print(f, r);
 	if (r->task)
 		fprintf(f, "    task %s%s%s (%s) 0x%llx\n", c->cyan, text_safe(r->task->name), c->reset,
 			text_safe(r->task->coro), (unsigned long long)r->task->addr);
@@ -85,15 +98,37 @@ void stall_report_print(FILE *f, const struct stall_report *r)
 	fflush(f);
 }
 
+void stall_report_emit(struct stall_printer *p, FILE *f, const struct stall_report *r)
+{
+	if (p->json) {
+		ndjson_print(f, stall_report_json(r));
+		return;
+	}
+	/* text: a stall under way is worth a line once it is long (a second,
+	 * or the threshold when that is longer), then as it grows */
+	if (r->ongoing && !r->unfinished && r->duration_ms < 1000 && p->threshold_ms < 1000)
+		return;
+	if (!r->ongoing || r->id != p->shown_id) {
+		stall_report_print(f, r);
+		p->shown_id = r->ongoing ? r->id : 0;
+		return;
+	}
+	header_print(f, r); /* the same stall, longer: its stack was shown */
+	fflush(f);
+}
+
 void stall_summary_print(FILE *f, const struct stall_summary *s, const struct stall_run *run)
 {
 	const struct colors *c = colors_for(f);
 
 	fprintf(f, "\n%s--- PID %d: %.1f s watched%s ---%s\n", c->bold, run->pid, run->duration_s,
 		run->target_exited ? ", target exited" : "", c->reset);
-	fprintf(f, "stalls: %llu   worst: %.1f ms   loop threads: %d\n",
-		(unsigned long long)s->stalls, s->worst_ms, s->loops_seen);
-	fprintf(f, "loop iterations: %llu%s   busy p50: %.3f ms   p99: %.3f ms   utilisation: %.1f%%\n",
+	fprintf(f, "stalls: %llu", (unsigned long long)s->stalls);
+	if (s->unfinished)
+		fprintf(f, " (%llu still under way)", (unsigned long long)s->unfinished);
+	fprintf(f, "   worst: %.1f ms   loop threads: %d\n", s->worst_ms, s->loops_seen);
+	fprintf(f, "loop iterations: %llu%s   busy p50: %.3f ms   p99: %.3f ms (log2 buckets, "
+		"interpolated)   utilisation: %.1f%%\n",
 		(unsigned long long)s->iterations, s->precise ? "" : " (a loop that never blocks is cut at its callbacks)",
 		s->busy_p50_ms, s->busy_p99_ms, s->utilisation * 100);
 	if (s->dropped)

@@ -16,6 +16,17 @@ struct stall_run {
 json_t *stall_report_json(const struct stall_report *r);
 json_t *stall_summary_json(const struct stall_summary *s, const struct stall_run *run);
 void stall_report_print(FILE *f, const struct stall_report *r);
+
+/* How `stalls` and `watch` show each report: NDJSON, every one; text, a
+ * finished stall as a block (its line, task, stack), a stall under way once
+ * it has lasted a second (or the threshold, if longer) as a block, then one
+ * line each time it is reported again (about once a second). */
+struct stall_printer {
+	bool json;
+	double threshold_ms;
+	uint64_t shown_id;    /* the stall under way whose block was printed */
+};
+void stall_report_emit(struct stall_printer *p, FILE *f, const struct stall_report *r);
 void stall_summary_print(FILE *f, const struct stall_summary *s, const struct stall_run *run);
 /* The summary's line on loop threads that could not be tracked, if any. */
 void stall_untracked_print(FILE *f, const struct stall_summary *s);

@@ -24,11 +24,15 @@
 #define FAST_SAMPLES 200
 #define SLOW_SAMPLE_NS 20000000ULL
 
+/* A stall under way is reported again at most this often: someone
+ * watching a hang sees it grow. */
+#define ONGOING_EVERY_NS 1000000000ULL
+
 /* What was reported of one slot's spans. */
 struct slot_reports {
 	struct span_key cur;    /* the span that has an id (start 0: none) */
 	uint64_t id;            /* its report id, 0 until it is a stall */
-	bool ongoing_sent;
+	uint64_t ongoing_at;    /* when it was last reported ongoing, 0: never */
 	struct span_key done;   /* the last span of this slot already finished */
 };
 
@@ -46,10 +50,18 @@ struct stall_monitor {
 	uint64_t next_id;
 	uint64_t stalls;
 	double worst_ms;
+	uint64_t stopped_ns;                /* watching ended (stall_monitor_stop), 0: not yet */
+	uint64_t unfinished;                /* stalls still under way then */
 	uint64_t due_ns;                    /* when the timed work is next due */
 	struct slot_reports slots[LS_MAX_LOOPS];
 	struct slot_copy copies[LS_MAX_LOOPS]; /* of the kernel's slots, at the last look */
 	struct ls_totals cuts;              /* iterations cut by the heartbeat */
+	struct ls_totals voided;            /* spans the kernel counted that ran no loop */
+	/* The last thread seen in each slot, and how many loop threads were
+	 * seen in all: the kernel side frees a slot when its thread exits, and
+	 * a target that exited still had its loops. */
+	pid_t seen_tids[LS_MAX_LOOPS];
+	int loops_had;
 	char warning[640];
 };
 
@@ -118,8 +130,12 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
 
 	if (span_key_eq(t->done, span))
 		return; /* reported already, when the heartbeat moved */
-	if (stall_loops_known_loopless(m->loops, slot, span))
-		return; /* the time between two loops of the thread */
+	if (stall_loops_known_loopless(m->loops, slot, span)) {
+		/* the time between two loops of the thread: the kernel side
+		 * counted it as an iteration, the summary takes it out */
+		ls_totals_count(&m->voided, e->end_ns - e->start_ns);
+		return;
+	}
 	if (span_key_eq(t->cur, span) && t->id)
 		r.id = t->id;
 	else
@@ -138,6 +154,11 @@ static void on_stall_event(const struct stall_event *e, void *ctx)
 static uint64_t span_start(uint64_t busy_since, uint64_t restart_at)
 {
 	return busy_since && restart_at > busy_since ? restart_at : busy_since;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
 }
 
 static bool copy_slot(const volatile struct ls_loop *src, struct slot_copy *c)
@@ -179,14 +200,15 @@ static void report_copy(struct stall_monitor *m, int slot, const struct slot_cop
 	if (!span_key_eq(t->cur, c->span)) {
 		t->cur = c->span;
 		t->id = 0;
-		t->ongoing_sent = false;
+		t->ongoing_at = 0;
 	}
-	if (ongoing && t->ongoing_sent)
+	if (ongoing && t->ongoing_at && now - t->ongoing_at < ONGOING_EVERY_NS && !m->stopped_ns)
 		return;
 	if (!t->id)
 		t->id = ++m->next_id;
 	r.id = t->id;
 	r.ongoing = ongoing;
+	r.unfinished = ongoing && m->stopped_ns;
 	fill_common(m, &r, c->span.tid, c->span.start, now, on_cpu);
 	attach_profile(m, slot, c->span, &r);
 	if (!c->restart_pending)
@@ -195,7 +217,7 @@ static void report_copy(struct stall_monitor *m, int slot, const struct slot_cop
 		stall_report_add_syscall(&r, l->off_sys, 1, now - l->off_since, ongoing);
 	stall_report_sort(&r);
 	if (ongoing)
-		t->ongoing_sent = true;
+		t->ongoing_at = now;
 	else
 		finish(m, slot, c->span, &r);
 	m->cb(&r, m->ctx);
@@ -291,13 +313,6 @@ static bool any_long_span(struct stall_monitor *m, uint64_t now)
 	return false;
 }
 
-static void count_cut(struct ls_totals *t, uint64_t ns)
-{
-	t->busy_ns += ns;
-	t->spans++;
-	t->hist[ls_hist_bucket(ns)]++;
-}
-
 /* The heartbeat ended these spans at a poll that did not block: the
  * kernel side starts the next iteration there, and a long one is a stall. */
 static void apply_cuts(struct stall_monitor *m, const struct loops_seen *seen)
@@ -307,7 +322,11 @@ static void apply_cuts(struct stall_monitor *m, const struct loops_seen *seen)
 		uint64_t ns = cut->at - cut->span.start;
 
 		stall_tracer_restart(m->tracer, cut->slot, cut->at);
-		count_cut(&m->cuts, ns);
+		/* A new loop's heartbeat ends the time its thread ran none (the
+		 * gap between two asyncio.run calls): no iteration, no stall. */
+		if (stall_loops_known_loopless(m->loops, cut->slot, cut->span))
+			continue;
+		ls_totals_count(&m->cuts, ns);
 		if (ns >= m->opts.threshold_ns && !span_key_eq(m->slots[cut->slot].done, cut->span))
 			report_copy(m, cut->slot, &m->copies[cut->slot], cut->at, false);
 	}
@@ -347,8 +366,13 @@ int stall_monitor_process(struct stall_monitor *m)
 	err = stall_tracer_consume(m->tracer);
 	if (err)
 		return err;
-	for (int i = 0; i < LS_MAX_LOOPS; i++)
+	for (int i = 0; i < LS_MAX_LOOPS; i++) {
 		m->copies[i].valid = copy_slot(&loops[i], &m->copies[i]);
+		if (m->copies[i].valid && (pid_t)m->copies[i].loop.tid != m->seen_tids[i]) {
+			m->seen_tids[i] = (pid_t)m->copies[i].loop.tid;
+			m->loops_had++;
+		}
+	}
 	/* after the copies: no span in them can start after `now` */
 	now = clock_mono_ns();
 	err = stall_tracer_consume(m->tracer);
@@ -377,12 +401,14 @@ const char *stall_monitor_take_note(struct stall_monitor *m)
 
 int stall_monitor_loops(const struct stall_monitor *m)
 {
-	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
-	int n = 0;
+	return m->loops_had;
+}
 
-	for (int i = 0; i < LS_MAX_LOOPS; i++)
-		n += loops[i].tid != 0;
-	return n;
+enum stall_target stall_monitor_target(const struct stall_monitor *m)
+{
+	if (!m->sampler)
+		return STALL_TARGET_OTHER;
+	return stall_sampler_has_asyncio(m->sampler) ? STALL_TARGET_ASYNCIO : STALL_TARGET_NO_ASYNCIO;
 }
 
 /* Warnings for the user, joined into one line. */
@@ -455,42 +481,50 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 	return 0;
 }
 
+/* Watching ends: each span under way ends here too, as an iteration cut
+ * short, and a stall among them is reported one last time, unfinished. */
+void stall_monitor_stop(struct stall_monitor *m)
+{
+	uint64_t now;
+
+	if (m->stopped_ns)
+		return;
+	stall_monitor_process(m); /* fresh copies, and the stalls that just ended */
+	now = clock_mono_ns();
+	m->stopped_ns = now;
+	for (int i = 0; i < LS_MAX_LOOPS; i++) {
+		const struct slot_copy *c = &m->copies[i];
+		uint64_t ns;
+
+		if (!span_runs_long(m, i, c, now, 0) || span_key_eq(m->slots[i].done, c->span))
+			continue; /* idle, loopless, or finished while we drained */
+		ns = now - c->span.start;
+		ls_totals_count(&m->cuts, ns);
+		if (ns < m->opts.threshold_ns)
+			continue;
+		report_copy(m, i, c, now, true);
+		m->unfinished++;
+		if (ns / 1e6 > m->worst_ms)
+			m->worst_ms = ns / 1e6;
+	}
+}
+
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 {
-	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
 	struct ls_totals t;
-	uint64_t now = clock_mono_ns();
 	double busy, idle;
 
+	stall_monitor_stop(m);
 	stall_tracer_totals(m->tracer, &t);
-	t.busy_ns += m->cuts.busy_ns;
-	t.spans += m->cuts.spans;
-	for (int b = 0; b < LS_HIST_SLOTS; b++)
-		t.hist[b] += m->cuts.hist[b];
+	ls_totals_merge(&t, &m->cuts);
+	ls_totals_void(&t, &m->voided, max_u64(m->opts.threshold_ns, (uint64_t)(m->worst_ms * 1e6)));
 	memset(out, 0, sizeof(*out));
-	out->stalls = m->stalls;
+	out->stalls = m->stalls + m->unfinished;
+	out->unfinished = m->unfinished;
 	out->worst_ms = m->worst_ms;
 	busy = (double)t.busy_ns;
 	idle = (double)t.idle_ns;
-	for (int i = 0; i < LS_MAX_LOOPS; i++) {
-		uint64_t since = span_start(loops[i].busy_since, loops[i].restart_at);
-
-		if (!loops[i].tid)
-			continue;
-		out->loops_seen++;
-		if (stall_loops_known_loopless(m->loops, i, span_key_of((pid_t)loops[i].tid, since)))
-			continue; /* its loop was closed: not busy, not stalled */
-		if (since && now > since) {
-			double ms = (now - since) / 1e6;
-
-			busy += (double)(now - since);
-			if (now - since >= m->opts.threshold_ns) {
-				out->stalls++; /* still under way */
-				if (ms > out->worst_ms)
-					out->worst_ms = ms;
-			}
-		}
-	}
+	out->loops_seen = m->loops_had;
 	out->busy_p50_ms = ls_hist_percentile_ms(&t, 0.50);
 	out->busy_p99_ms = ls_hist_percentile_ms(&t, 0.99);
 	out->utilisation = busy + idle > 0 ? busy / (busy + idle) : 0;

@@ -29,6 +29,7 @@ struct stall_report {
 	double on_cpu_ms;
 	double off_cpu_ms;
 	bool ongoing;
+	bool unfinished;      /* ongoing when watching ended: its last report */
 	bool thread_exited;
 	size_t nsyscalls;     /* longest first */
 	struct stall_syscall syscalls[STALL_MAX_SYSCALLS];
@@ -40,7 +41,8 @@ struct stall_report {
 };
 
 struct stall_summary {
-	uint64_t stalls;      /* finished stalls */
+	uint64_t stalls;      /* every stall reported, the unfinished ones too */
+	uint64_t unfinished;  /* ... still under way when watching ended */
 	double worst_ms;
 	double busy_p50_ms;
 	double busy_p99_ms;
@@ -48,7 +50,7 @@ struct stall_summary {
 	uint64_t iterations;
 	uint64_t dropped;
 	uint64_t untracked;   /* threads that found no slot: their stalls are missed */
-	int loops_seen;
+	int loops_seen;       /* loop threads seen while watching, ended ones too */
 	bool precise;         /* every poll entry was traced (else: heartbeat cuts) */
 };
 
@@ -72,7 +74,9 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
  * call stall_monitor_process. */
 int stall_monitor_fd(const struct stall_monitor *m);
 /* Delivers the stalls reported, and does the timed work that is due
- * (heartbeat reads, stack samples, ongoing stalls): 0 or -errno. */
+ * (heartbeat reads, stack samples, ongoing stalls: a stall under way is
+ * reported when it passes the threshold, then at most once a second with
+ * the same id): 0 or -errno. */
 int stall_monitor_process(struct stall_monitor *m);
 /* Milliseconds until the next timed work (from ~1 ms while a stall is
  * sampled to 10 ms), 0 when it is due. */
@@ -80,8 +84,20 @@ int stall_monitor_next_ms(const struct stall_monitor *m);
 /* A message for the user that came up while watching (e.g. a loop that
  * makes us trace every syscall), NULL when none; each is returned once. */
 const char *stall_monitor_take_note(struct stall_monitor *m);
-/* Number of loop threads seen so far. */
+/* Number of loop threads seen so far (those that ended too). */
 int stall_monitor_loops(const struct stall_monitor *m);
+/* What the target is, for a loop to appear in it. */
+enum stall_target {
+	STALL_TARGET_OTHER,       /* not a Python we read: any epoll loop (libuv) */
+	STALL_TARGET_NO_ASYNCIO,  /* Python without asyncio imported (yet) */
+	STALL_TARGET_ASYNCIO,
+};
+enum stall_target stall_monitor_target(const struct stall_monitor *m);
+/* Watching ends now: each stall still under way is reported one last
+ * time (ongoing and unfinished), and counted; the summary's numbers stop
+ * here, so that they agree with what was reported. */
+void stall_monitor_stop(struct stall_monitor *m);
+/* Stops the monitor first (stall_monitor_stop), if it was not. */
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out);
 /* Non-fatal problems found at start (e.g. no stacks for this Python). */
 const char *stall_monitor_warning(const struct stall_monitor *m);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "aio.h"
 #include "errors.h"
+#include "modules.h"
 #include "pyproc.h"
 #include "stall_sampler.h"
 
@@ -38,6 +39,13 @@ int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t w
 	}
 	*out = s;
 	return 0;
+}
+
+bool stall_sampler_has_asyncio(struct stall_sampler *s)
+{
+	uint64_t dict;
+
+	return py_module_dict(s->proc, "asyncio", &dict) == 0;
 }
 
 void stall_sampler_free(struct stall_sampler *s)

@@ -45,6 +45,8 @@ int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t w
  * where a thread waiting for the GIL sleeps. */
 int stall_sampler_read(struct stall_sampler *s, pid_t tid, bool in_futex, struct stall_sample *out);
 void stall_sampler_free(struct stall_sampler *s);
+/* Whether the target has imported asyncio (sys.modules). */
+bool stall_sampler_has_asyncio(struct stall_sampler *s);
 
 /* A thread running an asyncio loop, as Python sees it. */
 struct sampler_loop {

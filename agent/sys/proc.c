@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,42 @@ int proc_pidfd(pid_t pid)
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	return fd < 0 ? -errno : fd;
+}
+
+int proc_ref_open(struct proc_ref *r, pid_t pid)
+{
+	r->pid = pid;
+	r->pidfd = proc_pidfd(pid);
+	if (r->pidfd == -ESRCH)
+		return -ESRCH;
+	if (r->pidfd < 0)
+		r->pidfd = -1;
+	/* read after the pidfd: had the PID changed hands in between, the
+	 * pidfd's process is gone and proc_ref_gone says so */
+	if (proc_stat_field(pid, 22, &r->start)) {
+		proc_ref_close(r);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+bool proc_ref_gone(const struct proc_ref *r)
+{
+	struct pollfd p = { .fd = r->pidfd, .events = POLLIN };
+	unsigned long long start;
+
+	if (r->pidfd >= 0)
+		return poll(&p, 1, 0) > 0; /* survives an exec, never names another */
+	if (proc_stat_field(r->pid, 22, &start) || start != r->start)
+		return true;
+	return !proc_alive(r->pid);
+}
+
+void proc_ref_close(struct proc_ref *r)
+{
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	r->pidfd = -1;
 }
 
 int proc_alive(pid_t pid)

@@ -32,6 +32,21 @@ int proc_threads(pid_t pid, pid_t **tids, size_t *count);
 /* A pidfd that polls readable when the process exits, or -errno. */
 int proc_pidfd(pid_t pid);
 
+/* The one process a PID named when it was opened: a pidfd taken before
+ * anything else, and its start time. A PID freed while we attach and
+ * taken by another process is then noticed: the pidfd still names the
+ * first one (readable once it is gone), the start time differs. */
+struct proc_ref {
+	pid_t pid;
+	int pidfd;                  /* -1: no pidfd (then only the start time) */
+	unsigned long long start;   /* /proc/PID/stat field 22, in clock ticks */
+};
+/* 0, or -ESRCH when there is no such process. */
+int proc_ref_open(struct proc_ref *r, pid_t pid);
+/* True when the process opened is gone (or its PID names another). */
+bool proc_ref_gone(const struct proc_ref *r);
+void proc_ref_close(struct proc_ref *r);
+
 /* Whether the process still exists (not a zombie, not exiting). */
 int proc_alive(pid_t pid);
 

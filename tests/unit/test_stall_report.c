@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* stall_report.c: merging the kernel's per-span syscall counters and the
  * call in progress into a report, sorting them, and the busy-span
- * percentiles read from the log2 histogram. Percentiles are only checked
- * to fall in the right bucket: their value inside it is issue 10's. */
+ * percentiles read from the log2 histogram: in the right bucket,
+ * interpolated inside it, never outside the shortest and longest span. */
 #include <linux/types.h>
 #include "stall_report.h"
 #include "unit.h"
@@ -135,7 +135,8 @@ static double bucket_hi_ms(int b)
 
 static void add_spans(struct ls_totals *t, __u64 ns, int n)
 {
-	t->hist[ls_hist_bucket(ns)] += (__u64)n;
+	for (int i = 0; i < n; i++)
+		ls_totals_count(t, ns);
 }
 
 #define CHECK_IN_BUCKET(v, b) do { \
@@ -151,20 +152,67 @@ static void test_percentile_of_nothing(void)
 	CHECK_NEAR(ls_hist_percentile_ms(&t, 0.99), 0, 0);
 }
 
-/* Whatever the bucket, a percentile of spans that all fall in it is in it. */
-static void test_percentile_in_the_only_bucket(void)
+/* Spans all of one length: every percentile is that length, whatever the
+ * bucket (issue 10: one 3000.5 ms span read "p50 3145.728, p99 4173.332"). */
+static void test_percentile_of_equal_spans(void)
 {
-	static const __u64 spans_ns[] = { 500, 40 * 1000, 150 * MS, 3000 * MS };
+	static const __u64 spans_ns[] = { 500, 40 * 1000, 150 * MS, 3000 * MS + MS / 2 };
 
 	for (size_t i = 0; i < sizeof(spans_ns) / sizeof(spans_ns[0]); i++) {
 		struct ls_totals t = { 0 };
 		int b = (int)ls_hist_bucket(spans_ns[i]);
 
-		add_spans(&t, spans_ns[i], 10);
+		add_spans(&t, spans_ns[i], i ? 10 : 1);
 		CHECK_IN_BUCKET(ls_hist_percentile_ms(&t, 0.0), b);
-		CHECK_IN_BUCKET(ls_hist_percentile_ms(&t, 0.5), b);
-		CHECK_IN_BUCKET(ls_hist_percentile_ms(&t, 0.99), b);
+		CHECK_NEAR(ls_hist_percentile_ms(&t, 0.0), spans_ns[i] / 1e6, 1e-9);
+		CHECK_NEAR(ls_hist_percentile_ms(&t, 0.5), spans_ns[i] / 1e6, 1e-9);
+		CHECK_NEAR(ls_hist_percentile_ms(&t, 0.99), spans_ns[i] / 1e6, 1e-9);
 	}
+}
+
+/* A percentile in the top bucket never passes the longest span (issue 10:
+ * worst 150.7 ms, p99 259.086 ms), nor one in the lowest the shortest. */
+static void test_percentile_within_min_and_max(void)
+{
+	struct ls_totals t = { 0 };
+
+	add_spans(&t, 3 * MS, 90);
+	add_spans(&t, 140 * MS, 9);
+	add_spans(&t, 150 * MS + 700 * 1000, 1);
+	CHECK(ls_hist_percentile_ms(&t, 0.99) <= 150.7 + 1e-9);
+	CHECK(ls_hist_percentile_ms(&t, 0.99) >= 140.0);
+	CHECK_NEAR(ls_hist_percentile_ms(&t, 1.0), 150.7, 1e-9);
+	CHECK_NEAR(ls_hist_percentile_ms(&t, 0.0), 3.0, 1e-9);
+	CHECK_IN_BUCKET(ls_hist_percentile_ms(&t, 0.5), (int)ls_hist_bucket(3 * MS));
+}
+
+/* Inside a bucket the spans are taken as spread evenly between its edges
+ * (cut to what was seen): the median of 2.1, 3 and 3.9 ms spans (bucket
+ * 2048-4095 µs, cut to 2.1-3.9 ms) is the middle of that range. */
+static void test_percentile_interpolates(void)
+{
+	struct ls_totals t = { 0 };
+
+	add_spans(&t, 2100 * 1000, 1);
+	add_spans(&t, 3 * MS, 1);
+	add_spans(&t, 3900 * 1000, 1);
+	CHECK_NEAR(ls_hist_percentile_ms(&t, 0.5), 3.0, 1e-9);
+}
+
+/* Merging what the kernel counted and what the heartbeat cut keeps both
+ * bounds. */
+static void test_merge_keeps_bounds(void)
+{
+	struct ls_totals a = { 0 }, b = { 0 };
+
+	add_spans(&a, 5 * MS, 3);
+	add_spans(&b, 1 * MS, 2);
+	add_spans(&b, 900 * MS, 1);
+	ls_totals_merge(&a, &b);
+	CHECK_EQ_INT(a.spans, 6);
+	CHECK_EQ_INT(a.min_ns, 1 * MS);
+	CHECK_EQ_INT(a.max_ns, 900 * MS);
+	CHECK_NEAR(ls_hist_percentile_ms(&a, 1.0), 900.0, 1e-9);
 }
 
 /* 90 quick iterations and 10 stalls: the median is a quick one, p99 and
@@ -187,13 +235,33 @@ static void test_percentile_grows_with_p(void)
 	double last = -1;
 
 	for (int b = 0; b < 20; b += 3)
-		t.hist[b] = (__u64)(b + 1);
+		add_spans(&t, (1ULL << b) * 1000 + 500, b + 1);
 	for (int i = 0; i <= 99; i++) {
 		double v = ls_hist_percentile_ms(&t, i / 100.0);
 
 		CHECK(v >= last);
 		last = v;
 	}
+}
+
+/* Spans found to be no iteration (a thread between two loops) are taken
+ * out again, and the longest left is bounded by what is known of it. */
+static void test_void_spans(void)
+{
+	struct ls_totals t = { 0 }, voided = { 0 };
+
+	add_spans(&t, 1 * MS, 98);
+	add_spans(&t, 150 * MS, 1);
+	add_spans(&t, 250 * MS, 1);
+	add_spans(&voided, 250 * MS, 1);
+	ls_totals_void(&t, &voided, 150 * MS);
+	CHECK_EQ_INT(t.spans, 99);
+	CHECK_EQ_INT(t.busy_ns, 98 * MS + 150 * MS);
+	CHECK(ls_hist_percentile_ms(&t, 1.0) <= 150.0 + 1e-9);
+	ls_totals_void(&t, &voided, 150 * MS); /* more than there is: none left, never negative */
+	ls_totals_void(&t, &t, 0);
+	CHECK_EQ_INT(t.spans, 0);
+	CHECK_EQ_INT(t.busy_ns, 0);
 }
 
 int main(void)
@@ -205,7 +273,11 @@ int main(void)
 	RUN(test_add_counts);
 	RUN(test_report_of_a_stall);
 	RUN(test_percentile_of_nothing);
-	RUN(test_percentile_in_the_only_bucket);
+	RUN(test_percentile_of_equal_spans);
+	RUN(test_percentile_within_min_and_max);
+	RUN(test_percentile_interpolates);
+	RUN(test_merge_keeps_bounds);
+	RUN(test_void_spans);
 	RUN(test_percentile_picks_the_bucket);
 	RUN(test_percentile_grows_with_p);
 	return unit_done();
