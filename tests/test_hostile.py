@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import lib
 from lib import Loopscope, Problems, Target
@@ -94,13 +95,28 @@ def test_hostile_strings_in_one_shot_commands(interp):
         p.raise_if_any()
 
 
+def wait_links_stable(pid, settle=0.5, timeout=20):
+    """Until loopscope holds BPF links and their number has not changed for
+    `settle` seconds: every detector is in place (under load, the first
+    link comes well before the last)."""
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        n = lib.bpf_link_fds(pid)
+        if n != last:
+            last, since = n, time.monotonic()
+        elif n and time.monotonic() - since >= settle:
+            return
+        time.sleep(0.02)
+    raise AssertionError("loopscope did not attach within %d s" % timeout)
+
+
 def watch_run(t, json_out):
     args = ["watch", t.pid] + (["--json"] if json_out else [])
     proc = subprocess.Popen([lib.loopscope_bin()] + [str(a) for a in args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=dict(os.environ, NO_COLOR="1"))
     try:
-        lib.wait_until(lambda: lib.bpf_link_fds(proc.pid), 15)
-        lib.wait_until(lambda: False, 0.5)
+        wait_links_stable(proc.pid)
         t.go()
         t.wait_event("done", 20)
         lib.wait_until(lambda: False, 0.3)
