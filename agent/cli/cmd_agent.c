@@ -23,8 +23,12 @@ static const char doc[] =
 "\n"
 "The API is NDJSON over a Unix socket, one request per line, documented in\n"
 "docs/protocol.md: hello, ps, where, pstree, dump, stalls, history, stats,\n"
-"source, subscribe, unsubscribe. The socket is 0600 (root only) in\n"
+"source, lints, subscribe, unsubscribe. The socket is 0600 (root only) in\n"
 "/run/loopscope/ by default; its path is printed on stdout once it listens.\n"
+"\n"
+"Lints, as lint events and the lints request: blocking-call (a site that stalls\n"
+"again and again), unbounded-concurrency (one coroutine with too many pending\n"
+"tasks, or ever more), long-await (a task at one await for long, no timeout).\n"
 "\n"
 "SIGINT or SIGTERM (or the last target's exit) ends it cleanly: subscribers\n"
 "get an agent_exit event, the socket is removed, the probes detached.\n"
@@ -41,6 +45,11 @@ static const struct argp_option opts[] = {
 	{ "threshold", 't', "MS", 0, "Report stalls longer than MS milliseconds (default 100)", 0 },
 	{ "retain", 'r', "DURATION", 0, "Keep history for DURATION: 90s, 30m, 2h (default 1h)", 0 },
 	{ "history-max", 'H', "MB", 0, "Cap the history's memory at MB MiB (default 64)", 0 },
+	{ "lint-repeat", 'R', "N", 0, "blocking-call: a site that stalls N times (default 3)", 0 },
+	{ "lint-pending", 'P', "N", 0, "unbounded-concurrency: over N pending tasks of one coroutine "
+	  "(default 1000)", 0 },
+	{ "lint-await", 'A', "DURATION", 0, "long-await: at the same await for DURATION with no "
+	  "timeout (default 60s)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{},
 };
@@ -77,6 +86,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'H':
 		env.history_bytes = (size_t)cli_count_arg(arg, state, 1, 1 << 20, "size") << 20;
 		break;
+	case 'R':
+		env.lint.repeat = (unsigned)cli_count_arg(arg, state, 1, 1000000, "count");
+		break;
+	case 'P':
+		env.lint.pending_max = (unsigned)cli_count_arg(arg, state, 1, 100000000, "count");
+		break;
+	case 'A':
+		env.lint.await_s = parse_duration(arg, state);
+		break;
 	case 'v':
 		env.verbose = true;
 		break;
@@ -108,6 +126,8 @@ int cmd_agent(int argc, char **argv)
 	env.threshold_ms = 100;
 	env.retain_s = DEFAULT_RETAIN_S;
 	env.history_bytes = (size_t)DEFAULT_HISTORY_MB << 20;
+	env.lint = (struct lint_opts){ .repeat = LINT_DEFAULT_REPEAT, .pending_max = LINT_DEFAULT_PENDING,
+				       .await_s = LINT_DEFAULT_AWAIT_S };
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
 	for (size_t i = 0; i < env.npids; i++) {

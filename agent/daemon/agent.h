@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "lint.h"
 
 #define AGENT_MAX_TARGETS 64
 
@@ -17,6 +18,7 @@ struct agent_opts {
 	double threshold_ms;
 	double retain_s;
 	size_t history_bytes;      /* the history's memory cap */
+	struct lint_opts lint;
 	bool verbose;
 };
 

@@ -47,6 +47,8 @@ void target_stop(struct target *t);
 pid_t target_pid(const struct target *t);
 json_t *target_hello_json(const struct target *t);
 json_t *target_stats_json(const struct target *t);
+/* {"pid","lints":[lint...],"raised":{kind:N}} */
+json_t *target_lints_json(const struct target *t);
 /* {"pid","summary","ongoing":[stall...]} */
 json_t *target_stalls_json(const struct target *t);
 

@@ -96,7 +96,8 @@ static void m_where(struct call *k)
 		target_queue_job(t, JOB_WHERE, k->c, k->id, task);
 }
 
-static void m_stalls(struct call *k)
+/* {"targets":[each(target)...]} for every target, or the one "pid" names. */
+static void per_target(struct call *k, json_t *(*each)(const struct target *))
 {
 	struct agent *a = k->a;
 	json_t *arr = json_array();
@@ -110,8 +111,18 @@ static void m_stalls(struct call *k)
 	}
 	for (size_t i = 0; i < a->ntargets; i++)
 		if (!pid || target_pid(a->targets[i]) == pid)
-			json_array_append_new(arr, target_stalls_json(a->targets[i]));
+			json_array_append_new(arr, each(a->targets[i]));
 	reply(k, json_pack("{s:o}", "targets", arr));
+}
+
+static void m_stalls(struct call *k)
+{
+	per_target(k, target_stalls_json);
+}
+
+static void m_lints(struct call *k)
+{
+	per_target(k, target_lints_json);
 }
 
 /* history: {"kinds":[S],"pids":[N],"since":unix s,"limit":N} */
@@ -232,6 +243,7 @@ static const struct method {
 	{ "history", m_history },
 	{ "stats", m_stats },
 	{ "source", m_source },
+	{ "lints", m_lints },
 	{ "subscribe", m_subscribe },
 	{ "unsubscribe", m_unsubscribe },
 };

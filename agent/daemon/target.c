@@ -130,6 +130,18 @@ static void on_stall(const struct stall_report *r, void *ctx)
 	else
 		json_object_del(t->ongoing, key);
 	agent_publish(t->agent, ev, !r->ongoing);
+	if (!r->ongoing && (ev = lint_sites_stall(t->sites, r, r->ts + r->duration_ms / 1e3)))
+		target_publish_lint(t, ev);
+}
+
+void target_publish_lint(struct target *t, json_t *ev)
+{
+	const char *kind = json_string_value(json_object_get(ev, "lint"));
+
+	for (int k = 0; k < LINT_KINDS && kind; k++)
+		if (!strcmp(kind, lint_names[k]))
+			t->lints_raised[k]++;
+	agent_publish(t->agent, ev, true);
 }
 
 static void on_lost(const struct lost_event *e, void *ctx)
@@ -255,12 +267,18 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	t->pidfd = -1;
 	t->ongoing = json_object();
 	t->reader.diff = task_diff_new(pid);
+	t->sites = lint_sites_new(pid, a->opts.lint.repeat);
+	t->task_lints = json_array();
+	t->reader.guard = lint_guard_new(pid);
+	t->reader.lints = t->reader.guard ? lint_tasks_new(pid, &a->opts.lint, lint_guard_source,
+							   t->reader.guard) : NULL;
 	t->mono_to_unix_ns = clock_mono_to_unix_ns();
 	t->started = clock_mono_s();
 	snprintf(t->snap_err_code, sizeof(t->snap_err_code), "no_snapshot");
 	snprintf(t->snap_err, sizeof(t->snap_err), "no task snapshot of PID %d yet", pid);
 	read_cmdline(t);
-	err = t->ongoing && t->reader.diff ? open_detectors(t) : -ENOMEM;
+	err = t->ongoing && t->reader.diff && t->sites && t->task_lints && t->reader.lints
+	      ? open_detectors(t) : -ENOMEM;
 	if (!err)
 		err = start_handles(t);
 	*out = t;
@@ -308,6 +326,8 @@ void target_maybe_free(struct target *t)
 	py_stack_free(&t->report.stack);
 	py_proc_free(t->proc);
 	json_decref(t->ongoing);
+	json_decref(t->task_lints);
+	lint_sites_free(t->sites);
 	free(t);
 }
 
@@ -351,11 +371,30 @@ json_t *target_stalls_json(const struct target *t)
 			 "ongoing", ongoing);
 }
 
+static json_t *raised_json(const struct target *t)
+{
+	json_t *o = json_object();
+
+	for (int k = 0; k < LINT_KINDS; k++)
+		json_object_set_new(o, lint_names[k], json_integer((json_int_t)t->lints_raised[k]));
+	return o;
+}
+
+json_t *target_lints_json(const struct target *t)
+{
+	json_t *arr = json_array();
+
+	lint_sites_append(t->sites, arr);
+	json_array_extend(arr, t->task_lints);
+	return json_pack("{s:i, s:o, s:o}", "pid", t->pid, "lints", arr, "raised", raised_json(t));
+}
+
 json_t *target_stats_json(const struct target *t)
 {
 	const struct snap_stats *s = &t->stats;
+	json_t *o;
 
-	return json_pack("{s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, "
+	o = json_pack("{s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, "
 			 "s:I, s:I, s:o, s:I, s:I, s:I}",
 		"pid", t->pid, "comm", json_text(t->comm), "stalls", summary_json(t),
 		"lost", "never_awaited", (json_int_t)t->lost_totals[LOST_NEVER_AWAITED],
@@ -368,4 +407,6 @@ json_t *target_stats_json(const struct target *t)
 		"snapshot_ms", json_round(s->ms, 3), "snapshots", (json_int_t)t->snapshots,
 		"ended_tasks", (json_int_t)s->ended,
 		"missed_tasks", (json_int_t)s->missed);
+	json_object_set_new(o, "lints", raised_json(t));
+	return o;
 }
