@@ -8,6 +8,7 @@
 #include "agent.h"
 #include "cli.h"
 #include "commands.h"
+#include "metrics.h"
 #include "proc.h"
 
 #define DEFAULT_RETAIN_S 3600.0
@@ -33,11 +34,13 @@ static const char doc[] =
 "SIGINT or SIGTERM (or the last target's exit) ends it cleanly: subscribers\n"
 "get an agent_exit event, the socket is removed, the probes detached.\n"
 "\n"
-"USAGE: loopscope agent PID... [--socket PATH] [--threshold MS] [--retain DURATION]\n"
+"USAGE: loopscope agent PID... [--socket PATH] [--metrics [HOST:]PORT] [--threshold MS]\n"
+"       [--retain DURATION]\n"
 "\n"
 "EXAMPLES:\n"
 "    loopscope agent 1234                      # /run/loopscope/agent-AGENTPID.sock\n"
 "    loopscope agent 1234 5678 --socket /tmp/ls.sock --retain 30m\n"
+"    loopscope agent 1234 --metrics 9464         # curl http://127.0.0.1:9464/metrics\n"
 "    echo '{\"id\":1,\"method\":\"stats\"}' | socat - UNIX-CONNECT:/tmp/ls.sock";
 
 static const struct argp_option opts[] = {
@@ -45,6 +48,8 @@ static const struct argp_option opts[] = {
 	{ "threshold", 't', "MS", 0, "Report stalls longer than MS milliseconds (default 100)", 0 },
 	{ "retain", 'r', "DURATION", 0, "Keep history for DURATION: 90s, 30m, 2h (default 1h)", 0 },
 	{ "history-max", 'H', "MB", 0, "Cap the history's memory at MB MiB (default 64)", 0 },
+	{ "metrics", 'm', "[HOST:]PORT", 0, "Serve Prometheus metrics on http://HOST:PORT/metrics "
+	  "(HOST 127.0.0.1 unless given)", 0 },
 	{ "lint-repeat", 'R', "N", 0, "blocking-call: a site that stalls N times (default 3)", 0 },
 	{ "lint-pending", 'P', "N", 0, "unbounded-concurrency: over N pending tasks of one coroutine "
 	  "(default 1000)", 0 },
@@ -86,6 +91,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'H':
 		env.history_bytes = (size_t)cli_count_arg(arg, state, 1, 1 << 20, "size") << 20;
 		break;
+	case 'm': {
+		char err[160];
+
+		if (metrics_parse_addr(arg, &env.metrics_addr, err, sizeof(err)))
+			argp_error(state, "--metrics: %s", err);
+		env.metrics = true;
+		break;
+	}
 	case 'R':
 		env.lint.repeat = (unsigned)cli_count_arg(arg, state, 1, 1000000, "count");
 		break;

@@ -59,6 +59,11 @@ void agent_target_gone(struct agent *a, struct target *t, const char *why)
 	pid_t pid = target_pid(t);
 
 	log_info("PID %d: %s; no longer watched", pid, why);
+	target_metrics(t, &a->gone[a->gone_next]);
+	a->gone[a->gone_next].up = false;
+	a->gone_next = (a->gone_next + 1) % AGENT_MAX_TARGETS;
+	if (a->ngone < AGENT_MAX_TARGETS)
+		a->ngone++;
 	agent_publish(a, json_pack("{s:s, s:i, s:o, s:s}", "event", "target_exit", "pid", pid,
 				   "ts", json_round(now_unix(), 6), "reason", why), true);
 	remove_target(a, t);
@@ -91,6 +96,40 @@ struct target *agent_request_target(struct agent *a, struct client *c, const jso
 	return NULL;
 }
 
+/* Every target watched, then the last numbers of those gone (up 0). */
+static char *render_metrics(void *ctx, size_t *len)
+{
+	struct agent *a = ctx;
+	struct metrics_target *v = calloc(a->ntargets + a->ngone + 1, sizeof(*v));
+	char *text;
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < a->ntargets; i++)
+		target_metrics(a->targets[i], &v[i]);
+	memcpy(v + a->ntargets, a->gone, a->ngone * sizeof(*v));
+	text = metrics_text(v, a->ntargets + a->ngone, len);
+	free(v);
+	return text;
+}
+
+static int open_metrics(struct agent *a)
+{
+	char name[80];
+	int err;
+
+	if (!a->opts.metrics)
+		return 0;
+	err = metrics_server_new(a->loop, &a->opts.metrics_addr, render_metrics, a, &a->metrics);
+	if (err) {
+		fprintf(stderr, "loopscope: cannot serve metrics: %s\n", uv_strerror(err));
+		return err;
+	}
+	metrics_server_name(a->metrics, name, sizeof(name));
+	log_info("metrics on http://%s/metrics", name);
+	return 0;
+}
+
 static void on_request(struct client *c, const char *line, size_t len, void *ctx)
 {
 	methods_dispatch(ctx, c, line, len);
@@ -118,6 +157,8 @@ void agent_stop(struct agent *a, const char *reason)
 	uv_close((uv_handle_t *)&a->sigint, NULL);
 	uv_close((uv_handle_t *)&a->sigterm, NULL);
 	uv_close((uv_handle_t *)&a->prune_timer, NULL);
+	metrics_server_close(a->metrics);
+	a->metrics = NULL;
 	if (a->srv)
 		server_close(a->srv, FLUSH_TIMEOUT_MS, server_done, a);
 }
@@ -221,6 +262,8 @@ int agent_main(const struct agent_opts *opts)
 		return 1;
 	start_handles(&a);
 	err = attach_all(&a);
+	if (!err)
+		err = open_metrics(&a);
 	if (!err)
 		err = open_socket(&a);
 	if (err) {

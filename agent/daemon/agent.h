@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include "lint.h"
 
@@ -19,6 +20,8 @@ struct agent_opts {
 	double retain_s;
 	size_t history_bytes;      /* the history's memory cap */
 	struct lint_opts lint;
+	bool metrics;              /* serve Prometheus metrics on metrics_addr */
+	struct sockaddr_storage metrics_addr;
 	bool verbose;
 };
 

@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include "agent.h"
 #include "history.h"
+#include "metrics.h"
+#include "metrics_text.h"
 #include "server.h"
 
 struct target;
@@ -19,6 +21,10 @@ struct agent {
 	size_t ntargets;
 	struct history *hist;
 	struct server *srv;
+	struct metrics_server *metrics;
+	/* the last numbers of targets gone, for loopscope_target_up 0 */
+	struct metrics_target gone[AGENT_MAX_TARGETS];
+	size_t ngone, gone_next;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t prune_timer;
 	double started;            /* Unix seconds */
@@ -49,6 +55,8 @@ json_t *target_hello_json(const struct target *t);
 json_t *target_stats_json(const struct target *t);
 /* {"pid","lints":[lint...],"raised":{kind:N}} */
 json_t *target_lints_json(const struct target *t);
+/* Its numbers for /metrics. */
+void target_metrics(const struct target *t, struct metrics_target *out);
 /* {"pid","summary","ongoing":[stall...]} */
 json_t *target_stalls_json(const struct target *t);
 

@@ -130,6 +130,8 @@ static void on_stall(const struct stall_report *r, void *ctx)
 	else
 		json_object_del(t->ongoing, key);
 	agent_publish(t->agent, ev, !r->ongoing);
+	if (!r->ongoing)
+		metrics_count_stall(&t->finished, r->duration_ms);
 	if (!r->ongoing && (ev = lint_sites_stall(t->sites, r, r->ts + r->duration_ms / 1e3)))
 		target_publish_lint(t, ev);
 }
@@ -387,6 +389,30 @@ json_t *target_lints_json(const struct target *t)
 	lint_sites_append(t->sites, arr);
 	json_array_extend(arr, t->task_lints);
 	return json_pack("{s:i, s:o, s:o}", "pid", t->pid, "lints", arr, "raised", raised_json(t));
+}
+
+void target_metrics(const struct target *t, struct metrics_target *m)
+{
+	struct stall_summary s = { 0 };
+
+	*m = t->finished;
+	m->pid = t->pid;
+	snprintf(m->comm, sizeof(m->comm), "%s", t->comm);
+	m->up = !t->stopping && !t->exiting;
+	if (t->stalls) {
+		stall_monitor_summary(t->stalls, &s);
+		stall_monitor_totals(t->stalls, &m->lag);
+	}
+	m->busy_ratio = s.utilisation;
+	m->tasks[AIO_PENDING] = t->stats.by_state[AIO_PENDING];
+	m->tasks[AIO_RUNNING] = t->stats.by_state[AIO_RUNNING];
+	m->tasks[AIO_DONE] = t->stats.by_state[AIO_DONE];
+	m->tasks[AIO_CANCELLED] = t->stats.by_state[AIO_CANCELLED];
+	m->never_awaited = t->lost_totals[LOST_NEVER_AWAITED];
+	m->unretrieved = t->lost_totals[LOST_UNRETRIEVED];
+	m->destroyed_pending = t->lost_totals[LOST_DESTROYED_PENDING];
+	m->threads = t->stats.threads;
+	memcpy(m->lints, t->lints_raised, sizeof(m->lints));
 }
 
 json_t *target_stats_json(const struct target *t)

@@ -82,6 +82,7 @@ struct target {
 	struct lint_sites *sites;  /* blocking-call */
 	json_t *task_lints;        /* the last snapshot's lints in force */
 	uint64_t lints_raised[LINT_KINDS];
+	struct metrics_target finished;   /* finished stalls: count, sum, buckets */
 	/* the thread pool's side */
 	struct reader reader;
 	uv_work_t work;

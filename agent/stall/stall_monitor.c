@@ -455,6 +455,15 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 	return 0;
 }
 
+void stall_monitor_totals(struct stall_monitor *m, struct ls_totals *t)
+{
+	stall_tracer_totals(m->tracer, t);
+	t->busy_ns += m->cuts.busy_ns;
+	t->spans += m->cuts.spans;
+	for (int b = 0; b < LS_HIST_SLOTS; b++)
+		t->hist[b] += m->cuts.hist[b];
+}
+
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 {
 	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
@@ -462,11 +471,7 @@ void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 	uint64_t now = clock_mono_ns();
 	double busy, idle;
 
-	stall_tracer_totals(m->tracer, &t);
-	t.busy_ns += m->cuts.busy_ns;
-	t.spans += m->cuts.spans;
-	for (int b = 0; b < LS_HIST_SLOTS; b++)
-		t.hist[b] += m->cuts.hist[b];
+	stall_monitor_totals(m, &t);
 	memset(out, 0, sizeof(*out));
 	out->stalls = m->stalls;
 	out->worst_ms = m->worst_ms;
