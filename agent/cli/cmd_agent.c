@@ -35,7 +35,7 @@ static const char doc[] =
 "get an agent_exit event, the socket is removed, the probes detached.\n"
 "\n"
 "USAGE: loopscope agent PID... [--socket PATH] [--metrics [HOST:]PORT] [--threshold MS]\n"
-"       [--retain DURATION]\n"
+"       [--retain DURATION] [--record FILE]\n"
 "\n"
 "EXAMPLES:\n"
 "    loopscope agent 1234                      # /run/loopscope/agent-AGENTPID.sock\n"
@@ -50,6 +50,10 @@ static const struct argp_option opts[] = {
 	{ "history-max", 'H', "MB", 0, "Cap the history's memory at MB MiB (default 64)", 0 },
 	{ "metrics", 'm', "[HOST:]PORT", 0, "Serve Prometheus metrics on http://HOST:PORT/metrics "
 	  "(HOST 127.0.0.1 unless given)", 0 },
+	{ "record", 'w', "FILE", 0, "Append every event and task snapshot to FILE (NDJSON), "
+	  "rotated to FILE.1.. at --record-max", 0 },
+	{ "record-max", 'M', "MB", 0, "Rotate the recording at MB MiB (default 64)", 0 },
+	{ "record-keep", 'K', "N", 0, "Keep N rotated files FILE.1..FILE.N (default 4)", 0 },
 	{ "lint-repeat", 'R', "N", 0, "blocking-call: a site that stalls N times (default 3)", 0 },
 	{ "lint-pending", 'P', "N", 0, "unbounded-concurrency: over N pending tasks of one coroutine "
 	  "(default 1000)", 0 },
@@ -99,6 +103,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.metrics = true;
 		break;
 	}
+	case 'w':
+		env.record_path = arg;
+		break;
+	case 'M':
+		env.record_bytes = (size_t)cli_count_arg(arg, state, 1, 1 << 20, "size") << 20;
+		break;
+	case 'K':
+		env.record_keep = (unsigned)cli_count_arg(arg, state, 0, 1000, "count");
+		break;
 	case 'R':
 		env.lint.repeat = (unsigned)cli_count_arg(arg, state, 1, 1000000, "count");
 		break;
@@ -139,6 +152,8 @@ int cmd_agent(int argc, char **argv)
 	env.threshold_ms = 100;
 	env.retain_s = DEFAULT_RETAIN_S;
 	env.history_bytes = (size_t)DEFAULT_HISTORY_MB << 20;
+	env.record_bytes = (size_t)64 << 20;
+	env.record_keep = 4;
 	env.lint = (struct lint_opts){ .repeat = LINT_DEFAULT_REPEAT, .pending_max = LINT_DEFAULT_PENDING,
 				       .await_s = LINT_DEFAULT_AWAIT_S };
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))

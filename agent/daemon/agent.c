@@ -40,7 +40,27 @@ void agent_publish(struct agent *a, json_t *ev, bool keep)
 		log_warn("out of memory: a %s event is not kept in the history", k);
 	if (a->srv)
 		server_publish(a->srv, k, pid, line, len);
+	recorder_event(a->rec, now_unix(), line, len);
 	free(line);
+}
+
+void agent_record_snapshot(struct agent *a, pid_t pid, const char *ps, size_t len)
+{
+	recorder_snapshot(a->rec, now_unix(), pid, ps, len);
+}
+
+static int open_record(struct agent *a)
+{
+	int err;
+
+	if (!a->opts.record_path)
+		return 0;
+	err = recorder_open(a->opts.record_path, a->opts.record_bytes, a->opts.record_keep, &a->rec);
+	if (err)
+		fprintf(stderr, "loopscope: cannot record to %s: %s\n", a->opts.record_path,
+			err == -ELOOP ? "it is a symbolic link" : err == -EINVAL ? "not a regular file"
+								   : strerror(-err));
+	return err;
 }
 
 static void remove_target(struct agent *a, struct target *t)
@@ -261,7 +281,9 @@ int agent_main(const struct agent_opts *opts)
 	if (!a.hist)
 		return 1;
 	start_handles(&a);
-	err = attach_all(&a);
+	err = open_record(&a);
+	if (!err)
+		err = attach_all(&a);
 	if (!err)
 		err = open_metrics(&a);
 	if (!err)
@@ -275,6 +297,7 @@ int agent_main(const struct agent_opts *opts)
 		fflush(stdout);
 	}
 	uv_run(a.loop, UV_RUN_DEFAULT);
+	recorder_close(a.rec);
 	uv_loop_close(a.loop);
 	history_free(a.hist);
 	return err ? 1 : 0;

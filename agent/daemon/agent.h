@@ -22,6 +22,9 @@ struct agent_opts {
 	struct lint_opts lint;
 	bool metrics;              /* serve Prometheus metrics on metrics_addr */
 	struct sockaddr_storage metrics_addr;
+	const char *record_path;   /* NULL: no recording */
+	size_t record_bytes;       /* rotated past this */
+	unsigned record_keep;      /* FILE.1 .. FILE.keep */
 	bool verbose;
 };
 

@@ -10,6 +10,7 @@
 #include "history.h"
 #include "metrics.h"
 #include "metrics_text.h"
+#include "recorder.h"
 #include "server.h"
 
 struct target;
@@ -22,6 +23,7 @@ struct agent {
 	struct history *hist;
 	struct server *srv;
 	struct metrics_server *metrics;
+	struct recorder *rec;
 	/* the last numbers of targets gone, for loopscope_target_up 0 */
 	struct metrics_target gone[AGENT_MAX_TARGETS];
 	size_t ngone, gone_next;
@@ -37,6 +39,8 @@ struct agent {
 /* An event (stolen; "event" and "pid" set) to subscribers, and to the
  * history when keep. */
 void agent_publish(struct agent *a, json_t *ev, bool keep);
+/* A target's new ps document to the recording, if any. */
+void agent_record_snapshot(struct agent *a, pid_t pid, const char *ps, size_t len);
 /* A target is gone (exited, or its detectors failed): drops it; the agent
  * stops when none is left. */
 void agent_target_gone(struct agent *a, struct target *t, const char *why);

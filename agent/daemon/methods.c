@@ -176,13 +176,15 @@ static void m_stats(struct call *k)
 
 	for (size_t i = 0; i < a->ntargets; i++)
 		json_array_append_new(targets, target_stats_json(a->targets[i]));
-	reply(k, json_pack("{s:{s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}", "agent",
+	reply(k, json_pack("{s:{s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}", "agent",
 		"pid", (int)getpid(), "uptime_s", json_round(clock_mono_s() - a->started_mono, 3),
 		"clients", (json_int_t)server_clients(a->srv),
 		"history_events", (json_int_t)history_count(a->hist),
 		"history_bytes", (json_int_t)history_bytes(a->hist),
 		"history_evicted", (json_int_t)history_evicted(a->hist),
 		"events_dropped", (json_int_t)server_dropped(a->srv), "rss_kb", (json_int_t)rss_kb(),
+		"recorded_bytes", (json_int_t)recorder_bytes(a->rec),
+		"record_errors", (json_int_t)recorder_errors(a->rec),
 		"targets", targets));
 }
 

@@ -200,6 +200,7 @@ static void snapshot_done(struct target *t, struct job *j)
 	t->ps_len = j->body_len;
 	t->tree_len = j->tree_len;
 	j->body = j->tree = NULL;
+	agent_record_snapshot(t->agent, t->pid, t->ps_body, t->ps_len);
 	snprintf(t->snap_err_code, sizeof(t->snap_err_code), "%s", j->err_code ? j->err_code : "");
 	snprintf(t->snap_err, sizeof(t->snap_err), "%s", j->err_msg);
 	if (j->ended)
