@@ -34,13 +34,16 @@ static const char doc[] =
 "SIGINT or SIGTERM (or the last target's exit) ends it cleanly: subscribers\n"
 "get an agent_exit event, the socket is removed, the probes detached.\n"
 "\n"
-"USAGE: loopscope agent PID... [--socket PATH] [--metrics [HOST:]PORT] [--threshold MS]\n"
-"       [--retain DURATION] [--record FILE]\n"
+"USAGE: loopscope agent PID... [--children PID] [--socket PATH]\n"
+"         [--metrics [HOST:]PORT] [--record FILE] [--threshold MS]\n"
+"         [--retain DURATION]\n"
+"       loopscope agent --children PID [options]\n"
 "\n"
 "EXAMPLES:\n"
-"    loopscope agent 1234                      # /run/loopscope/agent-AGENTPID.sock\n"
+"    loopscope agent 1234            # /run/loopscope/agent-AGENTPID.sock\n"
 "    loopscope agent 1234 5678 --socket /tmp/ls.sock --retain 30m\n"
-"    loopscope agent 1234 --metrics 9464         # curl http://127.0.0.1:9464/metrics\n"
+"    loopscope agent --children 777  # every worker of master 777, restarts too\n"
+"    loopscope agent 1234 --metrics 9464   # http://127.0.0.1:9464/metrics\n"
 "    echo '{\"id\":1,\"method\":\"stats\"}' | socat - UNIX-CONNECT:/tmp/ls.sock";
 
 static const struct argp_option opts[] = {
@@ -50,6 +53,8 @@ static const struct argp_option opts[] = {
 	{ "history-max", 'H', "MB", 0, "Cap the history's memory at MB MiB (default 64)", 0 },
 	{ "metrics", 'm', "[HOST:]PORT", 0, "Serve Prometheus metrics on http://HOST:PORT/metrics "
 	  "(HOST 127.0.0.1 unless given)", 0 },
+	{ "children", 'c', "PID", 0, "Also watch every Python descendant of PID (a pre-forking "
+	  "master), workers that replace them too; repeatable", 0 },
 	{ "record", 'w', "FILE", 0, "Append every event and task snapshot to FILE (NDJSON), "
 	  "rotated to FILE.1.. at --record-max", 0 },
 	{ "record-max", 'M', "MB", 0, "Rotate the recording at MB MiB (default 64)", 0 },
@@ -103,6 +108,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.metrics = true;
 		break;
 	}
+	case 'c':
+		if (env.nmasters == AGENT_MAX_TARGETS)
+			argp_error(state, "at most %d --children", AGENT_MAX_TARGETS);
+		cli_parse_pid(arg, state, &env.masters[env.nmasters++]);
+		break;
 	case 'w':
 		env.record_path = arg;
 		break;
@@ -134,8 +144,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.npids++;
 		break;
 	case ARGP_KEY_END:
-		if (!env.npids)
-			argp_error(state, "at least one PID is required");
+		if (!env.npids && !env.nmasters)
+			argp_error(state, "at least one PID (or --children PID) is required");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -162,6 +172,12 @@ int cmd_agent(int argc, char **argv)
 		err = proc_check(env.pids[i]);
 		if (err)
 			return cli_attach_error(env.pids[i], err);
+	}
+	for (size_t i = 0; i < env.nmasters; i++) {
+		if (proc_alive(env.masters[i]) <= 0) {
+			fprintf(stderr, "loopscope: --children %d: no such process\n", env.masters[i]);
+			return EXIT_FAIL;
+		}
 	}
 	return agent_main(&env) ? EXIT_FAIL : EXIT_OK;
 }

@@ -88,8 +88,8 @@ void agent_target_gone(struct agent *a, struct target *t, const char *why)
 				   "ts", json_round(now_unix(), 6), "reason", why), true);
 	remove_target(a, t);
 	target_stop(t);
-	if (!a->ntargets)
-		agent_stop(a, "no target left");
+	if (!a->ntargets && !children_masters(a->kids))
+		agent_stop(a, a->opts.nmasters ? "no target and no master left" : "no target left");
 }
 
 struct target *agent_request_target(struct agent *a, struct client *c, const json_t *req,
@@ -177,6 +177,8 @@ void agent_stop(struct agent *a, const char *reason)
 	uv_close((uv_handle_t *)&a->sigint, NULL);
 	uv_close((uv_handle_t *)&a->sigterm, NULL);
 	uv_close((uv_handle_t *)&a->prune_timer, NULL);
+	children_stop(a->kids);
+	a->kids = NULL;
 	metrics_server_close(a->metrics);
 	a->metrics = NULL;
 	if (a->srv)
@@ -237,22 +239,68 @@ static int open_socket(struct agent *a)
 	return err;
 }
 
+static int attach(struct agent *a, pid_t pid)
+{
+	struct target *t;
+	int err;
+
+	if (a->ntargets == AGENT_MAX_TARGETS)
+		return -ENOSPC;
+	err = target_new(a, pid, &t);
+	if (err)
+		return err;
+	a->targets[a->ntargets++] = t;
+	log_info("PID %d: watching", pid);
+	agent_publish(a, json_pack("{s:s, s:i, s:o}", "event", "target_attached",
+				   "pid", pid, "target", target_hello_json(t)), true);
+	return 0;
+}
+
+static bool child_watched(pid_t pid, void *ctx)
+{
+	struct agent *a = ctx;
+
+	for (size_t i = 0; i < a->ntargets; i++)
+		if (target_pid(a->targets[i]) == pid)
+			return true;
+	return false;
+}
+
+static int child_attach(pid_t pid, void *ctx)
+{
+	int err = attach(ctx, pid);
+
+	if (err)
+		log_warn("PID %d (a descendant of a --children master): cannot watch it: %s", pid,
+			 err == -ENOSPC ? "too many targets" : ls_strerror(err));
+	return err;
+}
+
+static void masters_gone(void *ctx)
+{
+	struct agent *a = ctx;
+
+	if (!a->ntargets)
+		agent_stop(a, "no target and no master left");
+}
+
 static int attach_all(struct agent *a)
 {
+	static const struct children_ops kid_ops = {
+		.watched = child_watched, .attach = child_attach, .masters_gone = masters_gone,
+	};
+
 	for (size_t i = 0; i < a->opts.npids; i++) {
-		struct target *t;
-		int err = target_new(a, a->opts.pids[i], &t);
+		int err = attach(a, a->opts.pids[i]);
 
 		if (err) {
 			fprintf(stderr, "loopscope: cannot watch PID %d: %s\n", a->opts.pids[i],
 				ls_strerror(err));
 			return err;
 		}
-		a->targets[a->ntargets++] = t;
-		log_info("PID %d: watching", a->opts.pids[i]);
-		agent_publish(a, json_pack("{s:s, s:i, s:o}", "event", "target_attached",
-					   "pid", a->opts.pids[i], "target", target_hello_json(t)), true);
 	}
+	if (a->opts.nmasters)
+		return children_new(a->loop, a->opts.masters, a->opts.nmasters, &kid_ops, a, &a->kids);
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 struct agent_opts {
 	pid_t pids[AGENT_MAX_TARGETS];
 	size_t npids;
+	pid_t masters[AGENT_MAX_TARGETS];   /* --children: watch their Python descendants */
+	size_t nmasters;
 	const char *socket_path;   /* NULL: /run/loopscope/agent-PID.sock */
 	double threshold_ms;
 	double retain_s;

@@ -7,6 +7,7 @@
 #include <uv.h>
 #include <jansson.h>
 #include "agent.h"
+#include "children.h"
 #include "history.h"
 #include "metrics.h"
 #include "metrics_text.h"
@@ -24,6 +25,7 @@ struct agent {
 	struct server *srv;
 	struct metrics_server *metrics;
 	struct recorder *rec;
+	struct children *kids;
 	/* the last numbers of targets gone, for loopscope_target_up 0 */
 	struct metrics_target gone[AGENT_MAX_TARGETS];
 	size_t ngone, gone_next;

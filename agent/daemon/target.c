@@ -298,6 +298,24 @@ static void close_handle(uv_handle_t *h, uv_close_cb cb)
 		uv_close(h, cb);
 }
 
+static void detach(uv_work_t *w)
+{
+	struct target *t = w->data;
+
+	lost_tracer_free(t->dying_lost);
+	stall_monitor_free(t->dying_stalls);
+	t->dying_lost = NULL;
+	t->dying_stalls = NULL;
+}
+
+static void detached(uv_work_t *w, int status)
+{
+	struct target *t = w->data;
+
+	t->detaching = false;
+	target_maybe_free(t);
+}
+
 void target_stop(struct target *t)
 {
 	if (t->stopping)
@@ -310,17 +328,25 @@ void target_stop(struct target *t)
 	close_handle((uv_handle_t *)&t->snap_timer, handle_closed);
 	close_handle((uv_handle_t *)&t->exit_timer, handle_closed);
 	close_handle((uv_handle_t *)&t->exit_poll, handle_closed);
-	/* the probes go now, not when the last job ends */
-	lost_tracer_free(t->lost);
-	stall_monitor_free(t->stalls);
+	/* the probes go now, not when the last job ends; on the thread pool,
+	 * since detaching uprobes takes the kernel ~0.7 s that the loop (and
+	 * every other target and client) must not wait */
+	t->dying_lost = t->lost;
+	t->dying_stalls = t->stalls;
 	t->lost = NULL;
 	t->stalls = NULL;
+	t->detaching = t->agent->loop && (t->dying_lost || t->dying_stalls);
+	t->detach_work.data = t;
+	if (t->detaching && uv_queue_work(t->agent->loop, &t->detach_work, detach, detached)) {
+		detach(&t->detach_work);
+		t->detaching = false;
+	}
 	target_maybe_free(t);
 }
 
 void target_maybe_free(struct target *t)
 {
-	if (!t->stopping || t->open_handles > 0 || t->running)
+	if (!t->stopping || t->open_handles > 0 || t->running || t->detaching)
 		return;
 	target_jobs_free(t);
 	if (t->pidfd >= 0)

@@ -69,6 +69,11 @@ struct target {
 	struct stall_monitor *stalls;
 	struct lost_tracer *lost;
 	struct driver stall_drv, lost_drv;
+	/* freed on the thread pool once the target stops (target_stop) */
+	struct stall_monitor *dying_stalls;
+	struct lost_tracer *dying_lost;
+	uv_work_t detach_work;
+	bool detaching;
 	uv_poll_t exit_poll;
 	uv_timer_t snap_timer, exit_timer;
 	int pidfd;
