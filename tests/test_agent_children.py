@@ -5,25 +5,16 @@ found within a second, the agent's end when the master is gone."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
 
 import lib
-from agentlib import Agent
+from agentlib import Agent, free_port
 from lib import Problems
 
 GUNICORN = "/usr/bin/gunicorn"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def workers(master):

@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 
 import lib
-from agentlib import Agent
+from agentlib import Agent, free_port
 from lib import Problems, Target
 
 METRICS = ("loopscope_target_up", "loopscope_stalls_total", "loopscope_stall_duration_seconds",
@@ -22,14 +22,6 @@ METRICS = ("loopscope_target_up", "loopscope_stalls_total", "loopscope_stall_dur
            "loopscope_never_awaited_total", "loopscope_unretrieved_exceptions_total",
            "loopscope_destroyed_pending_total", "loopscope_threads", "loopscope_lints_total")
 PROMETHEUS = "/usr/bin/prometheus"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def http_raw(port, data, timeout=10):
