@@ -23,7 +23,8 @@ LDLIBS   += -lbpf -ldw -lelf -lz -ljansson -luv -lm
 # Debian packages for building, testing, the demo and the benchmarks.
 DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
             libuv1-dev libjansson-dev libncurses-dev libdw-dev pkg-config linux-libc-dev \
-            python3 python3-aiohttp python3-uvloop python3.11-dbg nodejs wrk tmux help2man gdb debootstrap
+            python3 python3-aiohttp python3-uvloop python3.11-dbg nodejs wrk tmux help2man gdb \
+            debootstrap prometheus gunicorn
 
 ifeq ($(V),1)
 	Q =

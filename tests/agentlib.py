@@ -10,6 +10,15 @@ import time
 import lib
 
 
+def free_port():
+    """A TCP port of 127.0.0.1 that was free a moment ago."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 class Agent(lib.Loopscope):
     """`loopscope agent PIDS --socket TMP`; .socket once it listens."""
 

@@ -8,6 +8,7 @@
 #include "agent.h"
 #include "cli.h"
 #include "commands.h"
+#include "metrics.h"
 #include "proc.h"
 
 #define DEFAULT_RETAIN_S 3600.0
@@ -23,17 +24,26 @@ static const char doc[] =
 "\n"
 "The API is NDJSON over a Unix socket, one request per line, documented in\n"
 "docs/protocol.md: hello, ps, where, pstree, dump, stalls, history, stats,\n"
-"source, subscribe, unsubscribe. The socket is 0600 (root only) in\n"
+"source, lints, subscribe, unsubscribe. The socket is 0600 (root only) in\n"
 "/run/loopscope/ by default; its path is printed on stdout once it listens.\n"
+"\n"
+"Lints, as lint events and the lints request: blocking-call (a site that stalls\n"
+"again and again), unbounded-concurrency (one coroutine with too many pending\n"
+"tasks, or ever more), long-await (a task at one await for long, no timeout).\n"
 "\n"
 "SIGINT or SIGTERM (or the last target's exit) ends it cleanly: subscribers\n"
 "get an agent_exit event, the socket is removed, the probes detached.\n"
 "\n"
-"USAGE: loopscope agent PID... [--socket PATH] [--threshold MS] [--retain DURATION]\n"
+"USAGE: loopscope agent PID... [--children PID] [--socket PATH]\n"
+"         [--metrics [HOST:]PORT] [--record FILE] [--threshold MS]\n"
+"         [--retain DURATION]\n"
+"       loopscope agent --children PID [options]\n"
 "\n"
 "EXAMPLES:\n"
-"    loopscope agent 1234                      # /run/loopscope/agent-AGENTPID.sock\n"
+"    loopscope agent 1234            # /run/loopscope/agent-AGENTPID.sock\n"
 "    loopscope agent 1234 5678 --socket /tmp/ls.sock --retain 30m\n"
+"    loopscope agent --children 777  # every worker of master 777, restarts too\n"
+"    loopscope agent 1234 --metrics 9464   # http://127.0.0.1:9464/metrics\n"
 "    echo '{\"id\":1,\"method\":\"stats\"}' | socat - UNIX-CONNECT:/tmp/ls.sock";
 
 static const struct argp_option opts[] = {
@@ -41,6 +51,19 @@ static const struct argp_option opts[] = {
 	{ "threshold", 't', "MS", 0, "Report stalls longer than MS milliseconds (default 100)", 0 },
 	{ "retain", 'r', "DURATION", 0, "Keep history for DURATION: 90s, 30m, 2h (default 1h)", 0 },
 	{ "history-max", 'H', "MB", 0, "Cap the history's memory at MB MiB (default 64)", 0 },
+	{ "metrics", 'm', "[HOST:]PORT", 0, "Serve Prometheus metrics on http://HOST:PORT/metrics "
+	  "(HOST 127.0.0.1 unless given)", 0 },
+	{ "children", 'c', "PID", 0, "Also watch every Python descendant of PID (a pre-forking "
+	  "master), workers that replace them too; repeatable", 0 },
+	{ "record", 'w', "FILE", 0, "Append every event and task snapshot to FILE (NDJSON), "
+	  "rotated to FILE.1.. at --record-max", 0 },
+	{ "record-max", 'M', "MB", 0, "Rotate the recording at MB MiB (default 64)", 0 },
+	{ "record-keep", 'K', "N", 0, "Keep N rotated files FILE.1..FILE.N (default 4)", 0 },
+	{ "lint-repeat", 'R', "N", 0, "blocking-call: a site that stalls N times (default 3)", 0 },
+	{ "lint-pending", 'P', "N", 0, "unbounded-concurrency: over N pending tasks of one coroutine "
+	  "(default 1000)", 0 },
+	{ "lint-await", 'A', "DURATION", 0, "long-await: at the same await for DURATION with no "
+	  "timeout (default 60s)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{},
 };
@@ -77,6 +100,37 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'H':
 		env.history_bytes = (size_t)cli_count_arg(arg, state, 1, 1 << 20, "size") << 20;
 		break;
+	case 'm': {
+		char err[160];
+
+		if (metrics_parse_addr(arg, &env.metrics_addr, err, sizeof(err)))
+			argp_error(state, "--metrics: %s", err);
+		env.metrics = true;
+		break;
+	}
+	case 'c':
+		if (env.nmasters == AGENT_MAX_TARGETS)
+			argp_error(state, "at most %d --children", AGENT_MAX_TARGETS);
+		cli_parse_pid(arg, state, &env.masters[env.nmasters++]);
+		break;
+	case 'w':
+		env.record_path = arg;
+		break;
+	case 'M':
+		env.record_bytes = (size_t)cli_count_arg(arg, state, 1, 1 << 20, "size") << 20;
+		break;
+	case 'K':
+		env.record_keep = (unsigned)cli_count_arg(arg, state, 0, 1000, "count");
+		break;
+	case 'R':
+		env.lint.repeat = (unsigned)cli_count_arg(arg, state, 1, 1000000, "count");
+		break;
+	case 'P':
+		env.lint.pending_max = (unsigned)cli_count_arg(arg, state, 1, 100000000, "count");
+		break;
+	case 'A':
+		env.lint.await_s = parse_duration(arg, state);
+		break;
 	case 'v':
 		env.verbose = true;
 		break;
@@ -90,8 +144,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.npids++;
 		break;
 	case ARGP_KEY_END:
-		if (!env.npids)
-			argp_error(state, "at least one PID is required");
+		if (!env.npids && !env.nmasters)
+			argp_error(state, "at least one PID (or --children PID) is required");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -108,12 +162,22 @@ int cmd_agent(int argc, char **argv)
 	env.threshold_ms = 100;
 	env.retain_s = DEFAULT_RETAIN_S;
 	env.history_bytes = (size_t)DEFAULT_HISTORY_MB << 20;
+	env.record_bytes = (size_t)64 << 20;
+	env.record_keep = 4;
+	env.lint = (struct lint_opts){ .repeat = LINT_DEFAULT_REPEAT, .pending_max = LINT_DEFAULT_PENDING,
+				       .await_s = LINT_DEFAULT_AWAIT_S };
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
 	for (size_t i = 0; i < env.npids; i++) {
 		err = proc_check(env.pids[i]);
 		if (err)
 			return cli_attach_error(env.pids[i], err);
+	}
+	for (size_t i = 0; i < env.nmasters; i++) {
+		if (proc_alive(env.masters[i]) <= 0) {
+			fprintf(stderr, "loopscope: --children %d: no such process\n", env.masters[i]);
+			return EXIT_FAIL;
+		}
 	}
 	return agent_main(&env) ? EXIT_FAIL : EXIT_OK;
 }

@@ -40,7 +40,27 @@ void agent_publish(struct agent *a, json_t *ev, bool keep)
 		log_warn("out of memory: a %s event is not kept in the history", k);
 	if (a->srv)
 		server_publish(a->srv, k, pid, line, len);
+	recorder_event(a->rec, now_unix(), line, len);
 	free(line);
+}
+
+void agent_record_snapshot(struct agent *a, pid_t pid, const char *ps, size_t len)
+{
+	recorder_snapshot(a->rec, now_unix(), pid, ps, len);
+}
+
+static int open_record(struct agent *a)
+{
+	int err;
+
+	if (!a->opts.record_path)
+		return 0;
+	err = recorder_open(a->opts.record_path, a->opts.record_bytes, a->opts.record_keep, &a->rec);
+	if (err)
+		fprintf(stderr, "loopscope: cannot record to %s: %s\n", a->opts.record_path,
+			err == -ELOOP ? "it is a symbolic link" : err == -EINVAL ? "not a regular file"
+								   : strerror(-err));
+	return err;
 }
 
 static void remove_target(struct agent *a, struct target *t)
@@ -59,12 +79,17 @@ void agent_target_gone(struct agent *a, struct target *t, const char *why)
 	pid_t pid = target_pid(t);
 
 	log_info("PID %d: %s; no longer watched", pid, why);
+	target_metrics(t, &a->gone[a->gone_next]);
+	a->gone[a->gone_next].up = false;
+	a->gone_next = (a->gone_next + 1) % AGENT_MAX_TARGETS;
+	if (a->ngone < AGENT_MAX_TARGETS)
+		a->ngone++;
 	agent_publish(a, json_pack("{s:s, s:i, s:o, s:s}", "event", "target_exit", "pid", pid,
 				   "ts", json_round(now_unix(), 6), "reason", why), true);
 	remove_target(a, t);
 	target_stop(t);
-	if (!a->ntargets)
-		agent_stop(a, "no target left");
+	if (!a->ntargets && !children_masters(a->kids))
+		agent_stop(a, a->opts.nmasters ? "no target and no master left" : "no target left");
 }
 
 struct target *agent_request_target(struct agent *a, struct client *c, const json_t *req,
@@ -89,6 +114,40 @@ struct target *agent_request_target(struct agent *a, struct client *c, const jso
 		snprintf(err, sizeof(err), "\"pid\" is required: this agent watches %zu targets", a->ntargets);
 	client_error(c, id, "no_target", err);
 	return NULL;
+}
+
+/* Every target watched, then the last numbers of those gone (up 0). */
+static char *render_metrics(void *ctx, size_t *len)
+{
+	struct agent *a = ctx;
+	struct metrics_target *v = calloc(a->ntargets + a->ngone + 1, sizeof(*v));
+	char *text;
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < a->ntargets; i++)
+		target_metrics(a->targets[i], &v[i]);
+	memcpy(v + a->ntargets, a->gone, a->ngone * sizeof(*v));
+	text = metrics_text(v, a->ntargets + a->ngone, len);
+	free(v);
+	return text;
+}
+
+static int open_metrics(struct agent *a)
+{
+	char name[80];
+	int err;
+
+	if (!a->opts.metrics)
+		return 0;
+	err = metrics_server_new(a->loop, &a->opts.metrics_addr, render_metrics, a, &a->metrics);
+	if (err) {
+		fprintf(stderr, "loopscope: cannot serve metrics: %s\n", uv_strerror(err));
+		return err;
+	}
+	metrics_server_name(a->metrics, name, sizeof(name));
+	log_info("metrics on http://%s/metrics", name);
+	return 0;
 }
 
 static void on_request(struct client *c, const char *line, size_t len, void *ctx)
@@ -118,6 +177,10 @@ void agent_stop(struct agent *a, const char *reason)
 	uv_close((uv_handle_t *)&a->sigint, NULL);
 	uv_close((uv_handle_t *)&a->sigterm, NULL);
 	uv_close((uv_handle_t *)&a->prune_timer, NULL);
+	children_stop(a->kids);
+	a->kids = NULL;
+	metrics_server_close(a->metrics);
+	a->metrics = NULL;
 	if (a->srv)
 		server_close(a->srv, FLUSH_TIMEOUT_MS, server_done, a);
 }
@@ -176,22 +239,68 @@ static int open_socket(struct agent *a)
 	return err;
 }
 
+static int attach(struct agent *a, pid_t pid)
+{
+	struct target *t;
+	int err;
+
+	if (a->ntargets == AGENT_MAX_TARGETS)
+		return -ENOSPC;
+	err = target_new(a, pid, &t);
+	if (err)
+		return err;
+	a->targets[a->ntargets++] = t;
+	log_info("PID %d: watching", pid);
+	agent_publish(a, json_pack("{s:s, s:i, s:o}", "event", "target_attached",
+				   "pid", pid, "target", target_hello_json(t)), true);
+	return 0;
+}
+
+static bool child_watched(pid_t pid, void *ctx)
+{
+	struct agent *a = ctx;
+
+	for (size_t i = 0; i < a->ntargets; i++)
+		if (target_pid(a->targets[i]) == pid)
+			return true;
+	return false;
+}
+
+static int child_attach(pid_t pid, void *ctx)
+{
+	int err = attach(ctx, pid);
+
+	if (err)
+		log_warn("PID %d (a descendant of a --children master): cannot watch it: %s", pid,
+			 err == -ENOSPC ? "too many targets" : ls_strerror(err));
+	return err;
+}
+
+static void masters_gone(void *ctx)
+{
+	struct agent *a = ctx;
+
+	if (!a->ntargets)
+		agent_stop(a, "no target and no master left");
+}
+
 static int attach_all(struct agent *a)
 {
+	static const struct children_ops kid_ops = {
+		.watched = child_watched, .attach = child_attach, .masters_gone = masters_gone,
+	};
+
 	for (size_t i = 0; i < a->opts.npids; i++) {
-		struct target *t;
-		int err = target_new(a, a->opts.pids[i], &t);
+		int err = attach(a, a->opts.pids[i]);
 
 		if (err) {
 			fprintf(stderr, "loopscope: cannot watch PID %d: %s\n", a->opts.pids[i],
 				ls_strerror(err));
 			return err;
 		}
-		a->targets[a->ntargets++] = t;
-		log_info("PID %d: watching", a->opts.pids[i]);
-		agent_publish(a, json_pack("{s:s, s:i, s:o}", "event", "target_attached",
-					   "pid", a->opts.pids[i], "target", target_hello_json(t)), true);
 	}
+	if (a->opts.nmasters)
+		return children_new(a->loop, a->opts.masters, a->opts.nmasters, &kid_ops, a, &a->kids);
 	return 0;
 }
 
@@ -220,7 +329,11 @@ int agent_main(const struct agent_opts *opts)
 	if (!a.hist)
 		return 1;
 	start_handles(&a);
-	err = attach_all(&a);
+	err = open_record(&a);
+	if (!err)
+		err = attach_all(&a);
+	if (!err)
+		err = open_metrics(&a);
 	if (!err)
 		err = open_socket(&a);
 	if (err) {
@@ -232,6 +345,7 @@ int agent_main(const struct agent_opts *opts)
 		fflush(stdout);
 	}
 	uv_run(a.loop, UV_RUN_DEFAULT);
+	recorder_close(a.rec);
 	uv_loop_close(a.loop);
 	history_free(a.hist);
 	return err ? 1 : 0;

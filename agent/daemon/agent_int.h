@@ -7,7 +7,11 @@
 #include <uv.h>
 #include <jansson.h>
 #include "agent.h"
+#include "children.h"
 #include "history.h"
+#include "metrics.h"
+#include "metrics_text.h"
+#include "recorder.h"
 #include "server.h"
 
 struct target;
@@ -19,6 +23,12 @@ struct agent {
 	size_t ntargets;
 	struct history *hist;
 	struct server *srv;
+	struct metrics_server *metrics;
+	struct recorder *rec;
+	struct children *kids;
+	/* the last numbers of targets gone, for loopscope_target_up 0 */
+	struct metrics_target gone[AGENT_MAX_TARGETS];
+	size_t ngone, gone_next;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t prune_timer;
 	double started;            /* Unix seconds */
@@ -31,6 +41,8 @@ struct agent {
 /* An event (stolen; "event" and "pid" set) to subscribers, and to the
  * history when keep. */
 void agent_publish(struct agent *a, json_t *ev, bool keep);
+/* A target's new ps document to the recording, if any. */
+void agent_record_snapshot(struct agent *a, pid_t pid, const char *ps, size_t len);
 /* A target is gone (exited, or its detectors failed): drops it; the agent
  * stops when none is left. */
 void agent_target_gone(struct agent *a, struct target *t, const char *why);
@@ -47,6 +59,10 @@ void target_stop(struct target *t);
 pid_t target_pid(const struct target *t);
 json_t *target_hello_json(const struct target *t);
 json_t *target_stats_json(const struct target *t);
+/* {"pid","lints":[lint...],"raised":{kind:N}} */
+json_t *target_lints_json(const struct target *t);
+/* Its numbers for /metrics. */
+void target_metrics(const struct target *t, struct metrics_target *out);
 /* {"pid","summary","ongoing":[stall...]} */
 json_t *target_stalls_json(const struct target *t);
 

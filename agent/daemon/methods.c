@@ -96,7 +96,8 @@ static void m_where(struct call *k)
 		target_queue_job(t, JOB_WHERE, k->c, k->id, task);
 }
 
-static void m_stalls(struct call *k)
+/* {"targets":[each(target)...]} for every target, or the one "pid" names. */
+static void per_target(struct call *k, json_t *(*each)(const struct target *))
 {
 	struct agent *a = k->a;
 	json_t *arr = json_array();
@@ -110,8 +111,18 @@ static void m_stalls(struct call *k)
 	}
 	for (size_t i = 0; i < a->ntargets; i++)
 		if (!pid || target_pid(a->targets[i]) == pid)
-			json_array_append_new(arr, target_stalls_json(a->targets[i]));
+			json_array_append_new(arr, each(a->targets[i]));
 	reply(k, json_pack("{s:o}", "targets", arr));
+}
+
+static void m_stalls(struct call *k)
+{
+	per_target(k, target_stalls_json);
+}
+
+static void m_lints(struct call *k)
+{
+	per_target(k, target_lints_json);
 }
 
 /* history: {"kinds":[S],"pids":[N],"since":unix s,"limit":N} */
@@ -165,13 +176,15 @@ static void m_stats(struct call *k)
 
 	for (size_t i = 0; i < a->ntargets; i++)
 		json_array_append_new(targets, target_stats_json(a->targets[i]));
-	reply(k, json_pack("{s:{s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}", "agent",
+	reply(k, json_pack("{s:{s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}", "agent",
 		"pid", (int)getpid(), "uptime_s", json_round(clock_mono_s() - a->started_mono, 3),
 		"clients", (json_int_t)server_clients(a->srv),
 		"history_events", (json_int_t)history_count(a->hist),
 		"history_bytes", (json_int_t)history_bytes(a->hist),
 		"history_evicted", (json_int_t)history_evicted(a->hist),
 		"events_dropped", (json_int_t)server_dropped(a->srv), "rss_kb", (json_int_t)rss_kb(),
+		"recorded_bytes", (json_int_t)recorder_bytes(a->rec),
+		"record_errors", (json_int_t)recorder_errors(a->rec),
 		"targets", targets));
 }
 
@@ -232,6 +245,7 @@ static const struct method {
 	{ "history", m_history },
 	{ "stats", m_stats },
 	{ "source", m_source },
+	{ "lints", m_lints },
 	{ "subscribe", m_subscribe },
 	{ "unsubscribe", m_unsubscribe },
 };

@@ -17,8 +17,7 @@ static bool is_py(const char *file)
 	return file[0] == '/' && n > 3 && !strcmp(file + n - 3, ".py") && !strstr(file, "/../");
 }
 
-/* The whole file, NUL-terminated; NULL with err written. */
-static char *slurp(pid_t pid, const char *file, size_t *len, char *err, size_t errlen)
+char *source_read(pid_t pid, const char *file, size_t *len, char *err, size_t errlen)
 {
 	char path[4200];
 	struct stat st;
@@ -26,6 +25,11 @@ static char *slurp(pid_t pid, const char *file, size_t *len, char *err, size_t e
 	ssize_t n = 0;
 	int fd;
 
+	/* a socket client or a target's frames name the file: nothing else */
+	if (!is_py(file)) {
+		snprintf(err, errlen, "only absolute paths of .py files are served");
+		return NULL;
+	}
 	proc_root_path(pid, file, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > SOURCE_MAX_BYTES) {
@@ -57,11 +61,7 @@ json_t *source_lines(pid_t pid, const char *file, long long line, long long cont
 	size_t len;
 	char *buf, *p, *nl;
 
-	if (!is_py(file)) {
-		snprintf(err, errlen, "only absolute paths of .py files are served");
-		return NULL;
-	}
-	buf = slurp(pid, file, &len, err, errlen);
+	buf = source_read(pid, file, &len, err, errlen);
 	if (!buf)
 		return NULL;
 	lines = json_array();

@@ -15,4 +15,8 @@
 json_t *source_lines(pid_t pid, const char *file, long long line, long long context,
 		     char *err, size_t errlen);
 
+/* The whole file (regular, at most SOURCE_MAX_BYTES), NUL-terminated,
+ * malloc'd; NULL with err written. Only absolute paths of .py files. */
+char *source_read(pid_t pid, const char *file, size_t *len, char *err, size_t errlen);
+
 #endif

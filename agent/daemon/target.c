@@ -130,6 +130,20 @@ static void on_stall(const struct stall_report *r, void *ctx)
 	else
 		json_object_del(t->ongoing, key);
 	agent_publish(t->agent, ev, !r->ongoing);
+	if (!r->ongoing)
+		metrics_count_stall(&t->finished, r->duration_ms);
+	if (!r->ongoing && (ev = lint_sites_stall(t->sites, r, r->ts + r->duration_ms / 1e3)))
+		target_publish_lint(t, ev);
+}
+
+void target_publish_lint(struct target *t, json_t *ev)
+{
+	const char *kind = json_string_value(json_object_get(ev, "lint"));
+
+	for (int k = 0; k < LINT_KINDS && kind; k++)
+		if (!strcmp(kind, lint_names[k]))
+			t->lints_raised[k]++;
+	agent_publish(t->agent, ev, true);
 }
 
 static void on_lost(const struct lost_event *e, void *ctx)
@@ -255,12 +269,18 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	t->pidfd = -1;
 	t->ongoing = json_object();
 	t->reader.diff = task_diff_new(pid);
+	t->sites = lint_sites_new(pid, a->opts.lint.repeat);
+	t->task_lints = json_array();
+	t->reader.guard = lint_guard_new(pid);
+	t->reader.lints = t->reader.guard ? lint_tasks_new(pid, &a->opts.lint, lint_guard_source,
+							   t->reader.guard) : NULL;
 	t->mono_to_unix_ns = clock_mono_to_unix_ns();
 	t->started = clock_mono_s();
 	snprintf(t->snap_err_code, sizeof(t->snap_err_code), "no_snapshot");
 	snprintf(t->snap_err, sizeof(t->snap_err), "no task snapshot of PID %d yet", pid);
 	read_cmdline(t);
-	err = t->ongoing && t->reader.diff ? open_detectors(t) : -ENOMEM;
+	err = t->ongoing && t->reader.diff && t->sites && t->task_lints && t->reader.lints
+	      ? open_detectors(t) : -ENOMEM;
 	if (!err)
 		err = start_handles(t);
 	*out = t;
@@ -278,6 +298,24 @@ static void close_handle(uv_handle_t *h, uv_close_cb cb)
 		uv_close(h, cb);
 }
 
+static void detach(uv_work_t *w)
+{
+	struct target *t = w->data;
+
+	lost_tracer_free(t->dying_lost);
+	stall_monitor_free(t->dying_stalls);
+	t->dying_lost = NULL;
+	t->dying_stalls = NULL;
+}
+
+static void detached(uv_work_t *w, int status)
+{
+	struct target *t = w->data;
+
+	t->detaching = false;
+	target_maybe_free(t);
+}
+
 void target_stop(struct target *t)
 {
 	if (t->stopping)
@@ -290,17 +328,25 @@ void target_stop(struct target *t)
 	close_handle((uv_handle_t *)&t->snap_timer, handle_closed);
 	close_handle((uv_handle_t *)&t->exit_timer, handle_closed);
 	close_handle((uv_handle_t *)&t->exit_poll, handle_closed);
-	/* the probes go now, not when the last job ends */
-	lost_tracer_free(t->lost);
-	stall_monitor_free(t->stalls);
+	/* the probes go now, not when the last job ends; on the thread pool,
+	 * since detaching uprobes takes the kernel ~0.7 s that the loop (and
+	 * every other target and client) must not wait */
+	t->dying_lost = t->lost;
+	t->dying_stalls = t->stalls;
 	t->lost = NULL;
 	t->stalls = NULL;
+	t->detaching = t->agent->loop && (t->dying_lost || t->dying_stalls);
+	t->detach_work.data = t;
+	if (t->detaching && uv_queue_work(t->agent->loop, &t->detach_work, detach, detached)) {
+		detach(&t->detach_work);
+		t->detaching = false;
+	}
 	target_maybe_free(t);
 }
 
 void target_maybe_free(struct target *t)
 {
-	if (!t->stopping || t->open_handles > 0 || t->running)
+	if (!t->stopping || t->open_handles > 0 || t->running || t->detaching)
 		return;
 	target_jobs_free(t);
 	if (t->pidfd >= 0)
@@ -308,6 +354,8 @@ void target_maybe_free(struct target *t)
 	py_stack_free(&t->report.stack);
 	py_proc_free(t->proc);
 	json_decref(t->ongoing);
+	json_decref(t->task_lints);
+	lint_sites_free(t->sites);
 	free(t);
 }
 
@@ -351,11 +399,54 @@ json_t *target_stalls_json(const struct target *t)
 			 "ongoing", ongoing);
 }
 
+static json_t *raised_json(const struct target *t)
+{
+	json_t *o = json_object();
+
+	for (int k = 0; k < LINT_KINDS; k++)
+		json_object_set_new(o, lint_names[k], json_integer((json_int_t)t->lints_raised[k]));
+	return o;
+}
+
+json_t *target_lints_json(const struct target *t)
+{
+	json_t *arr = json_array();
+
+	lint_sites_append(t->sites, arr);
+	json_array_extend(arr, t->task_lints);
+	return json_pack("{s:i, s:o, s:o}", "pid", t->pid, "lints", arr, "raised", raised_json(t));
+}
+
+void target_metrics(const struct target *t, struct metrics_target *m)
+{
+	struct stall_summary s = { 0 };
+
+	*m = t->finished;
+	m->pid = t->pid;
+	snprintf(m->comm, sizeof(m->comm), "%s", t->comm);
+	m->up = !t->stopping && !t->exiting;
+	if (t->stalls) {
+		stall_monitor_summary(t->stalls, &s);
+		stall_monitor_totals(t->stalls, &m->lag);
+	}
+	m->busy_ratio = s.utilisation;
+	m->tasks[AIO_PENDING] = t->stats.by_state[AIO_PENDING];
+	m->tasks[AIO_RUNNING] = t->stats.by_state[AIO_RUNNING];
+	m->tasks[AIO_DONE] = t->stats.by_state[AIO_DONE];
+	m->tasks[AIO_CANCELLED] = t->stats.by_state[AIO_CANCELLED];
+	m->never_awaited = t->lost_totals[LOST_NEVER_AWAITED];
+	m->unretrieved = t->lost_totals[LOST_UNRETRIEVED];
+	m->destroyed_pending = t->lost_totals[LOST_DESTROYED_PENDING];
+	m->threads = t->stats.threads;
+	memcpy(m->lints, t->lints_raised, sizeof(m->lints));
+}
+
 json_t *target_stats_json(const struct target *t)
 {
 	const struct snap_stats *s = &t->stats;
+	json_t *o;
 
-	return json_pack("{s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, "
+	o = json_pack("{s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, "
 			 "s:I, s:I, s:o, s:I, s:I, s:I}",
 		"pid", t->pid, "comm", json_text(t->comm), "stalls", summary_json(t),
 		"lost", "never_awaited", (json_int_t)t->lost_totals[LOST_NEVER_AWAITED],
@@ -368,4 +459,6 @@ json_t *target_stats_json(const struct target *t)
 		"snapshot_ms", json_round(s->ms, 3), "snapshots", (json_int_t)t->snapshots,
 		"ended_tasks", (json_int_t)s->ended,
 		"missed_tasks", (json_int_t)s->missed);
+	json_object_set_new(o, "lints", raised_json(t));
+	return o;
 }

@@ -9,6 +9,8 @@
 #include <uv.h>
 #include "agent_int.h"
 #include "aio.h"
+#include "lint.h"
+#include "lint_guard.h"
 #include "lost_report.h"
 #include "lost_tracer.h"
 #include "pyproc.h"
@@ -36,6 +38,8 @@ struct job {
 	char *tree;                /* snapshot: the pstree document */
 	size_t tree_len;
 	json_t *ended;             /* snapshot: task_done events */
+	json_t *lints_raised;      /* snapshot: lint events that start now */
+	json_t *lints_active;      /* snapshot: the task lints in force */
 	const char *err_code;      /* NULL: success */
 	char err_msg[256];
 	int err;
@@ -52,6 +56,8 @@ struct reader {
 	struct aio_snapshot snap;
 	bool have_snap;
 	struct task_diff *diff;
+	struct lint_tasks *lints;
+	struct lint_guard *guard;
 };
 
 struct target {
@@ -63,6 +69,11 @@ struct target {
 	struct stall_monitor *stalls;
 	struct lost_tracer *lost;
 	struct driver stall_drv, lost_drv;
+	/* freed on the thread pool once the target stops (target_stop) */
+	struct stall_monitor *dying_stalls;
+	struct lost_tracer *dying_lost;
+	uv_work_t detach_work;
+	bool detaching;
 	uv_poll_t exit_poll;
 	uv_timer_t snap_timer, exit_timer;
 	int pidfd;
@@ -73,6 +84,10 @@ struct target {
 	struct lost_report report;
 	uint64_t lost_totals[4];
 	json_t *ongoing;           /* stall id -> its last ongoing report */
+	struct lint_sites *sites;  /* blocking-call */
+	json_t *task_lints;        /* the last snapshot's lints in force */
+	uint64_t lints_raised[LINT_KINDS];
+	struct metrics_target finished;   /* finished stalls: count, sum, buckets */
 	/* the thread pool's side */
 	struct reader reader;
 	uv_work_t work;
@@ -90,5 +105,7 @@ void target_maybe_free(struct target *t);
 /* The snapshot timer's work: queue a snapshot unless one is pending. */
 void target_queue_snapshot(struct target *t);
 void target_jobs_free(struct target *t);
+/* A lint event (stolen) to subscribers and the history, and counted. */
+void target_publish_lint(struct target *t, json_t *ev);
 
 #endif

@@ -27,6 +27,8 @@ static void job_free(struct job *j)
 		return;
 	json_decref(j->id);
 	json_decref(j->ended);
+	json_decref(j->lints_raised);
+	json_decref(j->lints_active);
 	free(j->body);
 	free(j->tree);
 	free(j);
@@ -115,6 +117,11 @@ static void run_snapshot(struct target *t, struct job *j)
 	j->ended = json_array();
 	if (j->ended)
 		task_diff_update(r->diff, &r->snap, now, j->ended);
+	j->lints_raised = json_array();
+	j->lints_active = json_array();
+	if (j->lints_raised && j->lints_active &&
+	    lint_tasks_update(r->lints, &r->snap, now, j->lints_raised, j->lints_active))
+		log_warn("PID %d: out of memory: the task lints missed a snapshot", t->pid);
 	j->stats.ended = task_diff_ended(r->diff);
 	j->stats.missed = task_diff_missed(r->diff);
 	j->stats.ms = (clock_mono_s() - t0) * 1e3;
@@ -193,10 +200,18 @@ static void snapshot_done(struct target *t, struct job *j)
 	t->ps_len = j->body_len;
 	t->tree_len = j->tree_len;
 	j->body = j->tree = NULL;
+	agent_record_snapshot(t->agent, t->pid, t->ps_body, t->ps_len);
 	snprintf(t->snap_err_code, sizeof(t->snap_err_code), "%s", j->err_code ? j->err_code : "");
 	snprintf(t->snap_err, sizeof(t->snap_err), "%s", j->err_msg);
 	if (j->ended)
 		publish_ended(t, j->ended);
+	if (j->lints_active) {
+		json_decref(t->task_lints);
+		t->task_lints = j->lints_active;
+		j->lints_active = NULL;
+	}
+	for (size_t i = 0; j->lints_raised && i < json_array_size(j->lints_raised); i++)
+		target_publish_lint(t, json_incref(json_array_get(j->lints_raised, i)));
 }
 
 static void answer(struct target *t, struct job *j)
@@ -324,6 +339,8 @@ void target_jobs_free(struct target *t)
 	if (t->reader.have_snap)
 		aio_snapshot_free(&t->reader.snap);
 	task_diff_free(t->reader.diff);
+	lint_tasks_free(t->reader.lints);
+	lint_guard_free(t->reader.guard);
 	py_proc_free(t->reader.p);
 	free(t->ps_body);
 	free(t->tree_body);

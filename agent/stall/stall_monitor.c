@@ -509,15 +509,21 @@ void stall_monitor_stop(struct stall_monitor *m)
 	}
 }
 
+void stall_monitor_totals(struct stall_monitor *m, struct ls_totals *t)
+{
+	stall_tracer_totals(m->tracer, t);
+	ls_totals_merge(t, &m->cuts);
+	/* no-loop gaps out, the maximum bound by what was reported */
+	ls_totals_void(t, &m->voided, max_u64(m->opts.threshold_ns, (uint64_t)(m->worst_ms * 1e6)));
+}
+
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out)
 {
 	struct ls_totals t;
 	double busy, idle;
 
 	stall_monitor_stop(m);
-	stall_tracer_totals(m->tracer, &t);
-	ls_totals_merge(&t, &m->cuts);
-	ls_totals_void(&t, &m->voided, max_u64(m->opts.threshold_ns, (uint64_t)(m->worst_ms * 1e6)));
+	stall_monitor_totals(m, &t);
 	memset(out, 0, sizeof(*out));
 	out->stalls = m->stalls + m->unfinished;
 	out->unfinished = m->unfinished;

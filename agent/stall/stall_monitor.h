@@ -99,6 +99,11 @@ enum stall_target stall_monitor_target(const struct stall_monitor *m);
 void stall_monitor_stop(struct stall_monitor *m);
 /* Stops the monitor first (stall_monitor_stop), if it was not. */
 void stall_monitor_summary(struct stall_monitor *m, struct stall_summary *out);
+struct ls_totals;
+/* The finished busy spans (iterations) of every loop thread: their time,
+ * count and log2(us) histogram (bpf/stall.h), the kernel's and the
+ * heartbeat's together. */
+void stall_monitor_totals(struct stall_monitor *m, struct ls_totals *out);
 /* Non-fatal problems found at start (e.g. no stacks for this Python). */
 const char *stall_monitor_warning(const struct stall_monitor *m);
 void stall_monitor_free(struct stall_monitor *m);
