@@ -187,6 +187,8 @@ def test_agent_sigterm():
         p.check(ev is not None and ev.get("reason") == "SIGTERM", "agent_exit: %s" % ev)
         p.check(rc == 0, "exit status %s" % rc)
         p.check(not os.path.exists(a.socket), "socket left behind")
+        # the kernel frees a program shortly after its last reference
+        lib.wait_until(lambda: not (set(lib.bpf_objects()[0]) & progs), 5)
         left = set(lib.bpf_objects()[0]) & progs
         p.check(progs and not left, "programs left: %s of %s" % (left, progs))
         p.raise_if_any()
