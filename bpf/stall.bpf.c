@@ -440,9 +440,11 @@ static void blocked_in_poll(struct ls_loop *l, __u64 now)
 
 /* Loop thread l goes off CPU (its CPU-time anchors already taken), inside
  * syscall nr (negative: preempted in user space) whose first argument is
- * arg0. */
-static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
+ * arg (an fd as arg0). */
+static void slot_switched_out(struct ls_loop *l, long nr, __u64 arg, __u64 now)
 {
+	__s32 arg0 = (__s32)arg;
+
 	if (l->state != LS_IDLE && is_epoll_wait(nr) && l->epfd >= 0 &&
 	    (arg0 == l->epfd || foreign_wait_is_loop(l, arg0))) {
 		blocked_in_poll(l, now);
@@ -454,6 +456,7 @@ static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
 		l->off_since = now;
 		l->off_sys = nr;
 		l->off_arg0 = arg0;
+		l->off_addr = arg;
 	}
 }
 
@@ -463,10 +466,10 @@ static void switched_out(struct task_struct *prev, __u64 now)
 	struct ls_loop *l = loop_of(tid);
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 	long nr = SYSCALL_NR(regs);
-	__s32 arg0 = (__s32)SYSCALL_ARG0(regs);
+	__u64 arg = SYSCALL_ARG0(regs);
 
 	if (!l && is_epoll_wait(nr)) /* a loop found blocked in its poll */
-		l = loop_claim(tid, arg0, now, prev->se.sum_exec_runtime);
+		l = loop_claim(tid, (__s32)arg, now, prev->se.sum_exec_runtime);
 	if (!l)
 		return;
 	slot_write_begin(l);
@@ -477,7 +480,7 @@ static void switched_out(struct task_struct *prev, __u64 now)
 	l->run_at_out = prev->se.sum_exec_runtime;
 	l->out_at = now;
 	l->last_on = 0;
-	slot_switched_out(l, nr, arg0, now);
+	slot_switched_out(l, nr, arg, now);
 	slot_write_end(l);
 }
 

@@ -37,6 +37,15 @@ json_t *stall_report_json(const struct stall_report *r)
 	json_object_set_new(o, "thread", json_text(r->thread_name));
 	if (r->stack && r->stack->partial)
 		json_object_set_new(o, "stack_partial", json_true());
+	if (r->wait == STALL_WAIT_GIL)
+		json_object_set_new(o, "wait", json_string("gil"));
+	if (r->wait == STALL_WAIT_LOCK) {
+		char addr[24];
+
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)r->futex);
+		json_object_set_new(o, "wait", json_string("lock"));
+		json_object_set_new(o, "futex", json_string(addr));
+	}
 	if (r->gil_holder > 0) {
 		json_object_set_new(o, "gil_holder", json_pack("{s:i, s:o}", "tid", r->gil_holder,
 			"stack", py_stack_json(r->gil_holder_stack)));
@@ -93,6 +102,10 @@ void stall_report_print(FILE *f, const struct stall_report *r)
 	if (r->gil_holder > 0) {
 		fprintf(f, "    waiting for the GIL held by thread %d:\n", r->gil_holder);
 		py_stack_print(f, r->gil_holder_stack, "      ", 12);
+	} else if (r->wait == STALL_WAIT_GIL) {
+		fprintf(f, "    waiting for the GIL\n");
+	} else if (r->wait == STALL_WAIT_LOCK) {
+		fprintf(f, "    waiting on a lock (futex 0x%llx)\n", (unsigned long long)r->futex);
 	}
 	py_stack_print(f, r->stack, "    ", 12);
 	fflush(f);

@@ -84,7 +84,7 @@ static void attach_profile(struct stall_monitor *m, int slot, struct span_key sp
 			   struct stall_report *r)
 {
 	const struct span_profile *prof;
-	const struct span_bucket *top, *gil;
+	const struct span_bucket *top, *gil, *lock;
 
 	if (!m->profiles)
 		return;
@@ -98,9 +98,14 @@ static void attach_profile(struct stall_monitor *m, int slot, struct span_key sp
 	r->stack = &top->sample.stack;
 	r->task = top->sample.has_task ? &top->sample.task : NULL;
 	gil = span_profile_gil(prof);
+	lock = span_profile_lock(prof);
 	if (gil) {
+		r->wait = gil->sample.wait == STALL_WAIT_GIL ? STALL_WAIT_GIL : STALL_WAIT_NONE;
 		r->gil_holder = gil->sample.gil_holder;
 		r->gil_holder_stack = &gil->sample.holder_stack;
+	} else if (lock) {
+		r->wait = STALL_WAIT_LOCK;
+		r->futex = lock->sample.futex;
 	}
 }
 
@@ -263,6 +268,12 @@ static bool span_unchanged(const volatile struct ls_loop *l, const struct slot_c
 	return since == c->loop.busy_since || since == c->span.start;
 }
 
+/* The futex a busy loop thread is asleep on now, 0 when it is not. */
+static uint64_t futex_waited(const struct ls_loop *l)
+{
+	return l->off_since && l->off_sys == SYS_futex ? l->off_addr : 0;
+}
+
 static bool sample_due(struct stall_monitor *m, int slot, uint64_t now)
 {
 	if (m->profiles[slot].samples < FAST_SAMPLES)
@@ -293,8 +304,7 @@ static bool sample_busy(struct stall_monitor *m, uint64_t now)
 		if (!sample_due(m, i, now))
 			continue;
 		m->last_sample_ns[i] = now;
-		if (stall_sampler_read(m->sampler, c->span.tid,
-				       c->loop.off_since && c->loop.off_sys == SYS_futex, &m->scratch))
+		if (stall_sampler_read(m->sampler, c->span.tid, futex_waited(&c->loop), &m->scratch))
 			continue;
 		if (loops[i].tid == c->loop.tid && span_unchanged(&loops[i], c))
 			span_profile_add(prof, &m->scratch);

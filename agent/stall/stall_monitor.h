@@ -19,6 +19,13 @@ struct stall_syscall {
 	bool in_progress;     /* the call the thread is in right now */
 };
 
+/* What a loop thread asleep in a futex waits for. */
+enum stall_wait {
+	STALL_WAIT_NONE = 0,  /* no futex wait, or not known */
+	STALL_WAIT_GIL,       /* the GIL's condition variable or mutex */
+	STALL_WAIT_LOCK,      /* another futex: a lock, a condition, a semaphore */
+};
+
 struct stall_report {
 	uint64_t id;          /* the same for the ongoing and final reports */
 	pid_t pid;
@@ -35,6 +42,8 @@ struct stall_report {
 	struct stall_syscall syscalls[STALL_MAX_SYSCALLS];
 	const struct py_stack *stack;   /* NULL: no Python stack known */
 	const struct py_task_ref *task; /* NULL: no task was running */
+	enum stall_wait wait; /* most samples saw the loop wait on this */
+	uint64_t futex;       /* ... at this address (STALL_WAIT_LOCK) */
 	pid_t gil_holder;     /* >0: the loop waited for the GIL held by it */
 	const struct py_stack *gil_holder_stack;
 	int samples;          /* stack samples taken during the stall */
