@@ -52,6 +52,7 @@ const volatile __u64 threshold_ns = 100000000ULL;
 
 struct ls_loop loops[LS_MAX_LOOPS] = {};
 struct ls_totals totals = {};
+__u64 execs = 0;  /* how many times the target exec'd (ls_exec) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -542,6 +543,19 @@ int BPF_PROG(ls_sched_switch, bool preempt, struct task_struct *prev,
 	return 0;
 }
 
+/* Slot l's thread leaves its loop for good: a span under way ends here
+ * (a thread that dies mid-stall, the process exiting while hung, still
+ * reports the stall, up to its death) and the slot is free. */
+static void slot_release(struct ls_loop *l)
+{
+	slot_write_begin(l);
+	span_end(l, bpf_ktime_get_ns(), true);
+	l->state = LS_IDLE;
+	l->busy_since = 0;
+	l->tid = 0;
+	slot_write_end(l);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ls_thread_exit, struct task_struct *p)
 {
@@ -550,15 +564,25 @@ int BPF_PROG(ls_thread_exit, struct task_struct *p)
 	if (p->tgid != targ_tgid)
 		return 0;
 	l = loop_of(p->pid);
-	if (!l)
+	if (l)
+		slot_release(l);
+	return 0;
+}
+
+/* The target replaced its program (exec keeps the PID, and its start
+ * time): the thread that exec'd runs no loop now (the others are gone,
+ * through the exit above), and user space must read the new interpreter.
+ * Counted after the slot's last stall is in the ring buffer. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ls_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct ls_loop *l;
+
+	if (p->tgid != targ_tgid)
 		return 0;
-	/* A thread that dies mid-stall (the process exits while hung) still
-	 * reports the stall, up to its death. */
-	slot_write_begin(l);
-	span_end(l, bpf_ktime_get_ns(), true);
-	l->state = LS_IDLE;
-	l->busy_since = 0;
-	l->tid = 0;
-	slot_write_end(l);
+	l = loop_of((__u32)old_pid);
+	if (l)
+		slot_release(l);
+	__sync_fetch_and_add(&execs, 1);
 	return 0;
 }

@@ -130,6 +130,30 @@ void stall_report_emit(struct stall_printer *p, FILE *f, const struct stall_repo
 	fflush(f);
 }
 
+json_t *stall_exec_json(pid_t pid, const struct stall_exec *e, double ts)
+{
+	return json_pack("{s:s, s:i, s:o, s:I, s:o, s:o}", "event", "target_exec", "pid", pid,
+			 "ts", json_round(ts, 6), "execs", (json_int_t)e->execs,
+			 "exe", json_text(e->exe), "python", e->python ? json_string(e->python) : json_null());
+}
+
+void stall_exec_emit(const struct stall_printer *p, FILE *f, pid_t pid, const struct stall_exec *e,
+		     double ts)
+{
+	if (p->json) {
+		ndjson_print(f, stall_exec_json(pid, e, ts));
+		return;
+	}
+	output_clock_print(f, ts);
+	if (e->python)
+		fprintf(f, "  EXEC     PID %d now runs %s (Python %s): watching the new program\n", pid,
+			text_safe(e->exe), e->python);
+	else
+		fprintf(f, "  EXEC     PID %d now runs %s, not a Python loopscope reads: stalls "
+			"without stacks from now on\n", pid, text_safe(e->exe));
+	fflush(f);
+}
+
 void stall_summary_print(FILE *f, const struct stall_summary *s, const struct stall_run *run)
 {
 	const struct colors *c = colors_for(f);

@@ -93,6 +93,15 @@ int stall_monitor_next_ms(const struct stall_monitor *m);
 /* A message for the user that came up while watching (e.g. a loop that
  * makes us trace every syscall), NULL when none; each is returned once. */
 const char *stall_monitor_take_note(struct stall_monitor *m);
+/* The target exec'd (the same PID runs a new program): the monitor reads
+ * the new interpreter and finds its loops again, as it does at start.
+ * Handed out once per exec, when that is done (or given up: not Python). */
+struct stall_exec {
+	uint64_t execs;       /* execs since watching began */
+	const char *python;   /* the new program's Python version, NULL: none read */
+	char exe[256];        /* its executable (/proc/PID/exe), "" when unknown */
+};
+bool stall_monitor_take_exec(struct stall_monitor *m, struct stall_exec *out);
 /* Number of loop threads seen so far (those that ended too). */
 int stall_monitor_loops(const struct stall_monitor *m);
 /* What the target is, for a loop to appear in it. */

@@ -71,6 +71,16 @@ static int refresh_threads(struct stall_sampler *s)
 	return 0;
 }
 
+bool stall_sampler_started(struct stall_sampler *s)
+{
+	return refresh_threads(s) == 0 && s->nthreads > 0;
+}
+
+const char *stall_sampler_python(const struct stall_sampler *s)
+{
+	return s->proc->version;
+}
+
 static const struct py_thread *thread_of_tid(struct stall_sampler *s, pid_t tid, bool refresh)
 {
 	if (refresh && refresh_threads(s))

@@ -51,6 +51,11 @@ int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t w
  * one waiting on a lock too: the address tells them apart. */
 int stall_sampler_read(struct stall_sampler *s, pid_t tid, uint64_t futex, struct stall_sample *out);
 void stall_sampler_free(struct stall_sampler *s);
+/* Whether the interpreter has a thread yet (a program just exec'd may
+ * not have initialised it). */
+bool stall_sampler_started(struct stall_sampler *s);
+/* Its version, "3.12.1". */
+const char *stall_sampler_python(const struct stall_sampler *s);
 /* Whether the target has imported asyncio (sys.modules). */
 bool stall_sampler_has_asyncio(struct stall_sampler *s);
 
