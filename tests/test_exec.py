@@ -118,3 +118,39 @@ def test_watch_follows_an_exec(first, nxt):
                    for f in e.get("stack") or e.get("traceback") or [])]
         p.check(got, "no %s event at line %d after the exec" % (want["kind"], want["line"]))
     p.raise_if_any()
+
+
+@lib.timeout(60)
+@lib.params([pyenv_pair("3.11", "3.13")])
+def test_agent_follows_an_exec(interp, nxt):
+    """The agent publishes target_exec, then the new program's stall and lost
+    work, and says the new Python in hello; ps reads the new program."""
+    from agentlib import Agent
+    argv = [interp.path, REEXEC_PY, "--next", nxt.path]
+    with Target(argv, name="reexec@%s" % interp.name, ready_timeout=30) as t, Agent([t.pid]) as a:
+        a.wait_listening()
+        c = a.client()
+        c.result("subscribe", pids=[t.pid])
+        t.go()
+        t.wait_event("exec_ready", 15)
+        ev = c.wait_event(lambda e: e["event"] == "target_exec", 10)
+        t.go()
+        t.wait_event("all_done", 20)
+        rec = [r for r in t.stalls() if r["phase"] == 2][0]
+        stall = c.wait_event(lambda e: e["event"] == "stall" and not e["ongoing"] and
+                             e["ts"] > rec["start"] - 0.05, 5)
+        lost = c.wait_event(lambda e: e["event"] == "unretrieved_exception", 5)
+        hello = c.result("hello")
+        ps = c.request("ps", pid=t.pid)
+        p = Problems("agent across the exec of %s" % t.name)
+        new = t.events("exec_ready")[0]
+        p.check(ev and ev["pid"] == t.pid and ev["python"] == new["python"], "target_exec %s" % ev)
+        top = stall["stack"][0] if stall and stall["stack"] else {}
+        p.check(top.get("line") == rec["line"], "phase 2 stall %s, want line %d" % (top, rec["line"]))
+        p.check(lost and any(f["line"] == t.info["lines"]["RAISE"] for f in lost["traceback"]),
+                "no unretrieved exception after the exec: %s" % lost)
+        pythons = [x.get("python") for x in hello.get("targets", [])]
+        p.check(pythons == [new["python"]], "hello says Python %s, want %s" % (pythons, new["python"]))
+        p.check("result" in ps or ps.get("error", {}).get("code") == "no_snapshot",
+                "ps after the exec: %s" % ps)
+        p.raise_if_any()
