@@ -52,6 +52,7 @@ const volatile __u64 threshold_ns = 100000000ULL;
 
 struct ls_loop loops[LS_MAX_LOOPS] = {};
 struct ls_totals totals = {};
+__u64 execs = 0;  /* how many times the target exec'd (ls_exec) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -440,9 +441,11 @@ static void blocked_in_poll(struct ls_loop *l, __u64 now)
 
 /* Loop thread l goes off CPU (its CPU-time anchors already taken), inside
  * syscall nr (negative: preempted in user space) whose first argument is
- * arg0. */
-static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
+ * arg (an fd as arg0). */
+static void slot_switched_out(struct ls_loop *l, long nr, __u64 arg, __u64 now)
 {
+	__s32 arg0 = (__s32)arg;
+
 	if (l->state != LS_IDLE && is_epoll_wait(nr) && l->epfd >= 0 &&
 	    (arg0 == l->epfd || foreign_wait_is_loop(l, arg0))) {
 		blocked_in_poll(l, now);
@@ -454,6 +457,7 @@ static void slot_switched_out(struct ls_loop *l, long nr, __s32 arg0, __u64 now)
 		l->off_since = now;
 		l->off_sys = nr;
 		l->off_arg0 = arg0;
+		l->off_addr = arg;
 	}
 }
 
@@ -463,10 +467,10 @@ static void switched_out(struct task_struct *prev, __u64 now)
 	struct ls_loop *l = loop_of(tid);
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 	long nr = SYSCALL_NR(regs);
-	__s32 arg0 = (__s32)SYSCALL_ARG0(regs);
+	__u64 arg = SYSCALL_ARG0(regs);
 
 	if (!l && is_epoll_wait(nr)) /* a loop found blocked in its poll */
-		l = loop_claim(tid, arg0, now, prev->se.sum_exec_runtime);
+		l = loop_claim(tid, (__s32)arg, now, prev->se.sum_exec_runtime);
 	if (!l)
 		return;
 	slot_write_begin(l);
@@ -477,7 +481,7 @@ static void switched_out(struct task_struct *prev, __u64 now)
 	l->run_at_out = prev->se.sum_exec_runtime;
 	l->out_at = now;
 	l->last_on = 0;
-	slot_switched_out(l, nr, arg0, now);
+	slot_switched_out(l, nr, arg, now);
 	slot_write_end(l);
 }
 
@@ -539,6 +543,19 @@ int BPF_PROG(ls_sched_switch, bool preempt, struct task_struct *prev,
 	return 0;
 }
 
+/* Slot l's thread leaves its loop for good: a span under way ends here
+ * (a thread that dies mid-stall, the process exiting while hung, still
+ * reports the stall, up to its death) and the slot is free. */
+static void slot_release(struct ls_loop *l)
+{
+	slot_write_begin(l);
+	span_end(l, bpf_ktime_get_ns(), true);
+	l->state = LS_IDLE;
+	l->busy_since = 0;
+	l->tid = 0;
+	slot_write_end(l);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ls_thread_exit, struct task_struct *p)
 {
@@ -547,15 +564,25 @@ int BPF_PROG(ls_thread_exit, struct task_struct *p)
 	if (p->tgid != targ_tgid)
 		return 0;
 	l = loop_of(p->pid);
-	if (!l)
+	if (l)
+		slot_release(l);
+	return 0;
+}
+
+/* The target replaced its program (exec keeps the PID, and its start
+ * time): the thread that exec'd runs no loop now (the others are gone,
+ * through the exit above), and user space must read the new interpreter.
+ * Counted after the slot's last stall is in the ring buffer. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ls_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct ls_loop *l;
+
+	if (p->tgid != targ_tgid)
 		return 0;
-	/* A thread that dies mid-stall (the process exits while hung) still
-	 * reports the stall, up to its death. */
-	slot_write_begin(l);
-	span_end(l, bpf_ktime_get_ns(), true);
-	l->state = LS_IDLE;
-	l->busy_since = 0;
-	l->tid = 0;
-	slot_write_end(l);
+	l = loop_of((__u32)old_pid);
+	if (l)
+		slot_release(l);
+	__sync_fetch_and_add(&execs, 1);
 	return 0;
 }

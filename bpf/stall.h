@@ -74,6 +74,9 @@ struct ls_loop {
 	 * poll another fd). Applied and cleared at the next event. */
 	__s32 epfd_hint;
 	__u32 pad;
+	/* BUSY and off CPU: the syscall's first argument in full (off_arg0
+	 * is an fd's width): the address of a futex it waits on. */
+	__u64 off_addr;
 };
 
 /* The thread's CPU time at time t (near its last switches): exact at a

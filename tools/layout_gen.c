@@ -35,16 +35,22 @@ static void runtime_and_threads(void)
 #if PY_VERSION_HEX < 0x030C0000
 	FIELD(rt_gil_locked, offsetof(_PyRuntimeState, ceval.gil.locked));
 	FIELD(rt_gil_holder, offsetof(_PyRuntimeState, ceval.gil.last_holder));
+	FIELD(rt_gil, offsetof(_PyRuntimeState, ceval.gil));
 	ABSENT(is_gil);
 	ABSENT(gil_locked);
 	ABSENT(gil_holder);
 #else
 	ABSENT(rt_gil_locked);
 	ABSENT(rt_gil_holder);
+	ABSENT(rt_gil);
 	FIELD(is_gil, offsetof(PyInterpreterState, ceval.gil));
 	FIELD(gil_locked, offsetof(struct _gil_runtime_state, locked));
 	FIELD(gil_holder, offsetof(struct _gil_runtime_state, last_holder));
 #endif
+	/* what a thread waiting for the GIL sleeps on: its condition variables
+	 * and mutexes, from cond to the end of the struct */
+	FIELD(gil_cond, offsetof(struct _gil_runtime_state, cond));
+	FIELD(gil_size, sizeof(struct _gil_runtime_state));
 	FIELD(is_next, offsetof(PyInterpreterState, next));
 #if PY_VERSION_HEX < 0x030B0000
 	FIELD(is_threads_head, offsetof(PyInterpreterState, tstate_head));

@@ -99,7 +99,8 @@ static void warn_no_loop(struct stall_monitor *m, double elapsed, bool *warned)
 }
 
 /* The monitor never blocks: wait for its stalls or its next timed work. */
-static int watch(struct stall_monitor *m, const struct proc_ref *target, struct stall_run *run)
+static int watch(struct stall_monitor *m, const struct proc_ref *target, struct stall_run *run,
+		 const struct stall_printer *printer)
 {
 	struct pollfd p = { .fd = stall_monitor_fd(m), .events = POLLIN };
 	double start = clock_mono_s();
@@ -122,6 +123,7 @@ static int watch(struct stall_monitor *m, const struct proc_ref *target, struct 
 		if (err)
 			break;
 		cli_stall_notes(m);
+		cli_take_exec(m, printer, env.pid);
 		warn_no_loop(m, elapsed, &warned);
 	}
 	run->duration_s = clock_mono_s() - start;
@@ -169,7 +171,7 @@ int cmd_stalls(int argc, char **argv)
 		fprintf(stderr, "Watching PID %d for event-loop stalls over %g ms. Ctrl-C to stop.\n",
 			env.pid, watch_opts.threshold_ms);
 	run.pid = env.pid;
-	err = watch(m, &target, &run);
+	err = watch(m, &target, &run, &printer);
 	stall_monitor_summary(m, &sum);
 	if (cli_reader_gone)
 		; /* nobody reads the summary */

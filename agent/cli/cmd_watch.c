@@ -85,6 +85,11 @@ struct watch {
 	struct stall_printer printer;
 	bool asyncio_noted;
 	bool attached_said;       /* the attached event (or line) is out */
+	bool exec_lost;           /* the target exec'd into what we cannot probe */
+	/* Readers of the programs the target exec'd from: the sites shown
+	 * already name their strings, kept until the end. */
+	struct py_proc **retired;
+	size_t nretired;
 };
 
 static void on_stall(const struct stall_report *r, void *ctx)
@@ -165,6 +170,47 @@ static json_t *attached_json(struct watch *w)
 			 "stacks", stall_monitor_warning(w->stalls) == NULL, "task_probes", probes);
 }
 
+static int retire_proc(struct watch *w)
+{
+	struct py_proc **v = realloc(w->retired, (w->nretired + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	w->retired = v;
+	w->retired[w->nretired++] = w->proc;
+	w->proc = NULL;
+	return 0;
+}
+
+/* The target exec'd and the stall monitor has read the new program: the
+ * lost-work probes sit in the old program's files, at its addresses;
+ * the new interpreter is read and they are placed again. */
+static int follow_exec(struct watch *w)
+{
+	char why[400] = "";
+	int err;
+
+	lost_tracer_free(w->lost);
+	w->lost = NULL;
+	py_stack_clear(&w->report.stack);
+	err = retire_proc(w);
+	if (!err)
+		err = py_proc_open(env.pid, &w->proc, why, sizeof(why));
+	if (!err)
+		err = lost_tracer_new(w->proc, on_lost, w, &w->lost, why, sizeof(why));
+	if (err && !w->lost) {
+		cli_error("PID %d exec'd into a program whose lost work cannot be watched: %s", env.pid,
+			  why[0] ? why : ls_strerror(err));
+		w->exec_lost = true;
+		cli_stop = 1;
+		return 0;
+	}
+	cli_warn(why);
+	w->asyncio_noted = false;
+	note_asyncio(w);
+	return 0;
+}
+
 /* Waits for either detector's events or timed work, and runs what is
  * ready: each on its own, as two handles of an event loop would. */
 static int step(struct watch *w)
@@ -179,6 +225,10 @@ static int step(struct watch *w)
 
 	if (!err && (p[0].revents || stall_monitor_next_ms(w->stalls) == 0))
 		err = stall_monitor_process(w->stalls);
+	if (!err && cli_take_exec(w->stalls, &w->printer, env.pid))
+		err = follow_exec(w);
+	if (w->exec_lost)
+		return err;
 	if (!err && (p[1].revents || lost_tracer_next_ms(w->lost) == 0))
 		err = lost_tracer_process(w->lost);
 	lost_output_tick(w->out, stdout, clock_mono_s());
@@ -269,8 +319,10 @@ int cmd_watch(int argc, char **argv)
 				"Ctrl-C to stop.\n", env.pid, w.proc->version, watch_opts.threshold_ms);
 		w.attached_said = true;
 		err = run(&w, &elapsed, &exited);
-		if (!cli_reader_gone)
+		if (!cli_reader_gone && !w.exec_lost)
 			summarize(&w, elapsed, exited);
+		if (w.exec_lost)
+			rc = EXIT_FAIL;
 		if (err) {
 			cli_error("lost the kernel event stream: %s", ls_strerror(err));
 			rc = EXIT_FAIL;
@@ -281,6 +333,9 @@ int cmd_watch(int argc, char **argv)
 	lost_output_free(w.out);
 	py_stack_free(&w.report.stack);
 	py_proc_free(w.proc);
+	for (size_t i = 0; i < w.nretired; i++)
+		py_proc_free(w.retired[i]);
+	free(w.retired);
 	proc_ref_close(&w.target);
 	return rc;
 }

@@ -8,7 +8,9 @@
 #include "errors.h"
 #include "bpf_features.h"
 #include "proc.h"
+#include "stall_output.h"
 #include "watching.h"
+#include <time.h>
 
 int cli_load_error(pid_t pid, int err)
 {
@@ -104,4 +106,16 @@ void cli_stall_notes(struct stall_monitor *m)
 {
 	for (const char *note; (note = stall_monitor_take_note(m));)
 		cli_warn(note);
+}
+
+bool cli_take_exec(struct stall_monitor *m, const struct stall_printer *p, pid_t pid)
+{
+	struct stall_exec e;
+	struct timespec now;
+
+	if (!stall_monitor_take_exec(m, &e))
+		return false;
+	clock_gettime(CLOCK_REALTIME, &now);
+	stall_exec_emit(p, stdout, pid, &e, now.tv_sec + now.tv_nsec / 1e9);
+	return true;
 }

@@ -38,6 +38,10 @@ int cli_sooner_ms(int a, int b);
  * it cut short; waits for them (50 ms at most), delivers them, and says
  * (text mode) that the target exited. */
 void cli_target_exit(struct stall_monitor *m, pid_t pid);
+struct stall_printer;
+/* After the target exec'd and the monitor read the new program: prints
+ * the target_exec event (JSON) or line (text); false when there was none. */
+bool cli_take_exec(struct stall_monitor *m, const struct stall_printer *p, pid_t pid);
 /* Prints the notes the monitor queued while it watched. */
 void cli_stall_notes(struct stall_monitor *m);
 

@@ -20,6 +20,8 @@ struct cpy_layout {
 	int rt_gil_locked, rt_gil_holder;  /* <= 3.11: the GIL is in _PyRuntime */
 	int is_gil;                        /* >= 3.12: interp->ceval.gil pointer */
 	int gil_locked, gil_holder;        /* >= 3.12: in struct _gil_runtime_state */
+	int rt_gil;                        /* <= 3.11: the struct's offset in _PyRuntime */
+	int gil_cond, gil_size;            /* its condition variable (then mutexes), its size */
 	int is_next, is_threads_head, is_modules, is_sysdict;
 
 	/* PyThreadState */

@@ -84,6 +84,10 @@ int py_proc_threads(struct py_proc *p, struct py_thread *out, size_t max, size_t
 int py_proc_thread_list(struct py_proc *p, struct py_thread **out, size_t *count);
 /* The thread state holding the GIL of interp, 0 when it is free. */
 int py_proc_gil_holder(struct py_proc *p, uint64_t interp, uint64_t *tstate);
+/* Whether a thread asleep in a futex wait on address futex waits for
+ * interp's GIL (its condition variables and mutexes), or on something
+ * else (a lock). */
+int py_proc_gil_waits_on(struct py_proc *p, uint64_t interp, uint64_t futex, bool *is_gil);
 /* The stack of a thread, innermost first. -ESRCH when the target is gone,
  * -LS_ECHANGED when it changed too much under the reader to be trusted. */
 int py_proc_stack(struct py_proc *p, uint64_t tstate, struct py_stack *out, size_t max_depth);

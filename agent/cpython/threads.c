@@ -223,3 +223,32 @@ int py_proc_gil_holder(struct py_proc *p, uint64_t interp, uint64_t *tstate)
 		*tstate = holder;
 	return 0;
 }
+
+/* Where interp's GIL struct lives: in _PyRuntime up to 3.11, behind the
+ * interpreter's pointer from 3.12. */
+static int gil_struct(struct py_proc *p, uint64_t interp, uint64_t *gil)
+{
+	const struct cpy_layout *L = &p->L;
+
+	if (L->rt_gil >= 0) {
+		*gil = p->runtime + (uint64_t)L->rt_gil;
+		return 0;
+	}
+	return remote_read_ptr(&p->mem, interp + (uint64_t)L->is_gil, gil);
+}
+
+int py_proc_gil_waits_on(struct py_proc *p, uint64_t interp, uint64_t futex, bool *is_gil)
+{
+	const struct cpy_layout *L = &p->L;
+	uint64_t gil;
+	int err;
+
+	*is_gil = false;
+	if (L->gil_cond < 0 || L->gil_size <= L->gil_cond)
+		return -LS_EUNSUPPORTED;
+	err = gil_struct(p, interp, &gil);
+	if (err)
+		return err;
+	*is_gil = gil && futex >= gil + (uint64_t)L->gil_cond && futex < gil + (uint64_t)L->gil_size;
+	return 0;
+}

@@ -8,7 +8,7 @@
 
 const char *const proto_event_kinds[] = {
 	"stall", "never_awaited", "unretrieved_exception", "destroyed_pending", "task_done",
-	"lint", "target_attached", "target_exit", "agent_exit", "dropped", NULL,
+	"lint", "target_attached", "target_exec", "target_exit", "agent_exit", "dropped", NULL,
 };
 
 void proto_lines_init(struct proto_lines *l, size_t limit)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 #include "clock.h"
 #include "errors.h"
@@ -21,9 +22,16 @@
 #define SNAPSHOT_INTERVAL_MS 1000
 #define EXIT_FLUSH_MS 50   /* the exit tracepoint's last stalls reach the ring buffer */
 
+static int follow_exec(struct target *t, const struct stall_exec *e);
+
 static int stall_process(struct target *t)
 {
-	return stall_monitor_process(t->stalls);
+	struct stall_exec e;
+	int err = stall_monitor_process(t->stalls);
+
+	if (!err && stall_monitor_take_exec(t->stalls, &e))
+		err = follow_exec(t, &e);
+	return err;
 }
 
 static int stall_next(const struct target *t)
@@ -33,12 +41,12 @@ static int stall_next(const struct target *t)
 
 static int lost_process(struct target *t)
 {
-	return lost_tracer_process(t->lost);
+	return t->lost ? lost_tracer_process(t->lost) : 0;
 }
 
 static int lost_next(const struct target *t)
 {
-	return lost_tracer_next_ms(t->lost);
+	return t->lost ? lost_tracer_next_ms(t->lost) : -1;
 }
 
 static void driver_run(struct driver *d);
@@ -162,7 +170,7 @@ static void exit_flush(uv_timer_t *h)
 	struct target *t = h->data;
 
 	stall_monitor_process(t->stalls);
-	lost_tracer_process(t->lost);
+	lost_process(t);
 	agent_target_gone(t->agent, t, "exited");
 }
 
@@ -202,6 +210,57 @@ static void read_cmdline(struct target *t)
 	proc_thread_name(t->pid, t->pid, t->comm, sizeof(t->comm));
 }
 
+/* The lost tracer, its fd in ours (lost_epfd), which the loop polls. */
+static int open_lost(struct target *t, char *why, size_t whylen)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int err = lost_tracer_new(t->proc, on_lost, t, &t->lost, why, whylen);
+
+	if (err)
+		return err;
+	if (t->lost_epfd < 0)
+		t->lost_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (t->lost_epfd < 0 ||
+	    epoll_ctl(t->lost_epfd, EPOLL_CTL_ADD, lost_tracer_fd(t->lost), &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static void close_lost(struct target *t)
+{
+	if (t->lost && t->lost_epfd >= 0)
+		epoll_ctl(t->lost_epfd, EPOLL_CTL_DEL, lost_tracer_fd(t->lost), NULL);
+	lost_tracer_free(t->lost);
+	t->lost = NULL;
+}
+
+/* The target exec'd and the stall monitor has read the new program: the
+ * event goes out, the lost-work probes are placed on the new interpreter
+ * and the pool's reader opens it at its next job. */
+static int follow_exec(struct target *t, const struct stall_exec *e)
+{
+	struct py_proc *p = NULL;
+	char why[400] = "";
+	int err;
+
+	agent_publish(t->agent, stall_exec_json(t->pid, e, (double)(clock_mono_to_unix_ns() +
+			(int64_t)clock_mono_ns()) / 1e9), true);
+	__atomic_store_n(&t->execs, e->execs, __ATOMIC_RELEASE);
+	close_lost(t);
+	py_stack_clear(&t->report.stack);
+	err = py_proc_open(t->pid, &p, why, sizeof(why));
+	if (!err) {
+		py_proc_free(t->proc);
+		t->proc = p;
+		err = open_lost(t, why, sizeof(why));
+	}
+	if (err)
+		log_warn("PID %d: after its exec, no lost-work probes: %s", t->pid,
+			 why[0] ? why : ls_strerror(err));
+	uv_timer_start(&t->lost_drv.timer, driver_timer, 0, 0);
+	return 0;
+}
+
 static int open_detectors(struct target *t)
 {
 	struct stall_monitor_opts mo = {
@@ -220,7 +279,7 @@ static int open_detectors(struct target *t)
 	}
 	err = stall_monitor_new(&mo, on_stall, t, &t->stalls);
 	if (!err)
-		err = lost_tracer_new(t->proc, on_lost, t, &t->lost, why, sizeof(why));
+		err = open_lost(t, why, sizeof(why));
 	if (err) {
 		log_warn("PID %d: cannot load the BPF detectors: %s", t->pid, ls_strerror(err));
 		return err;
@@ -239,7 +298,7 @@ static int start_handles(struct target *t)
 
 	err = driver_start(t, &t->stall_drv, stall_monitor_fd(t->stalls), stall_process, stall_next);
 	if (!err)
-		err = driver_start(t, &t->lost_drv, lost_tracer_fd(t->lost), lost_process, lost_next);
+		err = driver_start(t, &t->lost_drv, t->lost_epfd, lost_process, lost_next);
 	if (err)
 		return err;
 	uv_timer_init(loop, &t->snap_timer);
@@ -267,6 +326,7 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	t->agent = a;
 	t->pid = pid;
 	t->pidfd = -1;
+	t->lost_epfd = -1;
 	t->ongoing = json_object();
 	t->reader.diff = task_diff_new(pid);
 	t->sites = lint_sites_new(pid, a->opts.lint.repeat);
@@ -331,6 +391,8 @@ void target_stop(struct target *t)
 	/* the probes go now, not when the last job ends; on the thread pool,
 	 * since detaching uprobes takes the kernel ~0.7 s that the loop (and
 	 * every other target and client) must not wait */
+	if (t->lost && t->lost_epfd >= 0)
+		epoll_ctl(t->lost_epfd, EPOLL_CTL_DEL, lost_tracer_fd(t->lost), NULL);
 	t->dying_lost = t->lost;
 	t->dying_stalls = t->stalls;
 	t->lost = NULL;
@@ -351,6 +413,8 @@ void target_maybe_free(struct target *t)
 	target_jobs_free(t);
 	if (t->pidfd >= 0)
 		close(t->pidfd);
+	if (t->lost_epfd >= 0)
+		close(t->lost_epfd);
 	py_stack_free(&t->report.stack);
 	py_proc_free(t->proc);
 	json_decref(t->ongoing);

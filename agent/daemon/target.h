@@ -58,6 +58,7 @@ struct reader {
 	struct task_diff *diff;
 	struct lint_tasks *lints;
 	struct lint_guard *guard;
+	uint64_t execs;            /* the target's exec p was opened after */
 };
 
 struct target {
@@ -77,6 +78,12 @@ struct target {
 	uv_poll_t exit_poll;
 	uv_timer_t snap_timer, exit_timer;
 	int pidfd;
+	/* The lost tracer's events, through an epoll fd of ours that stays
+	 * while the tracer is replaced after an exec (its fd changes). */
+	int lost_epfd;
+	/* Execs followed; read by the pool's jobs (atomically) to open the
+	 * new program's reader. */
+	uint64_t execs;
 	int open_handles;
 	bool stopping, exiting;
 	int64_t mono_to_unix_ns;

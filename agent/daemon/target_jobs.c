@@ -159,11 +159,38 @@ static void run_where(struct target *t, struct job *j)
 		j->body = dumps(where_json(t->reader.p, &t->reader.snap, task), &j->body_len);
 }
 
+/* The target exec'd: the reader opens the new program; its snapshot and
+ * task history were of the old one. */
+static void reader_follow_exec(struct target *t)
+{
+	struct reader *r = &t->reader;
+	uint64_t execs = __atomic_load_n(&t->execs, __ATOMIC_ACQUIRE);
+	char why[256];
+
+	if (execs == r->execs)
+		return;
+	if (r->have_snap)
+		aio_snapshot_free(&r->snap);
+	r->have_snap = false;
+	py_proc_free(r->p);
+	r->p = NULL;
+	if (py_proc_open(t->pid, &r->p, why, sizeof(why)))
+		return; /* tried again at the next job */
+	task_diff_free(r->diff);
+	r->diff = task_diff_new(t->pid);
+	r->execs = execs;
+}
+
 static void work(uv_work_t *w)
 {
 	struct target *t = w->data;
 	struct job *j = t->running;
 
+	reader_follow_exec(t);
+	if (!t->reader.p || !t->reader.diff) {
+		fail(j, "not_python", 0, "PID %d exec'd into a program loopscope cannot read", t->pid);
+		return;
+	}
 	switch (j->kind) {
 	case JOB_SNAPSHOT:
 		run_snapshot(t, j);

@@ -37,6 +37,15 @@ json_t *stall_report_json(const struct stall_report *r)
 	json_object_set_new(o, "thread", json_text(r->thread_name));
 	if (r->stack && r->stack->partial)
 		json_object_set_new(o, "stack_partial", json_true());
+	if (r->wait == STALL_WAIT_GIL)
+		json_object_set_new(o, "wait", json_string("gil"));
+	if (r->wait == STALL_WAIT_LOCK) {
+		char addr[24];
+
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)r->futex);
+		json_object_set_new(o, "wait", json_string("lock"));
+		json_object_set_new(o, "futex", json_string(addr));
+	}
 	if (r->gil_holder > 0) {
 		json_object_set_new(o, "gil_holder", json_pack("{s:i, s:o}", "tid", r->gil_holder,
 			"stack", py_stack_json(r->gil_holder_stack)));
@@ -93,6 +102,10 @@ void stall_report_print(FILE *f, const struct stall_report *r)
 	if (r->gil_holder > 0) {
 		fprintf(f, "    waiting for the GIL held by thread %d:\n", r->gil_holder);
 		py_stack_print(f, r->gil_holder_stack, "      ", 12);
+	} else if (r->wait == STALL_WAIT_GIL) {
+		fprintf(f, "    waiting for the GIL\n");
+	} else if (r->wait == STALL_WAIT_LOCK) {
+		fprintf(f, "    waiting on a lock (futex 0x%llx)\n", (unsigned long long)r->futex);
 	}
 	py_stack_print(f, r->stack, "    ", 12);
 	fflush(f);
@@ -114,6 +127,30 @@ void stall_report_emit(struct stall_printer *p, FILE *f, const struct stall_repo
 		return;
 	}
 	header_print(f, r); /* the same stall, longer: its stack was shown */
+	fflush(f);
+}
+
+json_t *stall_exec_json(pid_t pid, const struct stall_exec *e, double ts)
+{
+	return json_pack("{s:s, s:i, s:o, s:I, s:o, s:o}", "event", "target_exec", "pid", pid,
+			 "ts", json_round(ts, 6), "execs", (json_int_t)e->execs,
+			 "exe", json_text(e->exe), "python", e->python ? json_string(e->python) : json_null());
+}
+
+void stall_exec_emit(const struct stall_printer *p, FILE *f, pid_t pid, const struct stall_exec *e,
+		     double ts)
+{
+	if (p->json) {
+		ndjson_print(f, stall_exec_json(pid, e, ts));
+		return;
+	}
+	output_clock_print(f, ts);
+	if (e->python)
+		fprintf(f, "  EXEC     PID %d now runs %s (Python %s): watching the new program\n", pid,
+			text_safe(e->exe), e->python);
+	else
+		fprintf(f, "  EXEC     PID %d now runs %s, not a Python loopscope reads: stalls "
+			"without stacks from now on\n", pid, text_safe(e->exe));
 	fflush(f);
 }
 

@@ -28,6 +28,10 @@ struct stall_printer {
 };
 void stall_report_emit(struct stall_printer *p, FILE *f, const struct stall_report *r);
 void stall_summary_print(FILE *f, const struct stall_summary *s, const struct stall_run *run);
+/* The target exec'd, at Unix time ts: the event (JSON), one line (text). */
+json_t *stall_exec_json(pid_t pid, const struct stall_exec *e, double ts);
+void stall_exec_emit(const struct stall_printer *p, FILE *f, pid_t pid, const struct stall_exec *e,
+		     double ts);
 /* The summary's line on loop threads that could not be tracked, if any. */
 void stall_untracked_print(FILE *f, const struct stall_summary *s);
 

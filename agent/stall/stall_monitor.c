@@ -15,6 +15,7 @@
 #include "span_key.h"
 #include "stall_loops.h"
 #include "stall_monitor.h"
+#include "stall_monitor_int.h"
 #include "stall_report.h"
 #include "stall_sampler.h"
 #include "stall_tracer.h"
@@ -27,43 +28,6 @@
 /* A stall under way is reported again at most this often: someone
  * watching a hang sees it grow. */
 #define ONGOING_EVERY_NS 1000000000ULL
-
-/* What was reported of one slot's spans. */
-struct slot_reports {
-	struct span_key cur;    /* the span that has an id (start 0: none) */
-	uint64_t id;            /* its report id, 0 until it is a stall */
-	uint64_t ongoing_at;    /* when it was last reported ongoing, 0: never */
-	struct span_key done;   /* the last span of this slot already finished */
-};
-
-struct stall_monitor {
-	struct stall_monitor_opts opts;
-	struct stall_tracer *tracer;
-	struct stall_sampler *sampler;      /* NULL: no Python stacks */
-	struct stall_loops *loops;
-	struct span_profile *profiles;      /* LS_MAX_LOOPS, one per slot */
-	uint64_t *last_sample_ns;
-	struct stall_sample scratch;
-	stall_report_fn cb;
-	void *ctx;
-	int64_t mono_to_unix_ns;
-	uint64_t next_id;
-	uint64_t stalls;
-	double worst_ms;
-	uint64_t stopped_ns;                /* watching ended (stall_monitor_stop), 0: not yet */
-	uint64_t unfinished;                /* stalls still under way then */
-	uint64_t due_ns;                    /* when the timed work is next due */
-	struct slot_reports slots[LS_MAX_LOOPS];
-	struct slot_copy copies[LS_MAX_LOOPS]; /* of the kernel's slots, at the last look */
-	struct ls_totals cuts;              /* iterations cut by the heartbeat */
-	struct ls_totals voided;            /* spans the kernel counted that ran no loop */
-	/* The last thread seen in each slot, and how many loop threads were
-	 * seen in all: the kernel side frees a slot when its thread exits, and
-	 * a target that exited still had its loops. */
-	pid_t seen_tids[LS_MAX_LOOPS];
-	int loops_had;
-	char warning[640];
-};
 
 static void fill_common(struct stall_monitor *m, struct stall_report *r, pid_t tid,
 			uint64_t start, uint64_t end, uint64_t on_cpu)
@@ -84,7 +48,7 @@ static void attach_profile(struct stall_monitor *m, int slot, struct span_key sp
 			   struct stall_report *r)
 {
 	const struct span_profile *prof;
-	const struct span_bucket *top, *gil;
+	const struct span_bucket *top, *gil, *lock;
 
 	if (!m->profiles)
 		return;
@@ -98,9 +62,14 @@ static void attach_profile(struct stall_monitor *m, int slot, struct span_key sp
 	r->stack = &top->sample.stack;
 	r->task = top->sample.has_task ? &top->sample.task : NULL;
 	gil = span_profile_gil(prof);
+	lock = span_profile_lock(prof);
 	if (gil) {
+		r->wait = gil->sample.wait == STALL_WAIT_GIL ? STALL_WAIT_GIL : STALL_WAIT_NONE;
 		r->gil_holder = gil->sample.gil_holder;
 		r->gil_holder_stack = &gil->sample.holder_stack;
+	} else if (lock) {
+		r->wait = STALL_WAIT_LOCK;
+		r->futex = lock->sample.futex;
 	}
 }
 
@@ -263,6 +232,12 @@ static bool span_unchanged(const volatile struct ls_loop *l, const struct slot_c
 	return since == c->loop.busy_since || since == c->span.start;
 }
 
+/* The futex a busy loop thread is asleep on now, 0 when it is not. */
+static uint64_t futex_waited(const struct ls_loop *l)
+{
+	return l->off_since && l->off_sys == SYS_futex ? l->off_addr : 0;
+}
+
 static bool sample_due(struct stall_monitor *m, int slot, uint64_t now)
 {
 	if (m->profiles[slot].samples < FAST_SAMPLES)
@@ -293,8 +268,7 @@ static bool sample_busy(struct stall_monitor *m, uint64_t now)
 		if (!sample_due(m, i, now))
 			continue;
 		m->last_sample_ns[i] = now;
-		if (stall_sampler_read(m->sampler, c->span.tid,
-				       c->loop.off_since && c->loop.off_sys == SYS_futex, &m->scratch))
+		if (stall_sampler_read(m->sampler, c->span.tid, futex_waited(&c->loop), &m->scratch))
 			continue;
 		if (loops[i].tid == c->loop.tid && span_unchanged(&loops[i], c))
 			span_profile_add(prof, &m->scratch);
@@ -378,6 +352,9 @@ int stall_monitor_process(struct stall_monitor *m)
 	err = stall_tracer_consume(m->tracer);
 	if (err)
 		return err;
+	err = stall_python_follow_exec(m, now);
+	if (err)
+		return err;
 	stall_loops_heartbeats(m->loops, m->copies, now, &seen);
 	apply_cuts(m, &seen);
 	stall_loops_discover(m->loops, m->copies, now);
@@ -411,40 +388,6 @@ enum stall_target stall_monitor_target(const struct stall_monitor *m)
 	return stall_sampler_has_asyncio(m->sampler) ? STALL_TARGET_ASYNCIO : STALL_TARGET_NO_ASYNCIO;
 }
 
-/* Warnings for the user, joined into one line. */
-static void __attribute__((format(printf, 2, 3))) add_warning(struct stall_monitor *m, const char *fmt, ...)
-{
-	size_t used = strlen(m->warning);
-	va_list ap;
-
-	if (used && used + 2 < sizeof(m->warning)) {
-		strcat(m->warning, "; ");
-		used += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(m->warning + used, sizeof(m->warning) - used, fmt, ap);
-	va_end(ap);
-}
-
-static void start_sampler(struct stall_monitor *m)
-{
-	char why[256];
-	int err = stall_sampler_new(m->opts.pid, &m->sampler, why, sizeof(why));
-
-	if (!err) {
-		m->profiles = calloc(LS_MAX_LOOPS, sizeof(*m->profiles));
-		m->last_sample_ns = calloc(LS_MAX_LOOPS, sizeof(*m->last_sample_ns));
-		if (m->profiles && m->last_sample_ns)
-			return;
-		snprintf(why, sizeof(why), "out of memory");
-		stall_sampler_free(m->sampler);
-		m->sampler = NULL;
-	}
-	add_warning(m, "stalls are reported without Python stacks, and loop iterations are found "
-		    "by tracing every syscall entry (which costs every process): %s",
-		    why[0] ? why : ls_strerror(err));
-}
-
 int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 		      void *ctx, struct stall_monitor **out)
 {
@@ -467,15 +410,15 @@ int stall_monitor_new(const struct stall_monitor_opts *opts, stall_report_fn cb,
 		free(m);
 		return err;
 	}
+	m->execs = stall_tracer_execs(m->tracer);
 	stall_loops_seed_waiting(opts->pid, m->tracer);
-	start_sampler(m);
-	err = stall_loops_new(opts->pid, m->tracer, m->sampler, &m->loops);
+	stall_python_start(m);
+	err = stall_python_renew_loops(m);
 	if (err) {
 		stall_monitor_free(m);
 		return err;
 	}
-	if (!opts->precise && !m->sampler) /* no heartbeat to read: not an asyncio process */
-		stall_tracer_trace_syscalls(m->tracer);
+	stall_python_trace_without(m);
 	m->due_ns = clock_mono_ns() + (uint64_t)wait_ms(m, false, false) * 1000000;
 	*out = m;
 	return 0;

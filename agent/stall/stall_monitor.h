@@ -19,6 +19,13 @@ struct stall_syscall {
 	bool in_progress;     /* the call the thread is in right now */
 };
 
+/* What a loop thread asleep in a futex waits for. */
+enum stall_wait {
+	STALL_WAIT_NONE = 0,  /* no futex wait, or not known */
+	STALL_WAIT_GIL,       /* the GIL's condition variable or mutex */
+	STALL_WAIT_LOCK,      /* another futex: a lock, a condition, a semaphore */
+};
+
 struct stall_report {
 	uint64_t id;          /* the same for the ongoing and final reports */
 	pid_t pid;
@@ -35,6 +42,8 @@ struct stall_report {
 	struct stall_syscall syscalls[STALL_MAX_SYSCALLS];
 	const struct py_stack *stack;   /* NULL: no Python stack known */
 	const struct py_task_ref *task; /* NULL: no task was running */
+	enum stall_wait wait; /* most samples saw the loop wait on this */
+	uint64_t futex;       /* ... at this address (STALL_WAIT_LOCK) */
 	pid_t gil_holder;     /* >0: the loop waited for the GIL held by it */
 	const struct py_stack *gil_holder_stack;
 	int samples;          /* stack samples taken during the stall */
@@ -84,6 +93,15 @@ int stall_monitor_next_ms(const struct stall_monitor *m);
 /* A message for the user that came up while watching (e.g. a loop that
  * makes us trace every syscall), NULL when none; each is returned once. */
 const char *stall_monitor_take_note(struct stall_monitor *m);
+/* The target exec'd (the same PID runs a new program): the monitor reads
+ * the new interpreter and finds its loops again, as it does at start.
+ * Handed out once per exec, when that is done (or given up: not Python). */
+struct stall_exec {
+	uint64_t execs;       /* execs since watching began */
+	const char *python;   /* the new program's Python version, NULL: none read */
+	char exe[256];        /* its executable (/proc/PID/exe), "" when unknown */
+};
+bool stall_monitor_take_exec(struct stall_monitor *m, struct stall_exec *out);
 /* Number of loop threads seen so far (those that ended too). */
 int stall_monitor_loops(const struct stall_monitor *m);
 /* What the target is, for a loop to appear in it. */

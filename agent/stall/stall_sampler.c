@@ -71,6 +71,16 @@ static int refresh_threads(struct stall_sampler *s)
 	return 0;
 }
 
+bool stall_sampler_started(struct stall_sampler *s)
+{
+	return refresh_threads(s) == 0 && s->nthreads > 0;
+}
+
+const char *stall_sampler_python(const struct stall_sampler *s)
+{
+	return s->proc->version;
+}
+
 static const struct py_thread *thread_of_tid(struct stall_sampler *s, pid_t tid, bool refresh)
 {
 	if (refresh && refresh_threads(s))
@@ -89,13 +99,24 @@ static pid_t tid_of_tstate(struct stall_sampler *s, uint64_t tstate)
 	return 0;
 }
 
-/* A loop thread asleep in futex while another thread holds the GIL is
- * (most likely) waiting for that GIL: name the holder and its stack. */
-static void read_gil_holder(struct stall_sampler *s, const struct py_thread *t,
+/* A loop thread asleep in a futex: on the GIL's condition or mutex it
+ * waits for the GIL (name the holder and its stack), elsewhere on a lock.
+ * Where the GIL's address cannot be read, a futex wait while another
+ * thread holds the GIL is taken for a GIL wait, as it most likely is. */
+static void read_futex_wait(struct stall_sampler *s, const struct py_thread *t, uint64_t futex,
 			    struct stall_sample *out)
 {
 	uint64_t holder;
+	bool is_gil;
+	bool known = py_proc_gil_waits_on(s->proc, t->interp, futex, &is_gil) == 0;
 
+	out->futex = futex;
+	if (known && !is_gil) {
+		out->wait = STALL_WAIT_LOCK;
+		return;
+	}
+	if (known)
+		out->wait = STALL_WAIT_GIL;
 	if (py_proc_gil_holder(s->proc, t->interp, &holder) || !holder || holder == t->tstate)
 		return;
 	out->gil_holder = tid_of_tstate(s, holder);
@@ -105,7 +126,7 @@ static void read_gil_holder(struct stall_sampler *s, const struct py_thread *t,
 		py_stack_clear(&out->holder_stack);
 }
 
-int stall_sampler_read(struct stall_sampler *s, pid_t tid, bool in_futex, struct stall_sample *out)
+int stall_sampler_read(struct stall_sampler *s, pid_t tid, uint64_t futex, struct stall_sample *out)
 {
 	const struct py_thread *t = thread_of_tid(s, tid, false);
 	int err;
@@ -114,14 +135,16 @@ int stall_sampler_read(struct stall_sampler *s, pid_t tid, bool in_futex, struct
 	py_stack_clear(&out->holder_stack);
 	out->has_task = false;
 	out->gil_holder = 0;
+	out->wait = STALL_WAIT_NONE;
+	out->futex = 0;
 	if (!t)
 		return -LS_ENOTFOUND;
 	err = py_proc_stack(s->proc, t->tstate, &out->stack, SAMPLE_DEPTH);
 	if (err)
 		return err;
 	out->has_task = aio_task_on_stack(s->proc, t->tstate, &out->stack, &out->task) == 0;
-	if (in_futex)
-		read_gil_holder(s, t, out);
+	if (futex)
+		read_futex_wait(s, t, futex, out);
 	return 0;
 }
 
@@ -212,10 +235,12 @@ void span_profile_reset(struct span_profile *sp, struct span_key key)
 		py_stack_clear(&sp->buckets[i].sample.holder_stack);
 		sp->buckets[i].count = 0;
 		sp->buckets[i].gil_count = 0;
+		sp->buckets[i].lock_count = 0;
 	}
 	sp->nbuckets = 0;
 	sp->samples = 0;
 	sp->gil_samples = 0;
+	sp->lock_samples = 0;
 	sp->key = key;
 }
 
@@ -233,6 +258,8 @@ static void copy_sample(struct stall_sample *dst, const struct stall_sample *src
 	dst->has_task = src->has_task;
 	dst->task = src->task;
 	dst->gil_holder = src->gil_holder;
+	dst->wait = src->wait;
+	dst->futex = src->futex;
 }
 
 void span_profile_add(struct span_profile *sp, const struct stall_sample *smp)
@@ -242,6 +269,8 @@ void span_profile_add(struct span_profile *sp, const struct stall_sample *smp)
 	sp->samples++;
 	if (smp->gil_holder)
 		sp->gil_samples++;
+	if (smp->wait == STALL_WAIT_LOCK)
+		sp->lock_samples++;
 	for (int i = 0; i < sp->nbuckets && !b; i++)
 		if (same_reading(&sp->buckets[i].sample, smp))
 			b = &sp->buckets[i];
@@ -259,6 +288,10 @@ void span_profile_add(struct span_profile *sp, const struct stall_sample *smp)
 			py_stack_copy(&b->sample.holder_stack, &smp->holder_stack);
 		}
 	}
+	if (smp->wait == STALL_WAIT_LOCK && !b->lock_count++) {
+		b->sample.wait = STALL_WAIT_LOCK;
+		b->sample.futex = smp->futex;
+	}
 }
 
 const struct span_bucket *span_profile_top(const struct span_profile *sp)
@@ -271,16 +304,39 @@ const struct span_bucket *span_profile_top(const struct span_profile *sp)
 	return top;
 }
 
-const struct span_bucket *span_profile_gil(const struct span_profile *sp)
+static int gil_count_of(const struct span_bucket *b)
+{
+	return b->gil_count;
+}
+
+static int lock_count_of(const struct span_bucket *b)
+{
+	return b->lock_count;
+}
+
+/* The bucket with the most samples of a kind, when most samples of the
+ * span (of `kind` of them) are of that kind. */
+static const struct span_bucket *majority_bucket(const struct span_profile *sp, int kind,
+						 int (*count)(const struct span_bucket *))
 {
 	const struct span_bucket *top = NULL;
 
-	if (sp->gil_samples * 2 <= sp->samples)
+	if (kind * 2 <= sp->samples)
 		return NULL;
 	for (int i = 0; i < sp->nbuckets; i++)
-		if (sp->buckets[i].gil_count && (!top || sp->buckets[i].gil_count > top->gil_count))
+		if (count(&sp->buckets[i]) && (!top || count(&sp->buckets[i]) > count(top)))
 			top = &sp->buckets[i];
 	return top;
+}
+
+const struct span_bucket *span_profile_gil(const struct span_profile *sp)
+{
+	return majority_bucket(sp, sp->gil_samples, gil_count_of);
+}
+
+const struct span_bucket *span_profile_lock(const struct span_profile *sp)
+{
+	return majority_bucket(sp, sp->lock_samples, lock_count_of);
 }
 
 void span_profile_free(struct span_profile *sp)

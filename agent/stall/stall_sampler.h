@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include "pystack.h"
 #include "span_key.h"
+#include "stall_monitor.h"
 
 struct stall_sampler;
 
@@ -19,6 +20,8 @@ struct stall_sample {
 	struct py_stack stack;
 	bool has_task;
 	struct py_task_ref task;
+	enum stall_wait wait;         /* what the thread's futex wait is on */
+	uint64_t futex;               /* its address (0: not in a futex wait) */
 	pid_t gil_holder;             /* another thread held the GIL, 0: no */
 	struct py_stack holder_stack;
 };
@@ -30,21 +33,29 @@ struct span_profile {
 	struct span_key key;
 	int samples;
 	int gil_samples;              /* samples where another thread held the GIL */
+	int lock_samples;             /* samples waiting on a futex not the GIL's */
 	int nbuckets;
 	struct span_bucket {
 		struct stall_sample sample;
 		int count;
 		int gil_count;
+		int lock_count;
 	} buckets[SPAN_MAX_BUCKETS];
 };
 
 /* Fails (with why) when the target is not a supported Python: stalls are
  * then reported without stacks. */
 int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t whylen);
-/* Reads tid's stack now; in_futex: the thread is in a futex wait, which is
- * where a thread waiting for the GIL sleeps. */
-int stall_sampler_read(struct stall_sampler *s, pid_t tid, bool in_futex, struct stall_sample *out);
+/* Reads tid's stack now; futex: the address of the futex wait the thread
+ * is in (0: none), which is where a thread waiting for the GIL sleeps, and
+ * one waiting on a lock too: the address tells them apart. */
+int stall_sampler_read(struct stall_sampler *s, pid_t tid, uint64_t futex, struct stall_sample *out);
 void stall_sampler_free(struct stall_sampler *s);
+/* Whether the interpreter has a thread yet (a program just exec'd may
+ * not have initialised it). */
+bool stall_sampler_started(struct stall_sampler *s);
+/* Its version, "3.12.1". */
+const char *stall_sampler_python(const struct stall_sampler *s);
 /* Whether the target has imported asyncio (sys.modules). */
 bool stall_sampler_has_asyncio(struct stall_sampler *s);
 
@@ -74,6 +85,9 @@ const struct span_bucket *span_profile_top(const struct span_profile *sp);
 /* The reading that shows the GIL holder most often, NULL unless most
  * samples saw another thread holding the GIL. */
 const struct span_bucket *span_profile_gil(const struct span_profile *sp);
+/* The reading that shows a lock wait most often, NULL unless most samples
+ * saw the thread wait on a futex that is not the GIL's. */
+const struct span_bucket *span_profile_lock(const struct span_profile *sp);
 void span_profile_free(struct span_profile *sp);
 
 #endif

@@ -195,6 +195,11 @@ void stall_tracer_hint_epfd(struct stall_tracer *t, int slot, int epfd)
 		((volatile struct ls_loop *)&t->skel->bss->loops[slot])->epfd_hint = epfd + 1;
 }
 
+uint64_t stall_tracer_execs(const struct stall_tracer *t)
+{
+	return *(const volatile __u64 *)&t->skel->bss->execs;
+}
+
 bool stall_tracer_syscalls_on(const struct stall_tracer *t)
 {
 	return t->syscalls_always;

@@ -53,6 +53,10 @@ void stall_tracer_syscall_window(struct stall_tracer *t, bool open);
 void stall_tracer_restart(struct stall_tracer *t, int slot, uint64_t at);
 /* Tells the kernel side which epoll fd the loop in slot polls now. */
 void stall_tracer_hint_epfd(struct stall_tracer *t, int slot, int epfd);
+/* How many times the target exec'd since the tracer was loaded: the
+ * kernel side follows the PID across it, user space must read the new
+ * program again. */
+uint64_t stall_tracer_execs(const struct stall_tracer *t);
 void stall_tracer_free(struct stall_tracer *t);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "errors.h"
+#include "maps.h"
 #include "proc.h"
 
 int proc_parse_pid(const char *arg, pid_t *pid)
@@ -287,4 +288,15 @@ int proc_thread_runtime(pid_t pid, pid_t tid, uint64_t *ns)
 		return -EIO;
 	*ns = v;
 	return 0;
+}
+
+void proc_exe_path(pid_t pid, char *out, size_t len)
+{
+	char link[64], shown[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, shown, sizeof(shown) - 1);
+	shown[n > 0 ? n : 0] = 0;
+	maps_target_path(pid, shown, out, len);
 }

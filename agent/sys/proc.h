@@ -59,6 +59,9 @@ void proc_root_path(pid_t pid, const char *path, char *out, size_t len);
 int proc_thread_syscall(pid_t pid, pid_t tid, long *nr, unsigned long *arg0);
 /* The thread's CPU time so far (the kernel's sum_exec_runtime, from
  * /proc/PID/task/TID/schedstat; a running thread's lags by up to a tick). */
+/* The executable pid runs, as the target names it (a chroot's root taken
+ * off); "" when unknown. */
+void proc_exe_path(pid_t pid, char *out, size_t len);
 int proc_thread_runtime(pid_t pid, pid_t tid, uint64_t *ns);
 
 #endif

@@ -133,6 +133,36 @@ static void test_gil_holder_learned_later(void)
 	CHECK(gil && gil->sample.gil_holder == 77 && gil->sample.holder_stack.depth == 1);
 }
 
+/* Adds `times` samples of a wait on the futex at addr, not the GIL's. */
+static void add_lock_wait(const char *func, uint64_t addr, int times)
+{
+	set_sample(&s, func, 3, 0, 0);
+	s.wait = STALL_WAIT_LOCK;
+	s.futex = addr;
+	for (int i = 0; i < times; i++)
+		span_profile_add(&sp, &s);
+	s.wait = STALL_WAIT_NONE;
+	s.futex = 0;
+}
+
+/* A lock wait is named only when most samples saw one, with the futex of
+ * the reading that saw it most; it is never a GIL wait. */
+static void test_lock_wait_majority(void)
+{
+	const struct span_bucket *lock;
+
+	add("select", 5, 0, 0, 2);
+	add_lock_wait("acquire", 0x7f00beef, 2);
+	CHECK(span_profile_lock(&sp) == NULL);          /* half is not most */
+	add_lock_wait("acquire", 0x7f00dead, 1);
+	lock = span_profile_lock(&sp);
+	CHECK_EQ_INT(sp.lock_samples, 3);
+	CHECK(span_profile_gil(&sp) == NULL);
+	CHECK_EQ_STR(top_func(lock), "acquire");
+	CHECK(lock && lock->lock_count == 3 && lock->sample.futex == 0x7f00beef);
+	CHECK(lock && lock->sample.wait == STALL_WAIT_LOCK && lock->sample.gil_holder == 0);
+}
+
 /* A reset starts the next span; the buckets' memory is reused. */
 static void test_reset_between_spans(void)
 {
@@ -167,6 +197,7 @@ int main(void)
 	RUN_SPAN(test_too_many_readings);
 	RUN_SPAN(test_gil_holder_majority);
 	RUN_SPAN(test_gil_holder_learned_later);
+	RUN_SPAN(test_lock_wait_majority);
 	RUN_SPAN(test_reset_between_spans);
 	intern_free(names);
 	return unit_done();
