@@ -137,18 +137,18 @@ def test_watch_reports_lost_work(interp):
 
 
 @lib.timeout(60)
-def test_watch_uvloop():
-    interp = lib.python("debian-3.11")
+@lib.each_python(lib.UVLOOP_PYTHONS)
+def test_watch_uvloop(interp):
     if not interp.has_uvloop:
         raise lib.Skip("no uvloop for %s" % interp.path)
     with lostwork_target(interp, "--uvloop") as t:
         ls, rc = run_watch(t)
-        p = Problems("watch with uvloop")
+        p = Problems("watch with uvloop on %s" % interp.name)
         p.check(rc == 0, "exit %s" % rc)
         skip = ("never_awaited",) if debian_dbg_missing(interp) else ()
         events = [e for _, e in ls.events()]
         check_attached(p, events, interp, skip)
-        check_events(p, events, t.events("expect"), "uvloop", skip)
+        check_events(p, events, t.events("expect"), "uvloop on %s" % interp.name, skip)
         p.raise_if_any()
 
 
