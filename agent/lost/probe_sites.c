@@ -151,7 +151,9 @@ static int finalizer_site(struct py_proc *p, const struct maps *maps, uint64_t t
 	m = maps_find(maps, fn);
 	if (!m || !m->path[0] || m->perms[2] != 'x')
 		return -LS_EBADDATA;
-	proc_root_path(p->pid, m->path, site->path, sizeof(site->path));
+	err = py_mapped_path(p, maps_first_of(maps, m->path), site->path, sizeof(site->path));
+	if (err)
+		return err;
 	site->offset = fn - m->start + m->offset;
 	site->cookie = 0;
 	*where = m;

@@ -63,6 +63,7 @@ struct stall_monitor {
 	pid_t seen_tids[LS_MAX_LOOPS];
 	int loops_had;
 	char warning[640];
+	int sampler_err;          /* why there is no sampler */
 };
 
 static void fill_common(struct stall_monitor *m, struct stall_report *r, pid_t tid,
@@ -407,7 +408,7 @@ int stall_monitor_loops(const struct stall_monitor *m)
 enum stall_target stall_monitor_target(const struct stall_monitor *m)
 {
 	if (!m->sampler)
-		return STALL_TARGET_OTHER;
+		return m->sampler_err == -LS_ENOFILE ? STALL_TARGET_UNREADABLE : STALL_TARGET_OTHER;
 	return stall_sampler_has_asyncio(m->sampler) ? STALL_TARGET_ASYNCIO : STALL_TARGET_NO_ASYNCIO;
 }
 
@@ -428,8 +429,10 @@ static void __attribute__((format(printf, 2, 3))) add_warning(struct stall_monit
 
 static void start_sampler(struct stall_monitor *m)
 {
-	char why[256];
+	char why[640];
 	int err = stall_sampler_new(m->opts.pid, &m->sampler, why, sizeof(why));
+
+	m->sampler_err = err;
 
 	if (!err) {
 		m->profiles = calloc(LS_MAX_LOOPS, sizeof(*m->profiles));
