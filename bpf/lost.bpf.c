@@ -322,8 +322,10 @@ static __always_inline bool is_target(void)
 	return (bpf_get_current_pid_tgid() >> 32) == cfg.tgid;
 }
 
-/* Inlined copies keep the coroutine wherever the compiler put it: the
- * cookie says which register, or which stack slot. */
+/* Inlined copies and reporting branches keep the object wherever the
+ * compiler put it: the cookie says which register, or which memory at a
+ * register plus an offset (a slot of the function's stack frame, the
+ * frame base resolved in user space to the CFA's register at the pc). */
 static __u64 reg_by_offset(struct pt_regs *ctx, __u32 off)
 {
 	__u64 regs[sizeof(struct pt_regs) / 8];

@@ -70,7 +70,9 @@ struct lost_event {
 
 /* Where an inlined probe site keeps the coroutine pointer (BPF cookie):
  * low 16 bits: pt_regs offset of a register; bit 16: read memory at
- * register + offset (bits 32..63, signed) instead of the register. */
+ * register + offset (bits 32..63, signed) instead of the register: a
+ * stack slot (DW_OP_fbreg) is memory at the CFA's register, rsp or rbp,
+ * plus the CFA's offset and the slot's. */
 #define LOST_COOKIE_DEREF (1ULL << 16)
 /* For probes inside a finalizer's reporting branch (bit 17 set: the
  * "destroyed while pending" branch of TaskObj_finalize; clear: the

@@ -2,43 +2,31 @@
 """Shared helpers for loopscope's tests (stdlib only, Debian's python3.11).
 
 - Skip, timeout(), params(), each_python(): what tests/run.py understands.
-- loopscope_bin(), pythons(), python(), node_bin(): what this machine has.
+- loopscope_bin(), pythons(), python(), node_bin(): what this machine has
+  (the target Pythons and the testing root: roots.py).
 - Target: a target program, started and always killed.
 - Loopscope / run_loopscope(): loopscope runs, their NDJSON parsed.
 - describe_on_failure(): things whose state a failing test should show.
+- BpfLeakCheck: BPF left in the kernel (the objects themselves: bpfobjs.py).
 """
-import glob
 import json
 import os
-import re
 import shutil
 import subprocess
 import threading
 import time
+
+# the target Pythons (pyenv builds, the testing root, Debian's python3.11)
+from roots import (DEBIAN_PYTHON, PYENV_VERSIONS, ROOT_WRAPPERS, TARGET_ROOT,  # noqa: F401
+                   UVLOOP_PYTHONS, Interp, _find_pyenv, pyenv_root, pythons, supported_versions)
+# the BPF objects loopscope holds and leaves in the kernel
+from bpfobjs import bpf_ids_held, bpf_link_fds, bpf_objects, have_bpftool  # noqa: F401
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TESTS_DIR)
 TARGETS_DIR = os.path.join(TESTS_DIR, "targets")
 STALLS_PY = os.path.join(TARGETS_DIR, "stalls.py")
 STALLS_JS = os.path.join(TARGETS_DIR, "stalls.js")
-
-VERSIONS_DEF = os.path.join(ROOT, "agent", "cpython", "versions.def")
-
-
-def supported_versions():
-    """("3.10", "3.11", ...): the PY_VERSION(major, minor) lines of
-    agent/cpython/versions.def, the list loopscope itself is built from."""
-    with open(VERSIONS_DEF) as f:
-        return tuple("%s.%s" % v for v in
-                     re.findall(r"^PY_VERSION\((\d+),\s*(\d+)\)", f.read(), re.M))
-
-
-PYENV_VERSIONS = supported_versions()
-DEBIAN_PYTHON = "/usr/bin/python3.11"
-# The Debian testing root of `make roots` (tools/make-root.sh): the 3.14 and
-# 3.15 targets run in it through chroot, so their cases are container cases.
-TARGET_ROOT = os.environ.get("LOOPSCOPE_ROOT") or "/var/cache/loopscope/forky"
-ROOT_WRAPPERS = os.path.join(ROOT, "build", "roots")
 
 
 # --- what tests/run.py understands -----------------------------------------
@@ -137,117 +125,6 @@ def loopscope_bin():
     if not os.access(path, os.X_OK):
         raise AssertionError("%s is missing: run `make` first" % path)
     return path
-
-
-def _version_key(path):
-    return [int(x) if x.isdigit() else -1 for x in re.split(r"[.]", os.path.basename(path))]
-
-
-class Interp:
-    """A target Python: name ("3.12", "debian-3.11"), path (None if absent).
-    One that runs in a root (root: its directory) has a path that is a
-    wrapper chrooting into it, and exe, the interpreter as the target sees
-    it (as the host sees it: host_exe)."""
-
-    def __init__(self, name, path, version, missing=None, has_uvloop=False, root=None, exe=None):
-        self.name = name
-        self.path = path
-        self.version = version        # (major, minor)
-        self.missing = missing        # why it is absent, None if present
-        self.has_uvloop = has_uvloop
-        self.root = root
-        self.exe = exe or path
-
-    @property
-    def host_exe(self):
-        return self.root + self.exe if self.root else self.path
-
-    def __repr__(self):
-        return "Interp(%s, %s)" % (self.name, self.path)
-
-
-def pyenv_root():
-    return os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-
-
-def _find_pyenv(ver):
-    base = os.path.join(pyenv_root(), "versions")
-    dirs = [d for d in glob.glob(os.path.join(base, ver + ".*"))
-            if re.fullmatch(re.escape(ver) + r"\.\d+", os.path.basename(d))]
-    for d in sorted(dirs, key=_version_key, reverse=True):
-        exe = os.path.join(d, "bin", "python" + ver)
-        if os.access(exe, os.X_OK):
-            return exe
-    return None
-
-
-_pythons = None
-
-
-def _root_missing(exe):
-    """Why the root's interpreter exe cannot run targets, None if it can."""
-    if os.access(TARGET_ROOT + exe, os.X_OK):
-        return None
-    try:
-        with open(TARGET_ROOT + ".failed") as f:
-            why = f.read().strip()
-    except OSError:
-        why = "it is not built (make roots)"
-    return "no %s in the Debian testing root %s: %s" % (exe, TARGET_ROOT, why)
-
-
-def _prepare_root():
-    """Mounts the root's /proc and copies the tests into it at the same
-    path, so targets run from the paths the tests name."""
-    proc = os.path.join(TARGET_ROOT, "proc")
-    if not os.path.ismount(proc):
-        subprocess.run(["mount", "-t", "proc", "proc", proc], check=True)
-    shutil.copytree(TESTS_DIR, TARGET_ROOT + TESTS_DIR, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-
-
-def _root_python(ver):
-    """The root's python3.X behind a wrapper that chroots into the root and
-    execs it in the same directory: the same PID all the way."""
-    exe = "/usr/bin/python" + ver
-    missing = _root_missing(exe)
-    version = tuple(int(x) for x in ver.split("."))
-    if missing:
-        return Interp(ver, None, version, missing=missing)
-    _prepare_root()
-    os.makedirs(ROOT_WRAPPERS, exist_ok=True)
-    wrapper = os.path.join(ROOT_WRAPPERS, "python" + ver)
-    with open(wrapper + ".tmp", "w") as f:
-        f.write('#!/bin/sh\nexec chroot %s /bin/sh -c \'cd "$0" && exec %s "$@"\' "$PWD" "$@"\n'
-                % (TARGET_ROOT, exe))
-    os.chmod(wrapper + ".tmp", 0o755)
-    os.rename(wrapper + ".tmp", wrapper)
-    uv = subprocess.run([wrapper, "-c", "import uvloop"], capture_output=True).returncode == 0
-    return Interp(ver, wrapper, version, has_uvloop=uv, root=TARGET_ROOT, exe=exe)
-
-
-def pythons():
-    """pyenv builds of PYENV_VERSIONS (else the Debian testing root's, for
-    3.14 and 3.15) and Debian's python3.11, present or not."""
-    global _pythons
-    if _pythons is None:
-        found = []
-        for ver in PYENV_VERSIONS:
-            exe = _find_pyenv(ver)
-            if not exe and ver in ("3.14", "3.15"):
-                found.append(_root_python(ver))
-                continue
-            found.append(Interp(ver, exe, tuple(int(x) for x in ver.split(".")),
-                                missing=None if exe else "no pyenv build of Python %s under %s"
-                                % (ver, os.path.join(pyenv_root(), "versions"))))
-        ok = os.access(DEBIAN_PYTHON, os.X_OK)
-        uv = ok and subprocess.run([DEBIAN_PYTHON, "-c", "import uvloop"],
-                                   capture_output=True).returncode == 0
-        found.append(Interp("debian-3.11", DEBIAN_PYTHON if ok else None, (3, 11),
-                            missing=None if ok else "%s is not installed" % DEBIAN_PYTHON,
-                            has_uvloop=uv))
-        _pythons = found
-    return _pythons
 
 
 def python(name):
@@ -444,21 +321,6 @@ def _indent(text, prefix="    "):
 
 
 # --- loopscope -------------------------------------------------------------
-
-def bpf_link_fds(pid):
-    """How many BPF links process pid holds (None if it is gone)."""
-    n = 0
-    try:
-        for fd in os.listdir("/proc/%d/fd" % pid):
-            try:
-                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:bpf_link":
-                    n += 1
-            except OSError:
-                pass
-    except OSError:
-        return None
-    return n
-
 
 class Loopscope:
     """One `loopscope` run in the background; its stdout lines are kept with
@@ -660,48 +522,6 @@ def parse_ndjson(text):
 
 # --- BPF objects -----------------------------------------------------------
 
-def bpf_objects(prefix="ls_"):
-    """loopscope's BPF programs and links loaded in the kernel now:
-    ({prog id: name}, {link id: prog id}) for programs named prefix*."""
-    def show(kind):
-        # bpftool fails now and then when an object goes away while it lists
-        # them (other loopscope runs come and go): try again
-        for attempt in range(5):
-            r = subprocess.run(["bpftool", "--json", kind, "show"], capture_output=True,
-                               text=True, timeout=20)
-            if r.returncode == 0:
-                return json.loads(r.stdout or "[]")
-            time.sleep(0.1)
-        raise AssertionError("bpftool %s show failed (exit %s): %s %s" % (
-            kind, r.returncode, r.stdout.strip()[:300], r.stderr.strip()[:300]))
-
-    progs = {p["id"]: p.get("name", "") for p in show("prog")
-             if p.get("name", "").startswith(prefix)}
-    links = {l["id"]: l.get("prog_id") for l in show("link") if l.get("prog_id") in progs}
-    return progs, links
-
-
-def bpf_ids_held(pid):
-    """(prog ids, link ids) of the BPF fds process pid holds now."""
-    progs, links = set(), set()
-    try:
-        fds = os.listdir("/proc/%d/fd" % pid)
-    except OSError:
-        return progs, links
-    for fd in fds:
-        try:
-            kind = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
-        except OSError:
-            continue
-        if kind == "anon_inode:bpf-prog" and "prog_id" in info:
-            progs.add(int(info["prog_id"]))
-        elif kind == "anon_inode:bpf_link" and "link_id" in info:
-            links.add(int(info["link_id"]))
-    return progs, links
-
-
 def other_loopscopes():
     """PIDs of loopscope processes not started by this test process."""
     mine = set()
@@ -754,10 +574,6 @@ class BpfLeakCheck:
             extra = {i: n for i, n in now.items() if i not in self.before}
             p.check(not extra, "%s: new ls_* BPF programs loaded after loopscope exited: %s" % (
                 what, extra))
-
-
-def have_bpftool():
-    return shutil.which("bpftool") is not None
 
 
 def wait_until(pred, timeout, interval=0.02):

@@ -72,7 +72,7 @@ def test_chains_deep_and_through_async_generators(interp):
 
 
 @lib.timeout(90)
-@lib.each_python(["3.10", "3.13", "debian-3.11"])
+@lib.each_python(["3.10", "3.13", "3.14", "3.15", "debian-3.11"])
 def test_stall_under_deep_stack_names_its_task(interp):
     ls, rc = deep_stalls(interp, True)
     p = Problems("stall under 1,500 frames on %s" % interp.name)
@@ -120,7 +120,7 @@ def user_location(chain):
 
 
 @lib.timeout(60)
-@lib.each_python(["3.10", "3.12", "3.13", "debian-3.11"])
+@lib.each_python(["3.10", "3.12", "3.13", "3.14", "3.15", "debian-3.11"])
 def test_ps_shows_user_code_and_fits_the_terminal(interp):
     with chains_target(interp) as t:
         p = Problems("ps columns on %s" % interp.name)

@@ -128,12 +128,12 @@ def test_dump_shows_running_task(interp):
 
 
 @lib.timeout(60)
-def test_dump_shows_running_task_uvloop():
-    interp = lib.python("debian-3.11")
+@lib.each_python(lib.UVLOOP_PYTHONS)
+def test_dump_shows_running_task_uvloop(interp):
     if not interp.has_uvloop:
         raise lib.Skip("no uvloop for %s" % interp.path)
     with stacks_target(interp, "--uvloop") as t:
-        check_running_task(t, "debian-3.11 + uvloop")
+        check_running_task(t, "%s + uvloop" % interp.name)
 
 
 def check_running_task(t, what):

@@ -38,7 +38,7 @@ def test_unretrieved_exception_text_is_str_of_it(interp):
 
 
 @lib.timeout(60)
-@lib.each_python(["3.12", "debian-3.11"])
+@lib.each_python(["3.12", "3.14", "3.15", "debian-3.11"])
 def test_watch_says_pure_python_tasks_are_not_seen(interp):
     with Target([interp.path, EXC_TEXT_PY, "--py-task"], name="exc_text.py@%s" % interp.name) as t:
         ls, rc = test_watch.run_watch(t)

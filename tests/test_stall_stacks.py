@@ -60,8 +60,8 @@ def test_stall_names_gil_holder(interp):
 
 
 @lib.timeout(60)
-def test_stall_names_gil_holder_uvloop():
-    interp = lib.python("debian-3.11")
+@lib.each_python(lib.UVLOOP_PYTHONS)
+def test_stall_names_gil_holder_uvloop(interp):
     if not interp.has_uvloop:
         raise lib.Skip("no uvloop for %s" % interp.path)
     run(interp, "--uvloop")

@@ -319,9 +319,10 @@ def test_stall_kinds(interp):
 
 
 @lib.timeout(60)
-def test_stall_kinds_uvloop():
-    """The same stalls with uvloop's loop (libuv) on Debian's python3.11."""
-    interp = lib.python("debian-3.11")
+@lib.each_python(lib.UVLOOP_PYTHONS)
+def test_stall_kinds_uvloop(interp):
+    """The same stalls with uvloop's loop (libuv), on Debian's python3.11
+    and the testing root's 3.14."""
     if not interp.has_uvloop:
         raise lib.Skip("uvloop is not installed for %s (apt-get install python3-uvloop)" % interp.path)
     n = len(KINDS) * REPEAT
@@ -358,12 +359,18 @@ def test_stalls_in_two_loop_threads():
             "the two threads' stalls never overlapped: the test proves nothing"
 
 
+# Debian's python3.11 with its default loop, and uvloop on every Python that
+# has it ("uvloop": Debian's python3.11, as before 3.14 had it).
+LOOP_CASES = [Param("asyncio", "debian-3.11", False)] + [
+    Param("uvloop" if n == "debian-3.11" else "uvloop-" + n, n, True) for n in lib.UVLOOP_PYTHONS]
+
+
 @lib.timeout(45)
-@lib.params([Param("asyncio", False), Param("uvloop", True)])
-def test_hang_reported_while_ongoing(use_uvloop):
+@lib.params(LOOP_CASES)
+def test_hang_reported_while_ongoing(name, use_uvloop):
     """A coroutine spinning for 1.5 s: loopscope reports it once it passes the
     threshold, while it is still hung, then again when it ends, same id."""
-    interp = lib.python("debian-3.11")
+    interp = lib.python(name)
     if use_uvloop and not interp.has_uvloop:
         raise lib.Skip("uvloop is not installed for %s" % interp.path)
     hang_ms = 1500.0
@@ -422,10 +429,10 @@ def test_hang_reported_while_ongoing(use_uvloop):
 
 
 @lib.timeout(45)
-@lib.params([Param("asyncio", False), Param("uvloop", True)])
-def test_healthy_busy_target_has_no_stalls(use_uvloop):
+@lib.params(LOOP_CASES)
+def test_healthy_busy_target_has_no_stalls(name, use_uvloop):
     """300 busy tasks (short sleeps, small work): zero stalls at 50 ms over 5 s."""
-    interp = lib.python("debian-3.11")
+    interp = lib.python(name)
     if use_uvloop and not interp.has_uvloop:
         raise lib.Skip("uvloop is not installed for %s" % interp.path)
     args = ["--mode", "healthy", "--tasks", 300] + (["--uvloop"] if use_uvloop else [])

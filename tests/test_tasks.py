@@ -91,7 +91,7 @@ def test_ps_matches_all_tasks(interp):
 
 
 @lib.timeout(60)
-@lib.each_python(["debian-3.11", "3.14"])   # forky's python3-uvloop has no 3.15 build
+@lib.each_python(lib.UVLOOP_PYTHONS)
 def test_ps_uvloop(interp):
     if not interp.has_uvloop:
         raise lib.Skip("no uvloop for %s" % interp.path)

@@ -74,12 +74,9 @@ def check_attached(p, events, interp, skip):
             det.get("never_awaited") is ("never_awaited" not in skip),
             "detectors %s" % det)
     # with debug info, the finalizer probes sit in the reporting branches: a
-    # healthy task's finalization must not trap at all. Not yet on 3.14+:
-    # there the Task's reporting branch keeps the task in its stack frame
-    # (DW_OP_fbreg), which a branch probe cannot read yet, so the probes
-    # sit at the finalizers' entries
-    entries = skip or interp.version >= (3, 14)
-    p.check(det.get("task_probes") == ("at_entries" if entries else "in_branches"),
+    # healthy task's finalization must not trap at all (on 3.14+ the Task's
+    # branch keeps the task in a stack slot of its frame, DW_OP_fbreg)
+    p.check(det.get("task_probes") == ("at_entries" if skip else "in_branches"),
             "task probes %r" % det.get("task_probes"))
 
 
@@ -140,18 +137,18 @@ def test_watch_reports_lost_work(interp):
 
 
 @lib.timeout(60)
-def test_watch_uvloop():
-    interp = lib.python("debian-3.11")
+@lib.each_python(lib.UVLOOP_PYTHONS)
+def test_watch_uvloop(interp):
     if not interp.has_uvloop:
         raise lib.Skip("no uvloop for %s" % interp.path)
     with lostwork_target(interp, "--uvloop") as t:
         ls, rc = run_watch(t)
-        p = Problems("watch with uvloop")
+        p = Problems("watch with uvloop on %s" % interp.name)
         p.check(rc == 0, "exit %s" % rc)
         skip = ("never_awaited",) if debian_dbg_missing(interp) else ()
         events = [e for _, e in ls.events()]
         check_attached(p, events, interp, skip)
-        check_events(p, events, t.events("expect"), "uvloop", skip)
+        check_events(p, events, t.events("expect"), "uvloop on %s" % interp.name, skip)
         p.raise_if_any()
 
 

@@ -14,7 +14,7 @@ static bool gone(pid_t pid)
 
 int attach_python(pid_t pid, struct py_proc **out)
 {
-	char why[256];
+	char why[640];
 	int err = py_proc_open(pid, out, why, sizeof(why));
 
 	if (!err)
@@ -37,6 +37,8 @@ int attach_tasks(struct py_proc *p, struct aio_snapshot *snap)
 		cli_error("PID %d exited while loopscope was attaching to it", p->pid);
 	else if (err == -LS_ENOLOOP)
 		cli_error("no asyncio event loop found in PID %d", p->pid);
+	else if (err == -LS_ENOFILE)
+		cli_error("%s", p->file_error);
 	else if (err == -ESRCH)
 		cli_error("PID %d exited while it was read", p->pid);
 	else

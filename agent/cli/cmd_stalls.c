@@ -81,6 +81,8 @@ static void warn_no_loop(struct stall_monitor *m, double elapsed, bool *warned)
 		[STALL_TARGET_OTHER] = "it is not a Python process loopscope can read; a libuv or "
 				       "epoll loop is seen when it first waits",
 		[STALL_TARGET_NO_ASYNCIO] = "it is not an asyncio process (asyncio is not imported)",
+		[STALL_TARGET_UNREADABLE] = "its Python cannot be read (a file named above); a libuv "
+					    "or epoll loop is seen when it first waits",
 	};
 	enum stall_target kind;
 

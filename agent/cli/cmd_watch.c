@@ -151,7 +151,9 @@ static int start(struct watch *w)
 	cli_warn(stall_monitor_warning(w->stalls));
 	cli_warn(why);
 	note_asyncio(w);
-	if (!lost_tracer_has_asyncio(w->lost) && !watch_opts.json)
+	if (lost_tracer_asyncio_error(w->lost))
+		cli_warn(lost_tracer_asyncio_error(w->lost));
+	else if (!lost_tracer_has_asyncio(w->lost) && !watch_opts.json)
 		fprintf(stderr, "loopscope: asyncio is not imported in PID %d yet: task and future "
 			"checks start when it is\n", env.pid);
 	return 0;

@@ -2,8 +2,16 @@
 /* The layout of _asyncio's C Future and Task objects, per minor version.
  * They live in Modules/_asynciomodule.c, not in any header: the tables in
  * aio_layout_3_X.c are generated from the DWARF of each version's _asyncio
- * by tools/gen_aio_layout.py (`make layouts`) and checked by
- * tests/test_layout.py.
+ * (and of the interpreter and select, for the deque, the epoll object and
+ * asend_gen) by tools/gen_aio_layout.py, which tools/gen-layouts.sh runs
+ * for every version (`make layouts`: pyenv builds for 3.10-3.13, the
+ * Debian testing root's python3.1X-dbg DWARF for 3.14 and 3.15), and
+ * checked to regenerate byte for byte by tests/test_layout.py.
+ * On 3.14+ the fields _asyncio publishes itself in its AsyncioDebug
+ * section (task_size, task_name, task_coro, task_node, and the task-list
+ * heads of struct cpy_layout) replace the table's, once checked against
+ * the published sizes (debug_offsets.c); the table keeps what it does not
+ * publish, so a new patch release needs no code.
  * A _bit value >= 0 means the field is that bit of a bitfield word. */
 #ifndef LOOPSCOPE_AIO_LAYOUT_H
 #define LOOPSCOPE_AIO_LAYOUT_H

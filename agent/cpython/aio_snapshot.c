@@ -2,11 +2,16 @@
 /* A snapshot of every pending asyncio task of every running loop: the
  * same set asyncio.all_tasks(loop) returns, for all loops at once.
  *
- * Running loops are found per thread (the thread state's dict holds
- * __asyncio_running_event_loop__, set by asyncio and by uvloop alike);
- * tasks come from asyncio's registry (_all_tasks on 3.10-3.11,
- * _scheduled_tasks and _eager_tasks on 3.12-3.13, _asyncio's task lists
- * on 3.14+: aio_tasklist.c). */
+ * Running loops are found per thread: on 3.10-3.13 the thread state's dict
+ * holds __asyncio_running_event_loop__ (set by asyncio and by uvloop
+ * alike); on 3.14+ the thread state itself has asyncio_running_loop and
+ * asyncio_running_task, at the offsets _asyncio's AsyncioDebug section
+ * publishes. Tasks come from asyncio's registry: the _all_tasks WeakSet on
+ * 3.10-3.11, the _scheduled_tasks WeakSet and the _eager_tasks set on
+ * 3.12-3.13; on 3.14+ _asyncio's intrusive task lists, one per thread plus
+ * one per interpreter for tasks of threads that ended, and for tasks of
+ * other classes the module state's non_asyncio_tasks WeakSet (walked,
+ * bounded and checked link by link, in aio_tasklist.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

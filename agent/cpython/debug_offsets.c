@@ -238,11 +238,15 @@ int debug_offsets_asyncio(struct py_proc *p)
 	if (err)
 		return err;
 	err = -LS_ENOTFOUND;
-	for (size_t i = 0; i < maps.count && err; i++) {
+	for (size_t i = 0; i < maps.count && err != 1; i++) {
 		const struct map_entry *m = &maps.entries[i];
+		int ret;
 
-		if (m->path[0] == '/' && maps_first_of(&maps, m->path) == m && holds_asyncio(p, m->path))
-			err = asyncio_section(p, &maps, m, w, words) == 0 ? 1 : -LS_ENOTFOUND;
+		if (m->path[0] != '/' || maps_first_of(&maps, m->path) != m || !holds_asyncio(p, m->path))
+			continue;
+		ret = asyncio_section(p, &maps, m, w, words);
+		if (!ret || ret == -LS_ENOFILE) /* a file that vanished: say which, not "not imported" */
+			err = ret ? ret : 1;
 	}
 	maps_free(&maps);
 	if (err == 1)

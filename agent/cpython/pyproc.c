@@ -2,6 +2,7 @@
 /* Attaching to a CPython process: find the file that holds the interpreter,
  * its version, the addresses of _PyRuntime and of the type objects. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,23 +33,61 @@ static bool is_candidate(const char *path, const char *exe)
 	return path[0] == '/' && (!strcmp(path, exe) || strstr(base_name(path), "python"));
 }
 
-/* Opens a mapped file as the target sees it: through its root (other
- * mount namespaces), else through map_files (deleted or replaced files). */
+/* A container root whose files vanished under a running target (deleted,
+ * the root taken away): one line naming the file and both ways tried. */
+static void say_unopenable(struct py_proc *p, const char *file, int root_err, int map_err)
+{
+	snprintf(p->file_error, sizeof(p->file_error),
+		 "PID %d: cannot open %s, a file it has mapped: not in its root /proc/%d/root (%s), "
+		 "nor through /proc/%d/map_files (%s%s)", p->pid, file, p->pid, strerror(root_err),
+		 p->pid, strerror(map_err),
+		 map_err == EPERM || map_err == EACCES ? "; it takes root or CAP_SYS_ADMIN" : "");
+}
+
+/* 0 when path opens for reading (with our effective capabilities, which
+ * access() would not use), else errno. */
+static int open_errno(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/* A mapped file, as we can open it: through the target's root (other
+ * mount namespaces), else through map_files (a file deleted or replaced
+ * since it was mapped, a root taken away). -LS_ENOFILE, and file_error
+ * says why, when neither opens. */
+int py_mapped_path(struct py_proc *p, const struct map_entry *m, char *out, size_t len)
+{
+	int root_err, map_err;
+
+	proc_root_path(p->pid, m->path, out, len);
+	root_err = open_errno(out);
+	if (!root_err)
+		return 0;
+	snprintf(out, len, "/proc/%d/map_files/%llx-%llx", p->pid, (unsigned long long)m->start,
+		 (unsigned long long)m->end);
+	map_err = open_errno(out);
+	if (!map_err)
+		return 0;
+	say_unopenable(p, m->path, root_err, map_err);
+	return -LS_ENOFILE;
+}
+
 int py_open_mapped(struct py_proc *p, const struct map_entry *m, struct elf_file **ef,
 		   char *local, size_t len)
 {
 	char path[sizeof(p->binary_local)];
+	int err = py_mapped_path(p, m, path, sizeof(path));
 
-	proc_root_path(p->pid, m->path, path, sizeof(path));
-	if (elf_file_open(path, ef)) {
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", p->pid,
-			 (unsigned long long)m->start, (unsigned long long)m->end);
-		if (elf_file_open(path, ef))
-			return -ENOENT;
-	}
-	if (local)
+	if (!err)
+		err = elf_file_open(path, ef);
+	if (!err && local)
 		snprintf(local, len, "%s", path);
-	return 0;
+	return err;
 }
 
 /* "python3.10", "libpython3.10.so.1.0" -> 3, 10; nothing else ("python",
@@ -175,8 +214,9 @@ static int try_file(struct py_proc *p, const struct maps *maps, const struct map
 	uint64_t sym;
 	int err;
 
-	if (py_open_mapped(p, first, &ef, p->binary_local, sizeof(p->binary_local)))
-		return -ENOENT;
+	err = py_open_mapped(p, first, &ef, p->binary_local, sizeof(p->binary_local));
+	if (err)
+		return err;
 	err = elf_file_symbol(ef, "_PyRuntime", &sym, NULL);
 	if (!err) {
 		snprintf(p->binary, sizeof(p->binary), "%s", m->path);
@@ -194,6 +234,8 @@ static int find_interpreter(struct py_proc *p, char *why, size_t whylen)
 	char exe_link[64], shown[PATH_MAX] = "", exe[PATH_MAX];
 	struct maps maps;
 	int err, maj = 0, min = 0;
+	char first_error[sizeof(p->file_error)];
+	int unopened = 0;
 	ssize_t n;
 
 	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", p->pid);
@@ -216,11 +258,17 @@ static int find_interpreter(struct py_proc *p, char *why, size_t whylen)
 			err = ret;
 			break;
 		}
+		if (ret == -LS_ENOFILE && !unopened++) /* the first such file: the interpreter's */
+			snprintf(first_error, sizeof(first_error), "%s", p->file_error);
 		if (version_from_name(m->path, &maj, &min))
 			err = -LS_EUNSUPPORTED; /* unless a libpython comes later */
 	}
 	maps_free(&maps);
-	if (err == -LS_ENOTPYTHON)
+	if (!p->runtime && unopened) /* its files vanished: neither "not Python" nor "unsupported" */
+		err = -LS_ENOFILE;
+	if (err == -LS_ENOFILE)
+		snprintf(why, whylen, "%s", unopened ? first_error : p->file_error);
+	else if (err == -LS_ENOTPYTHON)
 		snprintf(why, whylen, "PID %d is not a Python process", p->pid);
 	else if (err == -LS_EUNSUPPORTED && !p->major)
 		snprintf(why, whylen, "PID %d runs Python %d.%d, which is not supported "

@@ -49,21 +49,27 @@ struct py_proc {
 	double ns_tids_read_at;   /* when they were read (monotonic s) */
 	uint64_t aio_current_tasks;  /* asyncio.tasks._current_tasks, once found */
 	double aio_next_lookup;      /* when to look for it again (monotonic s) */
+	char file_error[600];     /* the last mapped file that could not be opened, why (one line) */
 };
 
 /* Maximum frames read per stack: deeper stacks are cut and marked. */
 #define PY_MAX_DEPTH 2048
 
 /* Finds and checks the interpreter of PID. On failure returns -ESRCH,
- * -EPERM, -LS_ENOTPYTHON or -LS_EUNSUPPORTED and writes why (one line). */
+ * -EPERM, -LS_ENOTPYTHON, -LS_EUNSUPPORTED or -LS_ENOFILE (its files
+ * cannot be opened) and writes why (one line). */
 int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen);
 void py_proc_free(struct py_proc *p);
 
 struct map_entry;
 struct elf_file;
-/* Opens a file mapped in the target as the target sees it (through
- * /proc/PID/root, else /proc/PID/map_files); the path opened goes to
- * local when given. */
+/* The path through which a file mapped in the target opens: as the target
+ * sees it (/proc/PID/root/...), else /proc/PID/map_files/START-END (the
+ * file deleted, the root gone); -LS_ENOFILE, file_error naming the file,
+ * when neither does. */
+int py_mapped_path(struct py_proc *p, const struct map_entry *m, char *out, size_t len);
+/* Opens such a file (py_mapped_path); the path opened goes to local when
+ * given. */
 int py_open_mapped(struct py_proc *p, const struct map_entry *m, struct elf_file **ef,
 		   char *local, size_t len);
 

@@ -28,6 +28,7 @@ struct lost_tracer {
 	bool never_awaited;       /* its probes are attached */
 	char asyncio_note[512];   /* why the finalizer probes cost more here */
 	char pure_python_note[256]; /* the probes cannot see this process's tasks */
+	char asyncio_error[700];  /* _asyncio's file cannot be opened: which */
 	lost_event_fn cb;
 	void *ctx;
 };
@@ -129,6 +130,10 @@ int lost_tracer_attach_asyncio(struct lost_tracer *t)
 	if (t->finalizers_attached)
 		return 0;
 	err = probe_sites_finalizers(t->proc, &f);
+	t->asyncio_error[0] = 0;
+	if (err == -LS_ENOFILE)
+		snprintf(t->asyncio_error, sizeof(t->asyncio_error), "task and future checks are "
+			 "off: %s", t->proc->file_error);
 	if (err)
 		return err;
 	t->skel->bss->task_type = f.task_type;
@@ -152,6 +157,11 @@ int lost_tracer_attach_asyncio(struct lost_tracer *t)
 const char *lost_tracer_asyncio_note(const struct lost_tracer *t)
 {
 	return t->asyncio_note[0] ? t->asyncio_note : NULL;
+}
+
+const char *lost_tracer_asyncio_error(const struct lost_tracer *t)
+{
+	return t->asyncio_error[0] ? t->asyncio_error : NULL;
 }
 
 int lost_tracer_new(struct py_proc *p, lost_event_fn cb, void *ctx,

@@ -25,6 +25,9 @@ bool lost_tracer_has_asyncio(const struct lost_tracer *t);
 bool lost_tracer_has_never_awaited(const struct lost_tracer *t);
 /* Set when the finalizer probes had to go on the finalizers' entries. */
 const char *lost_tracer_asyncio_note(const struct lost_tracer *t);
+/* Set when the file holding the finalizers cannot be opened (a container
+ * root whose files vanished): one line naming it. */
+const char *lost_tracer_asyncio_error(const struct lost_tracer *t);
 /* Set when asyncio's Task or Future is the pure-Python class, whose lost
  * work the probes cannot see. */
 const char *lost_tracer_pure_python_note(const struct lost_tracer *t);

@@ -81,7 +81,7 @@ static void dwarf_inlined_sites(struct py_proc *p, struct elf_file *ef, const ch
 	struct dwarf_site sites[MAX_INLINE];
 	size_t found = 0;
 
-	if (dwarf_inline_sites(debug, WARN_FUNC, sites, MAX_INLINE, &found))
+	if (dwarf_inline_sites(debug, p->binary_local, WARN_FUNC, sites, MAX_INLINE, &found))
 		return;
 	for (size_t i = 0; i < found && *n < max; i++) {
 		if (!sites[i].usable || pt_regs_offset_of_dwarf_reg(sites[i].dwarf_reg) < 0)
@@ -151,7 +151,9 @@ static int finalizer_site(struct py_proc *p, const struct maps *maps, uint64_t t
 	m = maps_find(maps, fn);
 	if (!m || !m->path[0] || m->perms[2] != 'x')
 		return -LS_EBADDATA;
-	proc_root_path(p->pid, m->path, site->path, sizeof(site->path));
+	err = py_mapped_path(p, maps_first_of(maps, m->path), site->path, sizeof(site->path));
+	if (err)
+		return err;
 	site->offset = fn - m->start + m->offset;
 	site->cookie = 0;
 	*where = m;
@@ -187,7 +189,7 @@ static int branch_site(const char *debug, const char *module, const char *func, 
 	size_t n;
 	int err;
 
-	err = dwarf_call_sites(debug, func, first_calls, found, 4, &n);
+	err = dwarf_call_sites(debug, module, func, first_calls, found, 4, &n);
 	if (err || n != 1 || !found[0].usable || pt_regs_offset_of_dwarf_reg(found[0].dwarf_reg) < 0)
 		return err ? err : -LS_ENOSYMBOL;
 	err = elf_file_open(module, &ef);

@@ -384,7 +384,7 @@ int stall_monitor_loops(const struct stall_monitor *m)
 enum stall_target stall_monitor_target(const struct stall_monitor *m)
 {
 	if (!m->sampler)
-		return STALL_TARGET_OTHER;
+		return m->sampler_err == -LS_ENOFILE ? STALL_TARGET_UNREADABLE : STALL_TARGET_OTHER;
 	return stall_sampler_has_asyncio(m->sampler) ? STALL_TARGET_ASYNCIO : STALL_TARGET_NO_ASYNCIO;
 }
 

@@ -109,6 +109,7 @@ enum stall_target {
 	STALL_TARGET_OTHER,       /* not a Python we read: any epoll loop (libuv) */
 	STALL_TARGET_NO_ASYNCIO,  /* Python without asyncio imported (yet) */
 	STALL_TARGET_ASYNCIO,
+	STALL_TARGET_UNREADABLE,  /* its interpreter's files cannot be opened (the warning says which) */
 };
 enum stall_target stall_monitor_target(const struct stall_monitor *m);
 /* Watching ends now: each stall still under way is reported one last

@@ -52,6 +52,7 @@ struct stall_monitor {
 	uint64_t exec_retry_at;
 	bool exec_news;                     /* one for stall_monitor_take_exec */
 	char warning[640];
+	int sampler_err;          /* why there is no sampler (0: there is one) */
 };
 
 /* stall_python.c */

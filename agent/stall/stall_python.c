@@ -31,6 +31,7 @@ static int open_sampler(struct stall_monitor *m, char *why, size_t whylen)
 {
 	int err = stall_sampler_new(m->opts.pid, &m->sampler, why, whylen);
 
+	m->sampler_err = err;
 	if (err)
 		return err;
 	if (!m->profiles)
@@ -47,7 +48,7 @@ static int open_sampler(struct stall_monitor *m, char *why, size_t whylen)
 
 void stall_python_start(struct stall_monitor *m)
 {
-	char why[256] = "";
+	char why[640] = "";  /* room for a file name that cannot be opened */
 	int err = open_sampler(m, why, sizeof(why));
 
 	if (!err)
@@ -108,7 +109,7 @@ static int drop_python(struct stall_monitor *m)
 /* The new program, once its interpreter has a thread: 0, or not yet. */
 static int read_new_program(struct stall_monitor *m)
 {
-	char why[256];
+	char why[640];
 	int err = open_sampler(m, why, sizeof(why));
 
 	if (!err && !stall_sampler_started(m->sampler))

@@ -13,6 +13,7 @@ static const char *const messages[] = {
 	[LS_ENOSYMBOL - LS_ERR_FIRST] = "symbol not found",
 	[LS_ENOTFOUND - LS_ERR_FIRST] = "not found",
 	[LS_EPROTO - LS_ERR_FIRST] = "malformed protocol message",
+	[LS_ENOFILE - LS_ERR_FIRST] = "a file the target maps cannot be opened",
 };
 
 const char *ls_strerror(int err)

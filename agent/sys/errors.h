@@ -16,6 +16,7 @@ enum {
 	LS_ENOSYMBOL,     /* a symbol we need is not in the binary */
 	LS_ENOTFOUND,     /* the thing asked for (a task, a thread) is not there */
 	LS_EPROTO,        /* a malformed protocol message */
+	LS_ENOFILE,       /* a file the target maps cannot be opened (py_proc.file_error says which) */
 	LS_ERR_LAST,
 };
 
