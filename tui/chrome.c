@@ -137,9 +137,9 @@ static void line_counts(struct ui *u, const struct m_target *t, int cols)
 	char p99[16], worst[16];
 	int x = screen_text(2, 0, cols, "Tasks ", R_LABEL);
 
-	x += screen_textf(2, x, cols - x, R_VALUE, "%zu", t->ntasks);
+	x += screen_textf(2, x, cols - x, R_VALUE, "%zu", model_task_count(t, M_UNKNOWN));
 	x += screen_textf(2, x, cols - x, R_NORMAL, " (%zu pend %zu run)  ",
-			  t->by_state[M_PENDING], t->by_state[M_RUNNING]);
+			  model_task_count(t, M_PENDING), model_task_count(t, M_RUNNING));
 	fmt_ms_or_dash(model_stall_p99(t), p99, sizeof(p99));
 	fmt_ms_or_dash(model_stall_worst(t), worst, sizeof(worst));
 	x += screen_text(2, x, cols - x, "Stalls ", R_LABEL);

@@ -330,7 +330,7 @@ static void on_dump(struct model *m, pid_t pid, const char *arg, json_t *body)
 static void stats_target(struct model *m, const json_t *o)
 {
 	struct m_target *t = model_target_of(m, (pid_t)j_num(o, "pid"), false);
-	const json_t *s = json_object_get(o, "stalls");
+	const json_t *s = json_object_get(o, "stalls"), *tasks = json_object_get(o, "tasks");
 
 	if (!t)
 		return;
@@ -341,6 +341,13 @@ static void stats_target(struct model *m, const json_t *o)
 	t->worst_ms = j_num(s, "worst_ms");
 	t->watched_s = j_num(s, "duration_s");
 	t->stalls_total = (uint64_t)j_num(s, "stalls");
+	if (json_is_object(tasks)) {
+		t->stat_tasks = (size_t)j_num(tasks, "total");
+		t->stat_by_state[M_PENDING] = (size_t)j_num(tasks, "pending");
+		t->stat_by_state[M_RUNNING] = (size_t)j_num(tasks, "running");
+		t->stat_by_state[M_DONE] = (size_t)j_num(tasks, "done");
+		t->stat_by_state[M_CANCELLED] = (size_t)j_num(tasks, "cancelled");
+	}
 	if (json_object_get(o, "missed_tasks"))
 		t->missed_tasks = (uint64_t)j_num(o, "missed_tasks");
 	t->have_stats = true;

@@ -122,6 +122,7 @@ struct m_target {
 	double util, busy_p99_ms, worst_ms, watched_s;
 	uint64_t stalls_total, missed_tasks;
 	bool have_stats;
+	size_t stat_tasks, stat_by_state[M_UNKNOWN + 1];   /* the agent's counts (stats) */
 	/* the last where answer */
 	json_t *where;
 };
@@ -162,6 +163,9 @@ const json_t *model_source(const struct model *m, pid_t pid, const char *file, i
 void model_source_key(pid_t pid, const char *file, int line, char *out, size_t len);
 
 /* Derived numbers for the header and panels (model_stats.c). */
+/* Tasks in all and in state st (or all for M_UNKNOWN): the agent's counts
+ * when known (they come every second, snapshots may not). */
+size_t model_task_count(const struct m_target *t, enum m_state st);
 const struct m_stall *model_ongoing(const struct m_target *t);
 double model_stall_elapsed_ms(const struct model *m, const struct m_stall *s);
 size_t model_stalls_per_min(const struct model *m, const struct m_target *t);

@@ -137,3 +137,12 @@ double model_stall_worst(const struct m_target *t)
 			w = t->stalls[i].dur_ms;
 	return w;
 }
+
+size_t model_task_count(const struct m_target *t, enum m_state st)
+{
+	bool stats = t->have_stats && t->stat_tasks;
+
+	if (st >= M_UNKNOWN)
+		return stats ? t->stat_tasks : t->ntasks;
+	return stats ? t->stat_by_state[st] : t->by_state[st];
+}

@@ -49,15 +49,18 @@ static void draw_row(struct ui *u, const struct m_stall *st, double worst, int y
 	char clock[16], d[16], line[512];
 
 	screen_fill(y, r.x, r.w, role);
-	fmt_clock(st->ts, clock, sizeof(clock));
+	if (st->ongoing)
+		snprintf(clock, sizeof(clock), "ONGOING");
+	else
+		fmt_clock(st->ts, clock, sizeof(clock));
 	fmt_ms(dur, d, sizeof(d));
 	x += screen_textf(y, x, r.w, role, "%-8s %7s ", clock, d);
 	bar(y, x, worst > 0 ? dur / worst : 0, sel);
 	x += BAR_CELLS + 1;
-	snprintf(line, sizeof(line), "%3.0f%% %-15.15s %-14.14s %s:%d %s%s",
+	/* the culprit before the task: it is what a narrow screen must keep */
+	snprintf(line, sizeof(line), "%3.0f%% %-13.13s %s:%d %s  %s",
 		 tot > 0 ? st->on_ms * 100 / tot : 0, st->syscall[0] ? st->syscall : "(on CPU)",
-		 st->task[0] ? st->task : "-", base_name(st->culprit.file), st->culprit.line,
-		 st->culprit.func, st->ongoing ? " ONGOING" : "");
+		 base_name(st->culprit.file), st->culprit.line, st->culprit.func, st->task);
 	screen_text(y, x, r.x + r.w - x, line, role);
 }
 
@@ -94,11 +97,11 @@ static void histogram(const struct m_target *t, struct rect r)
 static void draw(struct ui *u, struct rect r)
 {
 	const struct m_target *t = model_current(u->m);
-	int hist_h = r.h >= 18 ? HIST_BUCKETS + 1 : 0, rows = r.h - 1 - hist_h;
+	int hist_h = r.h >= 14 ? HIST_BUCKETS + 1 : 0, rows = r.h - 1 - hist_h;
 	double worst = 0;
 
 	screen_fill(r.y, r.x, r.w, R_COLHEAD);
-	screen_text(r.y, r.x, r.w, "TIME     DURATION BAR        CPU SYSCALL         TASK           CULPRIT",
+	screen_text(r.y, r.x, r.w, "TIME     DURATION BAR        CPU SYSCALL       CULPRIT  TASK",
 		    R_COLHEAD);
 	if (!t)
 		return;

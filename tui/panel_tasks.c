@@ -13,7 +13,7 @@
 
 static const struct column {
 	const char *title;
-	int base, grow;      /* cells, and a share of what is left */
+	int base, grow;      /* cells, and a share of what is left (up to COL_MAX) */
 	int min_cols;        /* shown from this screen width on */
 } columns[TC_COLS] = {
 	[TC_ID] = { "ID", 14, 0, 150 },
@@ -25,6 +25,8 @@ static const struct column {
 	[TC_BY] = { "BY", 3, 0, 96 },
 	[TC_AGE] = { "AGE", 6, 0, 0 },
 };
+
+#define COL_MAX 48
 
 static struct {
 	struct listview lv;
@@ -51,8 +53,10 @@ static void layout(int w)
 	}
 	left = w - used;
 	for (int c = 0; c < TC_COLS && left > 0 && grow; c++)
-		if (s.widths[c])
+		if (s.widths[c] && s.widths[c] + left * columns[c].grow / grow <= COL_MAX)
 			s.widths[c] += left * columns[c].grow / grow;
+		else if (s.widths[c] && columns[c].grow)
+			s.widths[c] = COL_MAX;
 }
 
 static bool stale(const struct m_target *t, const char *filter)

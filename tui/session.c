@@ -16,6 +16,7 @@ struct session {
 	char path[4096];
 	const char *dir;
 	bool fixed_path, hello_done, has_lints, paused;
+	bool want_tasks;           /* the current target's tasks are on screen */
 	struct strmap *inflight;   /* "method\tpid\targ" of requests not yet answered */
 	json_t *held;              /* events while paused */
 	unsigned ticks;
@@ -192,13 +193,19 @@ void session_refresh(struct session *s)
 	for (size_t i = 0; i < s->m->ntargets; i++) {
 		const struct m_target *t = &s->m->targets[i];
 
-		/* the current target every second, the others now and then */
-		if (!t->gone && (i == s->m->cur || s->ticks % 5 == 0))
+		/* a snapshot of 100k tasks is tens of MB: every second only
+		 * for the one whose tasks are shown, the others now and then */
+		if (!t->gone && ((i == s->m->cur && s->want_tasks) || s->ticks % 5 == 0))
 			session_ask(s, "ps", t->pid, NULL, NULL);
 	}
 	if (s->has_lints && s->ticks % 5 == 1)
 		session_ask(s, "lints", 0, NULL, NULL);
 	client_flush(s->c);
+}
+
+void session_want_tasks(struct session *s, bool on)
+{
+	s->want_tasks = on;
 }
 
 void session_pause(struct session *s, bool paused)

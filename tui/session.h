@@ -29,6 +29,9 @@ void session_refresh(struct session *s);
 /* For ui->ask: one request (skipped while one of that method, pid and arg
  * is unanswered). */
 void session_ask(void *s, const char *method, pid_t pid, const char *arg, json_t *params);
+/* Whether the current target's snapshot is wanted every refresh (its
+ * tasks are shown) or only now and then. */
+void session_want_tasks(struct session *s, bool on);
 /* While paused, events wait (bounded) and are applied on resume. */
 void session_pause(struct session *s, bool paused);
 

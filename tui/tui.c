@@ -205,6 +205,7 @@ static void refresh_now(struct tui *t, double now)
 	t->next_refresh = now + t->refresh_ms / 1e3;
 	if (!t->s || t->u.paused)
 		return;
+	session_want_tasks(t->s, t->u.view == V_TASKS || t->u.view == V_TARGETS);
 	session_refresh(t->s);
 	if (p->fetch)
 		p->fetch(&t->u);

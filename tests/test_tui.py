@@ -1,0 +1,273 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""`loopscope tui` in tmux against real targets and a real agent: what the
+screen shows is checked against what the targets built and logged
+themselves (task names, stall lines, lost-work lines)."""
+import json
+import os
+import re
+import signal
+import socket
+import tempfile
+import threading
+import time
+
+import lib
+from agentlib import Agent, Client
+from lib import Problems, Target
+from tuilib import Tui, require_tui
+
+TASKS_PY = os.path.join(lib.TARGETS_DIR, "tasks.py")
+LOSTWORK_PY = os.path.join(lib.TARGETS_DIR, "lostwork.py")
+
+
+def debian():
+    return lib.python("debian-3.11")
+
+
+def tasks_target(*args):
+    return Target([debian().path, TASKS_PY] + list(args), name="tasks.py")
+
+
+def source_line(path, line):
+    with open(path) as f:
+        return f.read().splitlines()[line - 1].strip()
+
+
+class started:
+    """`with started(target) as agent`: the agent on target, listening."""
+
+    def __init__(self, target, *agent_args):
+        self.agent = Agent([target.pid], extra=agent_args)
+
+    def __enter__(self):
+        self.agent.__enter__()
+        return self.agent.wait_listening()
+
+    def __exit__(self, *exc):
+        self.agent.__exit__(*exc)
+
+
+@lib.timeout(60)
+def test_tui_tasks_names():
+    """Every task name the target made is on the screen (a tall pane), with
+    the header's PID and Python version."""
+    require_tui()
+    with tasks_target() as t, started(t) as a, Tui(["--socket", a.socket], 120, 50) as ui:
+        names = sorted(k["name"] for k in t.info["tasks"])
+        ui.wait_for(lambda s: all(n in s for n in names), 20, "all of %s" % names)
+        p = Problems("tui header")
+        p.check("PID %d" % t.pid in ui.last, "no PID %d in the header" % t.pid)
+        p.check(t.info["python"] in ui.last, "no Python %s in the header" % t.info["python"])
+        p.check("asyncio" in ui.last, "no loop type in the header")
+        p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_tui_stall_banner():
+    """A 3 s stall: the red banner with its culprit line while it lasts, then
+    the Stalls view lists it with that line, and no banner."""
+    require_tui()
+    with Target.python(debian(), "--kinds", "sleep", "--stall-ms", "3000") as t, started(t) as a, \
+            Tui(["--socket", a.socket]) as ui:
+        ui.wait_for("Tasks ", 20)
+        line = t.info["markers"]["sleep"]
+        t.go()
+        banner = "LOOP STALLED"
+        scr = ui.wait_for(banner, 10)
+        p = Problems("stall banner")
+        p.check("stalls.py:%d" % line in scr, "the banner has no stalls.py:%d:\n%s" % (line, scr))
+        p.check("clock_nanosleep" in scr or "pselect6" in scr, "the banner names no syscall")
+        t.wait_event("stall", 15)
+        ui.keys("2")
+        scr = ui.wait_for(lambda s: banner not in s and "stalls.py:%d" % line in s, 10,
+                          "the stall listed and no banner")
+        p.check(re.search(r"\b3\.0 s\b", scr), "the stall's duration (3.0 s) is not listed:\n%s" % scr)
+        p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_tui_task_detail_source():
+    """Enter on a task: its coroutine chain with the source line it waits on
+    (read by the agent's `source`), marked."""
+    require_tui()
+    with tasks_target() as t, started(t) as a, Tui(["--socket", a.socket]) as ui:
+        ui.wait_for("chain-a", 20)
+        ui.keys("/")
+        ui.type("worker-0")
+        ui.keys("Enter")
+        ui.wait_for(lambda s: "worker-1" not in s and "worker-0" in s, 5, "only worker-0")
+        ui.keys("Enter")
+        frame = [k for k in t.info["tasks"] if k["name"] == "worker-0"][0]["frame"]
+        text = source_line(frame["file"], frame["line"])
+        scr = ui.wait_for(text, 10)
+        p = Problems("task detail")
+        p.check("Task worker-0" in scr, "no title")
+        p.check("%s (%s:%d)" % (frame["func"], frame["file"], frame["line"]) in scr,
+                "no frame %s" % frame)
+        p.check(re.search(r"▶\s+%d\s" % frame["line"], scr), "line %d not marked" % frame["line"])
+        p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_tui_filter():
+    """`/` filters the tasks as it is typed."""
+    require_tui()
+    with tasks_target() as t, started(t) as a, Tui(["--socket", a.socket]) as ui:
+        ui.wait_for("chain-a", 20)
+        ui.keys("/")
+        ui.type("chain")
+        scr = ui.wait_for(lambda s: "worker-0" not in s and "Task-1" not in s, 5, "the filter applied")
+        p = Problems("filter")
+        for n in ("chain-a", "chain-b", "chain-c"):
+            p.check(n in scr, "%s filtered out" % n)
+        p.check("/chain" in scr, "the filter is not shown")
+        ui.keys("Escape")
+        ui.wait_for("Task-1", 5)
+        p.raise_if_any()
+
+
+@lib.params([lib.Param("utf8", "C.UTF-8", "└─"), lib.Param("ascii", "C", "`-")])
+@lib.timeout(60)
+def test_tui_tree(lang, glyph):
+    """`t`: the await tree, children under their awaiters (UTF-8 box lines,
+    or ASCII in a C locale); `-` folds a node."""
+    require_tui()
+    with tasks_target() as t, started(t) as a, Tui(["--socket", a.socket], 100, 40, lang=lang) as ui:
+        ui.wait_for("chain-a", 20)
+        ui.keys("t")
+        scr = ui.wait_for(glyph + "chain-b", 5)
+        p = Problems("tree")
+        p.check(re.search(r"^\s*%schain-c" % re.escape(glyph), scr, re.M), "chain-c not under chain-b")
+        p.check(glyph + "gather-child-0" in scr or glyph + "gather-child-1" in scr, "gather children")
+        p.raise_if_any()
+
+
+@lib.timeout(90)
+def test_tui_warnings():
+    """Warnings lists a never-awaited coroutine at the line the target
+    named, with its count."""
+    require_tui()
+    with Target([debian().path, LOSTWORK_PY], name="lostwork.py") as t, started(t) as a, \
+            Tui(["--socket", a.socket], 100, 30) as ui:
+        ui.wait_for("Tasks ", 20)
+        ui.keys("3")
+        t.go()
+        t.wait_event("done", 30)
+        exp = [r for r in t.events("expect") if r["kind"] == "never_awaited"][0]
+        site = re.compile(r"never awaited\s+\d+\s+%s\s+lostwork.py:%d\b" % (re.escape(exp["coro"]), exp["line"]))
+        scr = ui.wait_for(lambda s: site.search(s), 10, site.pattern)
+        p = Problems("warnings")
+        p.check("exception lost" in scr, "no lost exception")
+        p.raise_if_any()
+
+
+@lib.timeout(90)
+def test_tui_lint_unbounded():
+    """5000 pending tasks of one coroutine: an unbounded-concurrency lint
+    with its advice in Warnings."""
+    require_tui()
+    with tasks_target("--many", "5000") as t, started(t) as a:
+        if "lints" not in a.client().result("hello")["methods"]:
+            raise lib.Skip("this agent serves no lints yet (no `lints` in hello's methods)")
+        with Tui(["--socket", a.socket], 120, 30) as ui:
+            ui.wait_for("5026", 20)
+            ui.keys("3")
+            ui.wait_for("unbounded-concurrency", 30)
+
+
+@lib.timeout(60)
+def test_tui_resize():
+    """80x24 -> 60x20 -> too small -> 80x24: the header, the view and the
+    key bar follow, 'too small' is said, nothing is left over."""
+    require_tui()
+    with tasks_target() as t, started(t) as a, Tui(["--socket", a.socket]) as ui:
+        ui.wait_for("chain-a", 20)
+        p = Problems("resize")
+        for w, h in ((60, 20), (40, 10), (80, 24)):
+            ui.resize(w, h)
+            if w < 50:
+                ui.wait_for("too small", 5)
+                continue
+            scr = ui.wait_for(lambda s: "PID %d" % t.pid in s and "Enter" in s.splitlines()[-1], 5,
+                              "header and key bar at %dx%d" % (w, h))
+            lines = scr.splitlines()
+            p.check(len(lines) <= h and all(len(l) <= w for l in lines), "wider than %d" % w)
+            p.check("too small" not in scr, "'too small' left over at %dx%d" % (w, h))
+        p.raise_if_any()
+
+
+def sgr_colours(text):
+    """Colour SGR parameters (30-49, 90-107, 38;5;N) in captured escapes."""
+    found = []
+    for params in re.findall(r"\x1b\[([0-9;]*)m", text):
+        for n in params.split(";"):
+            if n.isdigit() and (30 <= int(n) <= 48 or 90 <= int(n) <= 107) and n not in ("39",):
+                found.append(n)
+    return found
+
+
+@lib.timeout(60)
+def test_tui_no_color():
+    """NO_COLOR: no colour at all (reverse and bold only); without it, colour."""
+    require_tui()
+    with tasks_target() as t, started(t) as a:
+        with Tui(["--socket", a.socket]) as ui:
+            ui.wait_for("chain-a", 20)
+            coloured = sgr_colours(ui.screen(escapes=True))
+        with Tui(["--socket", a.socket], env={"NO_COLOR": "1"}) as ui:
+            ui.wait_for("chain-a", 20)
+            mono = sgr_colours(ui.screen(escapes=True))
+            rev = any("7" in p.split(";") for p in re.findall(r"\x1b\[([0-9;]*)m", ui.last))
+        p = Problems("NO_COLOR")
+        p.check(coloured, "no colour without NO_COLOR")
+        p.check(not mono, "colours with NO_COLOR: %s" % mono[:10])
+        p.check(rev, "no reverse video for the selection with NO_COLOR")
+        p.raise_if_any()
+
+
+@lib.params([lib.Param("q", "q"), lib.Param("sigterm", signal.SIGTERM)])
+@lib.timeout(60)
+def test_tui_restores_terminal(how):
+    """`q` (or SIGTERM): the TUI leaves the alternate screen, shows the
+    cursor again and exits 0."""
+    require_tui()
+    with tasks_target() as t, started(t) as a, Tui(["--socket", a.socket]) as ui:
+        ui.wait_for("chain-a", 20)
+        p = Problems("terminal restored")
+        p.check(ui.pane("#{alternate_on}") == "1", "the TUI is not on the alternate screen")
+        if how == "q":
+            ui.keys("q")
+        else:
+            os.kill(ui.tui_pid(), how)
+        ui.wait_for("TUI-EXIT=", 10)
+        p.check("TUI-EXIT=0" in ui.last, "exit status: %s" % ui.last.strip()[-20:])
+        p.check(ui.pane("#{alternate_on}") == "0", "still on the alternate screen")
+        p.check(ui.pane("#{cursor_flag}") == "1", "the cursor stays hidden")
+        p.check("chain-a" not in ui.last, "the TUI's screen was left behind")
+        p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_tui_target_exits():
+    """The target exits while shown: the header says so, the last tasks stay,
+    and the agent's going (no target left) is said too."""
+    require_tui()
+    with tasks_target() as t, started(t) as a, Tui(["--socket", a.socket]) as ui:
+        ui.wait_for("chain-a", 20)
+        t.kill()
+        scr = ui.wait_for("TARGET GONE", 10)
+        p = Problems("target exit")
+        p.check("chain-a" in scr, "the last tasks are gone from the screen")
+        ui.wait_for("agent gone", 10)
+        p.raise_if_any()
+
+
+def test_tui_no_agent():
+    """No agent at --socket: a clear message and exit 1, before any screen."""
+    require_tui()
+    r = lib.run_loopscope(["tui", "--socket", "/nonexistent/agent.sock"], 10)
+    p = Problems("no agent")
+    p.check(r.returncode == 1, "exit %s" % r.returncode)
+    p.check("cannot connect to /nonexistent/agent.sock" in r.stderr, "stderr: %s" % r.stderr)
+    p.check("\x1b[" not in r.stdout, "the terminal was touched")
+    p.raise_if_any()
