@@ -45,13 +45,6 @@ void fmt_clock(double ts, char *out, size_t len)
 		snprintf(out, len, "--:--:--");
 }
 
-const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s && s[1] ? s + 1 : path;
-}
-
 bool text_match(const char *hay, const char *needle)
 {
 	return !needle[0] || strcasestr(hay, needle);
@@ -172,7 +165,7 @@ static void line_banner(struct ui *u, const struct m_target *t, int cols)
 		fmt_ms(model_stall_elapsed_ms(u->m, s), d, sizeof(d));
 		screen_fill(4, 0, cols, R_BANNER);
 		screen_textf(4, 0, cols, R_BANNER, " LOOP STALLED %s at %s:%d %s (%s)", d,
-			     base_name(s->culprit.file), s->culprit.line, s->culprit.func,
+			     path_base(s->culprit.file), s->culprit.line, s->culprit.func,
 			     s->syscall[0] ? s->syscall : s->on_ms > s->off_ms ? "on CPU" : "blocked");
 		return;
 	}

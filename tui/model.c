@@ -48,6 +48,13 @@ struct m_frame j_frame(const json_t *f)
 	return fr;
 }
 
+const char *path_base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s && s[1] ? s + 1 : path;
+}
+
 static bool is_library(const char *file)
 {
 	return strstr(file, "/lib/python3") || strstr(file, "-packages/") || file[0] == '<' ||

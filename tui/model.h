@@ -64,7 +64,9 @@ struct m_lost {
 };
 
 struct m_lint {
-	const char *name, *message, *advice, *key;
+	const char *name, *advice;
+	char key[320];            /* what it is about: its site or coroutine */
+	char message[320];        /* made from its fields */
 	uint64_t count;
 	double ts;
 	json_t *doc;
@@ -182,6 +184,8 @@ bool j_bool(const json_t *o, const char *key);
 /* The line to blame in a stack: its innermost frame of the program
  * itself (a stall in json.dumps is its caller's), else the innermost. */
 struct m_frame j_user_frame(const json_t *stack);
+/* The file's last path component. */
+const char *path_base(const char *path);
 /* The frame object f, or an empty frame. */
 struct m_frame j_frame(const json_t *f);
 

@@ -150,31 +150,39 @@ static void lost_event(struct model *m, struct m_target *t, const char *kind, js
 	m->gen++;
 }
 
-/* The first present string field of a few names: lints are young, their
- * fields may be named either way. */
-static const char *first_str(const json_t *o, const char *const *keys)
+/* A lint's one line, from the fields each kind has (docs/protocol.md);
+ * a kind this TUI does not know yet shows its "message", if any. */
+static void lint_text(const json_t *ev, struct m_lint *l)
 {
-	for (; *keys; keys++)
-		if (j_str(o, *keys)[0])
-			return j_str(o, *keys);
-	return "";
+	struct m_frame site = j_frame(json_object_get(ev, "site"));
+	const char *coro = j_str(ev, "coro");
+
+	if (site.file[0])
+		snprintf(l->key, sizeof(l->key), "%s:%d", site.file, site.line);
+	else
+		snprintf(l->key, sizeof(l->key), "%s", coro[0] ? coro : j_str(ev, "message"));
+	if (!strcmp(l->name, "blocking-call"))
+		snprintf(l->message, sizeof(l->message), "%s at %s:%d stalled the loop %.0f times, %.1f s in all%s%s",
+			 site.func, path_base(site.file), site.line, j_num(ev, "count"), j_num(ev, "total_ms") / 1e3,
+			 j_str(ev, "syscall")[0] ? ", in " : "", j_str(ev, "syscall"));
+	else if (!strcmp(l->name, "unbounded-concurrency"))
+		snprintf(l->message, sizeof(l->message), "%s: %.0f pending tasks (limit %.0f%s)", coro,
+			 j_num(ev, "pending"), j_num(ev, "limit"), j_num(ev, "rising_snapshots") ? ", rising" : "");
+	else if (!strcmp(l->name, "long-await"))
+		snprintf(l->message, sizeof(l->message), "%s at %s:%d: %.0f tasks waiting with no timeout, the longest %.0f s",
+			 coro, path_base(site.file), site.line, j_num(ev, "tasks"), j_num(ev, "longest_s"));
+	else
+		snprintf(l->message, sizeof(l->message), "%s", j_str(ev, "message"));
 }
 
 static void lint_event(struct model *m, struct m_target *t, json_t *ev)
 {
-	static const char *const names[] = { "lint", "name", "kind", NULL };
-	static const char *const messages[] = { "message", "summary", "text", NULL };
-	static const char *const advices[] = { "advice", "fix", "hint", NULL };
-	static const char *const keys[] = { "key", "site", "coro", "location", NULL };
 	struct m_lint l = { 0 };
 	size_t i;
 
-	l.name = first_str(ev, names);
-	l.message = first_str(ev, messages);
-	l.advice = first_str(ev, advices);
-	l.key = first_str(ev, keys);
-	if (!l.key[0])
-		l.key = l.message;
+	l.name = j_str(ev, "lint");
+	l.advice = j_str(ev, "advice");
+	lint_text(ev, &l);
 	for (i = 0; i < t->nlints; i++)
 		if (!strcmp(t->lints[i].name, l.name) && !strcmp(t->lints[i].key, l.key))
 			break;
@@ -185,14 +193,20 @@ static void lint_event(struct model *m, struct m_target *t, json_t *ev)
 			return;
 		t->nlints++;
 	} else {
-		l.count = t->lints[i].count;
 		json_decref(t->lints[i].doc);
 	}
-	l.count++;
+	l.count = j_num(ev, "count") > 0 ? (uint64_t)j_num(ev, "count") : 1;
 	l.ts = j_num(ev, "ts");
 	l.doc = json_incref(ev);
 	t->lints[i] = l;
 	m->gen++;
+}
+
+static void lints_clear(struct m_target *t)
+{
+	for (size_t i = 0; i < t->nlints; i++)
+		json_decref(t->lints[i].doc);
+	t->nlints = 0;
 }
 
 static void ended_event(struct model *m, struct m_target *t, json_t *ev)
@@ -270,21 +284,21 @@ void model_on_history(struct model *m, pid_t pid, const char *arg, json_t *body)
 			model_on_event(m, (json_t *)ev);
 }
 
-/* {"lints":[...]} or {"targets":[{"pid","lints":[...]}]}: each as an event. */
+/* {"targets":[{"pid","lints":[...]}]}: every lint in force per target,
+ * so it replaces what the events said (an episode that ended goes). */
 void model_on_lints(struct model *m, pid_t pid, const char *arg, json_t *body)
 {
-	const json_t *list = json_object_get(body, "lints"), *targets = json_object_get(body, "targets");
-	const json_t *o, *l;
+	const json_t *targets = json_object_get(body, "targets"), *o, *l;
 	size_t i, k;
 	struct m_target *t;
 
-	json_array_foreach(list, i, l)
-		if ((t = model_target_of(m, (pid_t)j_num(l, "pid") ? (pid_t)j_num(l, "pid") : pid, false)))
-			lint_event(m, t, (json_t *)l);
 	json_array_foreach(targets, i, o) {
-		t = model_target_of(m, (pid_t)j_num(o, "pid"), false);
+		if (!(t = model_target_of(m, (pid_t)j_num(o, "pid"), false)))
+			continue;
+		lints_clear(t);
 		json_array_foreach(json_object_get(o, "lints"), k, l)
-			if (t && json_is_object(l))
+			if (json_is_object(l))
 				lint_event(m, t, (json_t *)l);
+		m->gen++;
 	}
 }

@@ -60,7 +60,7 @@ static void draw_row(struct ui *u, const struct m_stall *st, double worst, int y
 	/* the culprit before the task: it is what a narrow screen must keep */
 	snprintf(line, sizeof(line), "%3.0f%% %-13.13s %s:%d %s  %s",
 		 tot > 0 ? st->on_ms * 100 / tot : 0, st->syscall[0] ? st->syscall : "(on CPU)",
-		 base_name(st->culprit.file), st->culprit.line, st->culprit.func, st->task);
+		 path_base(st->culprit.file), st->culprit.line, st->culprit.func, st->task);
 	screen_text(y, x, r.x + r.w - x, line, role);
 }
 

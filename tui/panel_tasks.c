@@ -136,7 +136,7 @@ static void draw_row(struct ui *u, const struct m_target *t, size_t i, int y, in
 	cell(y, &x, TC_STATE, k->state, sel ? role : k->st == M_RUNNING ? R_GOOD : R_NORMAL);
 	cell(y, &x, TC_CORO, k->coro, role);
 	if (k->top.file[0])
-		snprintf(buf, sizeof(buf), "%s:%d", base_name(k->top.file), k->top.line);
+		snprintf(buf, sizeof(buf), "%s:%d", path_base(k->top.file), k->top.line);
 	else
 		snprintf(buf, sizeof(buf), "-");
 	cell(y, &x, TC_LOCATION, buf, role);
@@ -204,13 +204,13 @@ static void detail_links(const struct m_target *t, const struct m_task *k, struc
 		detail_line(o, R_DIM, "  (nobody: a root task)");
 	for (; p != (size_t)-1 && steps < 64; p = t->tasks[p].parent, steps++)
 		detail_line(o, R_NORMAL, "  %*s%s  %s  %s:%d", (int)steps * 2, "", t->tasks[p].name,
-			    t->tasks[p].coro, base_name(t->tasks[p].top.file), t->tasks[p].top.line);
+			    t->tasks[p].coro, path_base(t->tasks[p].top.file), t->tasks[p].top.line);
 	detail_line(o, R_LABEL, "Awaits: %s", k->awaiting[0] ? k->awaiting : "-");
 	for (size_t c = 0; c < k->nkids && c < 200; c++) {
 		const struct m_task *kid = &t->tasks[t->kids[k->kid0 + c]];
 
 		detail_line(o, R_NORMAL, "  %s  %s  %s  %s:%d", kid->name, kid->state, kid->coro,
-			    base_name(kid->top.file), kid->top.line);
+			    path_base(kid->top.file), kid->top.line);
 	}
 }
 

@@ -72,7 +72,7 @@ static void draw_lost(const struct m_lost *l, int y, struct rect r, bool sel)
 	char line[600];
 
 	snprintf(line, sizeof(line), "%-17s %6llu  %-22.22s %s:%d%s%s", kind_names[l->kind],
-		 (unsigned long long)l->count, l->coro, base_name(l->site.file), l->site.line,
+		 (unsigned long long)l->count, l->coro, path_base(l->site.file), l->site.line,
 		 l->exception[0] ? "  " : "", l->exception);
 	screen_fill(y, r.x, r.w, role);
 	screen_text(y, r.x, r.w, line, role);
@@ -143,7 +143,7 @@ static void lint_detail(struct ui *u, struct detail_out *o, const void *arg)
 
 	if (!l)
 		return;
-	detail_line(o, R_WARN, "lint %s", l->name);
+	detail_line(o, R_WARN, "lint %s (%llu)", l->name, (unsigned long long)l->count);
 	detail_line(o, R_NORMAL, "%s", l->message);
 	detail_line(o, R_GOOD, "advice: %s", l->advice[0] ? l->advice : "-");
 	all = json_dumps(l->doc, JSON_COMPACT);

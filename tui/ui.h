@@ -105,8 +105,6 @@ void fmt_ms(double ms, char *out, size_t len);
 void fmt_age(double s, char *out, size_t len);
 /* "12:04:33", local time */
 void fmt_clock(double ts, char *out, size_t len);
-/* The file's last path component. */
-const char *base_name(const char *path);
 /* Case-insensitive substring match (the `/` filter). */
 bool text_match(const char *hay, const char *needle);
 
