@@ -271,3 +271,161 @@ def test_tui_no_agent():
     p.check("cannot connect to /nonexistent/agent.sock" in r.stderr, "stderr: %s" % r.stderr)
     p.check("\x1b[" not in r.stdout, "the terminal was touched")
     p.raise_if_any()
+
+
+class Recorder(threading.Thread):
+    """What an agent's --record keeps, written by a client: the history,
+    then every event as it comes, and a ps answer every second (as
+    {"ts","method","pid","result"}), one JSON object a line."""
+
+    def __init__(self, sock, pid, path):
+        super().__init__(daemon=True)
+        self.c, self.pid, self.path = Client(sock), pid, path
+        self.stop = threading.Event()
+        self.lines = 0
+
+    def write(self, f, obj):
+        f.write(json.dumps(obj) + "\n")
+        f.flush()
+        self.lines += 1
+
+    def run(self):
+        with open(self.path, "w") as f:
+            for ev in self.c.result("history")["events"]:
+                self.write(f, ev)
+            self.c.result("subscribe")
+            while not self.stop.is_set():
+                ps = self.c.request("ps", pid=self.pid)
+                if "result" in ps:
+                    self.write(f, {"ts": time.time(), "method": "ps", "pid": self.pid, "result": ps["result"]})
+                for _, ev in self.c.events:
+                    self.write(f, ev)
+                self.c.events.clear()
+                self.c.wait_event(lambda e: False, 1.0)
+
+
+def split_recording(path, d):
+    """The recording as two rotated files, the later one first on the
+    command line, its last line cut short (a crash while writing)."""
+    with open(path) as f:
+        lines = f.readlines()
+    half = len(lines) // 2
+    old, new = os.path.join(d, "rec.ndjson.1"), os.path.join(d, "rec.ndjson")
+    with open(old, "w") as f:
+        f.writelines(lines[:half])
+    with open(new, "w") as f:
+        f.writelines(lines[half:])
+        f.write('{"event":"stall","id":999,"pid":1,"duration_ms":12')
+    return [new, old], len(lines) - half + 1
+
+
+@lib.timeout(90)
+def test_tui_replay():
+    """A recording replayed (two rotated files, given out of order, the last
+    line truncated) shows the same stalls the target made, with their
+    lines, and says where the replay stopped."""
+    require_tui()
+    d = tempfile.mkdtemp(prefix="ls-tui-")
+    rec = os.path.join(d, "live.ndjson")
+    with Target.python(debian(), "--kinds", "sleep,cpu", "--stall-ms", "400") as t, started(t) as a:
+        r = Recorder(a.socket, t.pid, rec)
+        r.start()
+        time.sleep(1.5)
+        t.go()
+        t.wait_event("all_done", 30)
+        time.sleep(2.5)
+        r.stop.set()
+        r.join(5)
+        made = t.stalls()
+    files, cut_line = split_recording(rec, d)
+    with Tui(["--replay"] + files + ["--speed", "8"], 160, 30) as ui:
+        ui.keys("2")
+        p = Problems("replay")
+        want = ["stalls.py:%d" % s["line"] for s in made]
+        scr = ui.wait_for(lambda s: all(w in s for w in want), 30, "the stalls at %s" % want)
+        for s in made:
+            p.check(re.search(r"\b%.1f s\b|\b%d ms\b" % (s["duration_ms"] / 1e3, round(s["duration_ms"], -1)), scr)
+                    or "400 ms" in scr, "no duration near %.0f ms" % s["duration_ms"])
+        scr = ui.wait_for("(end)", 30)
+        p.check("rec.ndjson: stopped at line %d: truncated" % cut_line in scr,
+                "where the replay stopped is not said:\n%s" % scr)
+        p.raise_if_any()
+
+
+class FakeAgent(threading.Thread):
+    """A hostile agent: answers hello and ps, then sends garbage, a 2 MB
+    line, escape sequences in every string, wrong types, unknown fields."""
+
+    PID = 4242
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(4)
+
+    def answer(self, conn, req):
+        evil = "\x1b[2J\x1b]0;pwned\x07evil\r\n\x00x"
+        m, rid = req.get("method"), req.get("id")
+        if m == "hello":
+            res = {"protocol": 1, "pid": 1, "methods": ["hello", "ps"], "targets": [
+                {"pid": self.PID, "comm": evil, "cmdline": evil * 50, "python": 3.11, "loop": ["x"]}]}
+        elif m == "ps":
+            tasks = [{"id": "0x1", "name": "loop-a", "state": "pending", "awaited_by": ["0x2"],
+                      "stack": [{"func": evil, "file": evil, "line": "x"}]},
+                     {"id": "0x2", "name": "loop-b", "state": 7, "awaited_by": ["0x1", 5, None]},
+                     None, 5, "str", {"id": None, "name": {"x": 1}, "stack": "no", "awaited_by": "x"}]
+            res = {"pid": self.PID, "tasks": tasks, "loops": 5}
+        else:
+            res = {"weird": True}
+        conn.sendall((json.dumps({"id": rid, "result": res}) + "\n").encode())
+
+    def garbage(self, conn):
+        evil = "\x1b[2J\x1b]0;pwned\x07"
+        for line in [b"not json", b"[" * 100000, b"{" + b"x" * (2 << 20), b'{"event":5}', b'{"id":1,"result":7}',
+                     json.dumps({"event": "stall", "pid": self.PID, "id": 1, "ts": 1e300,
+                                 "duration_ms": 1e308, "ongoing": True, "syscalls": "nope",
+                                 "stack": [{"func": evil + "hog", "file": evil + "x.py", "line": -5}]}).encode(),
+                     json.dumps({"event": "never_awaited", "pid": self.PID, "coro": evil, "stack": {}}).encode(),
+                     json.dumps({"event": "lint", "pid": self.PID, "lint": evil, "site": "x"}).encode(),
+                     json.dumps({"event": "task_done", "pid": self.PID, "location": 5, "name": None}).encode(),
+                     json.dumps({"event": "stall", "pid": "x", "id": "y"}).encode()]:
+            conn.sendall(line + b"\n")
+
+    def run(self):
+        conn, _ = self.srv.accept()
+        buf, sent = b"", False
+        while True:
+            data = conn.recv(1 << 16)
+            if not data:
+                return
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                self.answer(conn, json.loads(line))
+                if not sent:
+                    self.garbage(conn)
+                    sent = True
+
+
+@lib.timeout(60)
+def test_tui_hostile_agent():
+    """Garbage, huge lines, wrong types and escape sequences from the agent:
+    the TUI keeps running, shows what it could read, and no string moves
+    the cursor, clears the screen or retitles the terminal."""
+    require_tui()
+    d = tempfile.mkdtemp(prefix="ls-tui-")
+    fake = FakeAgent(os.path.join(d, "fake.sock"))
+    fake.start()
+    with Tui(["--socket", fake.path]) as ui:
+        scr = ui.wait_for(lambda s: "loop-a" in s and "LOOP STALLED" in s, 15, "the task and the stall")
+        p = Problems("hostile agent")
+        p.check("hog" in scr, "the stall's frame is not shown")
+        p.check(ui.pane("#{pane_title}") != "pwned", "the terminal was retitled")
+        p.check(scr.splitlines()[0].startswith("loopscope PID %d" % FakeAgent.PID), "header:\n%s" % scr)
+        for key in ("3", "5", "1", "t", "Enter", "Escape", "2", "Enter"):
+            ui.keys(key)
+        time.sleep(0.5)
+        p.check(ui.tui_pid(), "the TUI died")
+        p.raise_if_any()

@@ -14,7 +14,9 @@
 
 void fmt_ms(double ms, char *out, size_t len)
 {
-	if (ms >= 10000)
+	if (!(ms < 1e9) && !(ms < 0))
+		snprintf(out, len, "%s", ms >= 1e9 ? "> 11 d" : "?");
+	else if (ms >= 10000)
 		snprintf(out, len, "%.0f s", ms / 1e3);
 	else if (ms >= 1000)
 		snprintf(out, len, "%.1f s", ms / 1e3);

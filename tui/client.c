@@ -207,7 +207,7 @@ static struct pending *find_pending(struct client *c, const json_t *id)
 /* An answer ({"id","result"|"error"}) or an event ({"event":S}). */
 static int parse_line(struct client *c, const char *line, size_t len, client_msg_fn fn, void *ctx)
 {
-	json_t *doc = json_loadb(line, len, 0, NULL), *body;
+	json_t *doc = json_loadb(line, len, JSON_ALLOW_NUL, NULL), *body;
 	struct client_msg m = { 0 };
 	struct pending *p;
 

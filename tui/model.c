@@ -17,11 +17,27 @@ const char *j_str(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
+/* Clamped so that every cast of it is defined (a hostile 1e308). */
 double j_num(const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
+	double d = json_is_number(v) ? json_number_value(v) : 0;
 
-	return json_is_number(v) ? json_number_value(v) : 0;
+	return d != d ? 0 : d > 1e15 ? 1e15 : d < -1e15 ? -1e15 : d;
+}
+
+uint64_t j_count(const json_t *o, const char *key)
+{
+	double d = j_num(o, key);
+
+	return d > 0 ? (uint64_t)d : 0;
+}
+
+pid_t j_pid(const json_t *o, const char *key)
+{
+	double d = j_num(o, key);
+
+	return d >= 1 && d <= 0x3fffffff ? (pid_t)d : 0;
 }
 
 bool j_bool(const json_t *o, const char *key)
@@ -193,7 +209,7 @@ struct m_target *model_target_of(struct model *m, pid_t pid, bool create)
 /* A target's description: from hello, or from target_attached's "target". */
 void model_target_info(struct model *m, const json_t *info)
 {
-	struct m_target *t = model_target_of(m, (pid_t)j_num(info, "pid"), true);
+	struct m_target *t = model_target_of(m, j_pid(info, "pid"), true);
 
 	if (!t || !json_is_object(info))
 		return;
@@ -215,7 +231,7 @@ static void on_hello(struct model *m, pid_t pid, const char *arg, json_t *body)
 
 	json_decref(m->agent_hello);
 	m->agent_hello = json_incref(body);
-	m->agent_pid = (pid_t)j_num(body, "pid");
+	m->agent_pid = j_pid(body, "pid");
 	json_array_foreach(targets, i, v)
 		model_target_info(m, v);
 }
@@ -272,7 +288,7 @@ static void loop_type(struct m_target *t, const json_t *loops)
 
 static void on_ps(struct model *m, pid_t pid, const char *arg, json_t *body)
 {
-	struct m_target *t = model_target_of(m, pid ? pid : (pid_t)j_num(body, "pid"), true);
+	struct m_target *t = model_target_of(m, pid ? pid : j_pid(body, "pid"), true);
 	const json_t *tasks = json_object_get(body, "tasks");
 	size_t n = json_array_size(tasks);
 	struct m_task *arr;
@@ -336,7 +352,7 @@ static void on_dump(struct model *m, pid_t pid, const char *arg, json_t *body)
 
 static void stats_target(struct model *m, const json_t *o)
 {
-	struct m_target *t = model_target_of(m, (pid_t)j_num(o, "pid"), false);
+	struct m_target *t = model_target_of(m, j_pid(o, "pid"), false);
 	const json_t *s = json_object_get(o, "stalls"), *tasks = json_object_get(o, "tasks");
 
 	if (!t)
@@ -347,16 +363,16 @@ static void stats_target(struct model *m, const json_t *o)
 	t->busy_p99_ms = j_num(s, "busy_p99_ms");
 	t->worst_ms = j_num(s, "worst_ms");
 	t->watched_s = j_num(s, "duration_s");
-	t->stalls_total = (uint64_t)j_num(s, "stalls");
+	t->stalls_total = j_count(s, "stalls");
 	if (json_is_object(tasks)) {
-		t->stat_tasks = (size_t)j_num(tasks, "total");
-		t->stat_by_state[M_PENDING] = (size_t)j_num(tasks, "pending");
-		t->stat_by_state[M_RUNNING] = (size_t)j_num(tasks, "running");
-		t->stat_by_state[M_DONE] = (size_t)j_num(tasks, "done");
-		t->stat_by_state[M_CANCELLED] = (size_t)j_num(tasks, "cancelled");
+		t->stat_tasks = (size_t)j_count(tasks, "total");
+		t->stat_by_state[M_PENDING] = (size_t)j_count(tasks, "pending");
+		t->stat_by_state[M_RUNNING] = (size_t)j_count(tasks, "running");
+		t->stat_by_state[M_DONE] = (size_t)j_count(tasks, "done");
+		t->stat_by_state[M_CANCELLED] = (size_t)j_count(tasks, "cancelled");
 	}
 	if (json_object_get(o, "missed_tasks"))
-		t->missed_tasks = (uint64_t)j_num(o, "missed_tasks");
+		t->missed_tasks = j_count(o, "missed_tasks");
 	t->have_stats = true;
 	m->gen++;
 }

@@ -179,7 +179,9 @@ const char *model_state_name(enum m_state s);
 
 /* JSON field helpers that never fail: "" / 0 for absent or mistyped. */
 const char *j_str(const json_t *o, const char *key);
-double j_num(const json_t *o, const char *key);
+double j_num(const json_t *o, const char *key);   /* within +-1e15 */
+uint64_t j_count(const json_t *o, const char *key);
+pid_t j_pid(const json_t *o, const char *key);    /* 0 unless a plausible pid */
 bool j_bool(const json_t *o, const char *key);
 /* The line to blame in a stack: its innermost frame of the program
  * itself (a stall in json.dumps is its caller's), else the innermost. */

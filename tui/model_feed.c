@@ -71,25 +71,25 @@ static struct m_stall *stall_slot(struct m_target *t, uint64_t id)
 
 void model_stall_event(struct model *m, json_t *ev)
 {
-	struct m_target *t = model_target_of(m, (pid_t)j_num(ev, "pid"), true);
+	struct m_target *t = model_target_of(m, j_pid(ev, "pid"), true);
 	const json_t *task = json_object_get(ev, "task");
 	struct m_stall *s;
 	double dur = j_num(ev, "duration_ms");
 
-	if (!t || !(s = stall_slot(t, (uint64_t)j_num(ev, "id"))))
+	if (!t || !(s = stall_slot(t, j_count(ev, "id"))))
 		return;
 	if (s->doc && !s->ongoing && j_bool(ev, "ongoing"))
 		return;   /* an old ongoing report after the end (history order) */
 	json_decref(s->doc);
 	s->doc = json_incref(ev);
-	s->id = (uint64_t)j_num(ev, "id");
+	s->id = j_count(ev, "id");
 	s->ts = j_num(ev, "ts");
 	s->dur_ms = dur > 0 ? dur : 0;
 	s->on_ms = j_num(ev, "on_cpu_ms");
 	s->off_ms = j_num(ev, "off_cpu_ms");
 	s->ongoing = j_bool(ev, "ongoing");
 	s->seen = m->now;
-	s->tid = (int)j_num(ev, "tid");
+	s->tid = (int)j_pid(ev, "tid");
 	s->syscall = main_syscall(json_object_get(ev, "syscalls"));
 	s->task = j_str(task, "name");
 	s->coro = j_str(task, "coro");
@@ -195,7 +195,7 @@ static void lint_event(struct model *m, struct m_target *t, json_t *ev)
 	} else {
 		json_decref(t->lints[i].doc);
 	}
-	l.count = j_num(ev, "count") > 0 ? (uint64_t)j_num(ev, "count") : 1;
+	l.count = j_count(ev, "count") ? j_count(ev, "count") : 1;
 	l.ts = j_num(ev, "ts");
 	l.doc = json_incref(ev);
 	t->lints[i] = l;
@@ -256,10 +256,10 @@ void model_on_event(struct model *m, json_t *ev)
 		return;
 	}
 	if (!strcmp(kind, "dropped")) {
-		m->dropped += (uint64_t)j_num(ev, "count");
+		m->dropped += j_count(ev, "count");
 		return;
 	}
-	t = model_target_of(m, (pid_t)j_num(ev, "pid"), false);
+	t = model_target_of(m, j_pid(ev, "pid"), false);
 	if (!t)
 		return;
 	if (!strcmp(kind, "never_awaited") || !strcmp(kind, "unretrieved_exception") ||
@@ -293,7 +293,7 @@ void model_on_lints(struct model *m, pid_t pid, const char *arg, json_t *body)
 	struct m_target *t;
 
 	json_array_foreach(targets, i, o) {
-		if (!(t = model_target_of(m, (pid_t)j_num(o, "pid"), false)))
+		if (!(t = model_target_of(m, j_pid(o, "pid"), false)))
 			continue;
 		lints_clear(t);
 		json_array_foreach(json_object_get(o, "lints"), k, l)

@@ -49,8 +49,12 @@ out:
 
 void model_lag_add(struct m_target *t, double ts, double dur_ms)
 {
-	long first = (long)floor(ts), last = (long)floor(ts + dur_ms / 1e3);
+	long first, last;
 
+	if (!(ts > 0 && ts < 1e11 && dur_ms >= 0 && dur_ms < 1e12))
+		return;   /* no such time: it would only overflow */
+	first = (long)floor(ts);
+	last = (long)floor(ts + dur_ms / 1e3);
 	if (last - first >= MODEL_LAG_SECONDS)
 		first = last - MODEL_LAG_SECONDS + 1;
 	for (long s = first; s <= last; s++) {

@@ -80,7 +80,7 @@ static void index_file(struct replay *r, unsigned fi)
 		struct record rec;
 
 		lineno++;
-		doc = json_loadb(line, (size_t)len, 0, &jerr);
+		doc = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &jerr);
 		if (!json_is_object(doc)) {
 			snprintf(f->stopped, sizeof(f->stopped), "%s: stopped at line %zu: %s", f->path, lineno,
 				 doc ? "not a JSON object" : line[len - 1] != '\n' ? "truncated" : jerr.text);
@@ -89,7 +89,7 @@ static void index_file(struct replay *r, unsigned fi)
 		}
 		rec = (struct record){ record_ts(doc, prev), off, (size_t)len, fi };
 		json_decref(doc);
-		if (!f->first_ts)
+		if (!f->first_ts && rec.ts > 0)
 			f->first_ts = rec.ts;
 		prev = rec.ts;
 		if (add_record(r, &rec))
@@ -97,6 +97,17 @@ static void index_file(struct replay *r, unsigned fi)
 		off += len;
 	}
 	free(line);
+}
+
+/* Records before the first timestamp (a history's target_attached) take it. */
+static void backfill(struct replay *r)
+{
+	size_t i = 0;
+
+	while (i < r->n && r->recs[i].ts <= 0)
+		i++;
+	for (size_t k = 0; k < i && i < r->n; k++)
+		r->recs[k].ts = r->recs[i].ts;
 }
 
 static int cmp_files(const void *a, const void *b)
@@ -119,7 +130,6 @@ int replay_open(const char *const *files, size_t n, double speed, struct replay 
 	r->speed = speed > 0 ? speed : 1;
 	for (size_t i = 0; i < n; i++) {
 		struct rfile *f = &r->files[r->nfiles];
-		double first = 0;
 
 		f->path = files[i];
 		f->f = fopen(files[i], "r");
@@ -129,7 +139,6 @@ int replay_open(const char *const *files, size_t n, double speed, struct replay 
 		}
 		r->nfiles++;
 		opened++;
-		(void)first;
 	}
 	if (!opened) {
 		replay_free(r);
@@ -147,6 +156,7 @@ int replay_open(const char *const *files, size_t n, double speed, struct replay 
 		r->files[i].first_ts = 0;
 		index_file(r, i);
 	}
+	backfill(r);
 	r->base_clock = r->n ? r->recs[0].ts : 0;
 	*out = r;
 	return 0;
@@ -187,7 +197,7 @@ static void feed(struct replay *r, const struct record *rec, client_msg_fn fn, v
 	struct client_msg m = { 0 };
 
 	if (buf && fseek(f->f, rec->off, SEEK_SET) == 0 && fread(buf, 1, rec->len, f->f) == rec->len)
-		doc = json_loadb(buf, rec->len, 0, NULL);
+		doc = json_loadb(buf, rec->len, JSON_ALLOW_NUL, NULL);
 	free(buf);
 	if (json_is_string(json_object_get(doc, "event"))) {
 		m.type = CLIENT_EVENT;

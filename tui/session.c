@@ -33,6 +33,7 @@ struct session *session_new(struct model *m, const char *path, const char *dir, 
 	s->m = m;
 	s->dir = dir;
 	s->fixed_path = path != NULL;
+	s->want_tasks = true;
 	snprintf(s->path, sizeof(s->path), "%s", path ? path : "");
 	if (fd >= 0 && client_adopt(s->c, fd)) {
 		session_free(s);
