@@ -64,8 +64,9 @@ static int add_record(struct replay *r, const struct record *rec)
 	return 0;
 }
 
-/* Indexes one file; stops at its first line that is not a JSON object. */
-static void index_file(struct replay *r, unsigned fi)
+/* Indexes one file; stops at its first line that is not a JSON object.
+ * first_only: only learn its first timestamp (for the order of files). */
+static void index_file(struct replay *r, unsigned fi, bool first_only)
 {
 	struct rfile *f = &r->files[fi];
 	char *line = NULL;
@@ -91,6 +92,8 @@ static void index_file(struct replay *r, unsigned fi)
 		json_decref(doc);
 		if (!f->first_ts && rec.ts > 0)
 			f->first_ts = rec.ts;
+		if (first_only && f->first_ts)
+			break;
 		prev = rec.ts;
 		if (add_record(r, &rec))
 			break;
@@ -144,17 +147,16 @@ int replay_open(const char *const *files, size_t n, double speed, struct replay 
 		replay_free(r);
 		return -ENOENT;
 	}
-	/* first timestamps decide the order: index once to learn them, sort,
-	 * index again in that order */
+	/* first timestamps decide the order: learn them, sort, then index */
 	for (unsigned i = 0; i < r->nfiles; i++)
-		index_file(r, i);
+		index_file(r, i, true);
 	qsort(r->files, r->nfiles, sizeof(*r->files), cmp_files);
 	r->n = 0;
 	for (unsigned i = 0; i < r->nfiles; i++) {
 		rewind(r->files[i].f);
 		r->files[i].stopped[0] = 0;
 		r->files[i].first_ts = 0;
-		index_file(r, i);
+		index_file(r, i, false);
 	}
 	backfill(r);
 	r->base_clock = r->n ? r->recs[0].ts : 0;

@@ -47,6 +47,24 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* LOOPSCOPE_TUI_TIMINGS=FILE: one line per frame, "apply MS" for what
+ * came in and "draw MS" for the redraw (bench/tui reads them). */
+static FILE *timings;
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void timing(const char *what, double since)
+{
+	if (timings)
+		fprintf(timings, "%s %.3f %.1f\n", what, mono_ms() - since, since);
+}
+
 struct tui {
 	struct ui u;
 	struct model *m;
@@ -67,6 +85,7 @@ static void draw(struct tui *t)
 {
 	struct ui *u = &t->u;
 	int hh = chrome_header_height(u);
+	double t0 = mono_ms();
 
 	erase();
 	if (LINES < MIN_ROWS || COLS < MIN_COLS) {
@@ -83,6 +102,7 @@ static void draw(struct tui *t)
 	}
 	wnoutrefresh(stdscr);
 	doupdate();
+	timing("draw", t0);
 	t->drawn_gen = t->m->gen;
 	t->dirty = false;
 }
@@ -243,12 +263,14 @@ static int keys(struct tui *t)
 static void step(struct tui *t)
 {
 	struct pollfd fds[2] = { { .fd = 0, .events = POLLIN }, { .fd = -1 } };
-	double now = wall_now();
+	double now = wall_now(), t0 = mono_ms();
 	int flags;
 
 	model_set_now(t->m, t->r ? replay_clock(t->r, now) : now);
-	if (t->r && replay_advance(t->r, now, model_on_msg, t->m))
+	if (t->r && replay_advance(t->r, now, model_on_msg, t->m)) {
 		t->dirty = true;
+		timing("apply", t0);
+	}
 	if (t->r)
 		t->u.replay_status = replay_status(t->r, now);
 	if (now >= t->next_refresh) {
@@ -263,8 +285,11 @@ static void step(struct tui *t)
 	}
 	if (poll(fds, 2, poll_timeout(t, wall_now())) < 0 && errno != EINTR)
 		stop = 1;
-	if (fds[1].fd >= 0 && fds[1].revents)
+	if (fds[1].fd >= 0 && fds[1].revents) {
+		t0 = mono_ms();
 		session_io(t->s, fds[1].revents & (POLLIN | POLLHUP | POLLERR), fds[1].revents & POLLOUT);
+		timing("apply", t0);
+	}
 	flags = keys(t);
 	if (flags & H_QUIT)
 		stop = 1;
@@ -312,6 +337,10 @@ int tui_run(const struct tui_opts *o)
 	if (!t.m || !t.u.asked || start(&t, o))
 		goto out;
 	handle_signals();
+	if (getenv("LOOPSCOPE_TUI_TIMINGS"))
+		timings = fopen(getenv("LOOPSCOPE_TUI_TIMINGS"), "w");
+	if (timings)
+		setvbuf(timings, NULL, _IOLBF, 0);
 	if (screen_open())
 		goto out;
 	while (!stop)
@@ -319,6 +348,8 @@ int tui_run(const struct tui_opts *o)
 	screen_close();
 	rc = 0;
 out:
+	if (timings)
+		fclose(timings);
 	session_free(t.s);
 	replay_free(t.r);
 	strmap_free(t.u.asked);
