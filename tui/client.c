@@ -115,25 +115,31 @@ uint64_t client_bad_lines(const struct client *c)
 	return c->bad;
 }
 
+/* Appends n bytes to a growing buffer (doubling from 64 KiB). */
+static int buf_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 65536;
+		char *b;
+
+		while (c < *len + n)
+			c *= 2;
+		b = realloc(*buf, c);
+		if (!b)
+			return -ENOMEM;
+		*buf = b;
+		*cap = c;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	return 0;
+}
+
 static int out_append(struct client *c, const char *s, size_t n)
 {
 	if (c->out_off && c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
-	if (c->out_len + n > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap * 2 : 4096;
-		char *b;
-
-		while (cap < c->out_len + n)
-			cap *= 2;
-		b = realloc(c->out, cap);
-		if (!b)
-			return -ENOMEM;
-		c->out = b;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, s, n);
-	c->out_len += n;
-	return 0;
+	return buf_append(&c->out, &c->out_len, &c->out_cap, s, n);
 }
 
 int client_request(struct client *c, const char *method, pid_t pid, const char *arg,
@@ -253,21 +259,7 @@ static int in_keep(struct client *c, const char *s, size_t n)
 		c->bad++;
 		return 0;
 	}
-	if (c->in_len + n > c->in_cap) {
-		size_t cap = c->in_cap ? c->in_cap : 65536;
-		char *b;
-
-		while (cap < c->in_len + n)
-			cap *= 2;
-		b = realloc(c->in, cap);
-		if (!b)
-			return -ENOMEM;
-		c->in = b;
-		c->in_cap = cap;
-	}
-	memcpy(c->in + c->in_len, s, n);
-	c->in_len += n;
-	return 0;
+	return buf_append(&c->in, &c->in_len, &c->in_cap, s, n);
 }
 
 /* Splits data into lines: whole lines in data are parsed in place, a

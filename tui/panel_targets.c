@@ -27,8 +27,7 @@ static void draw(struct ui *u, struct rect r)
 			 k == m->cur ? "*" : " ", t->pid, t->python, t->loop, t->ntasks, t->nstalls, worst,
 			 (unsigned long long)(t->lost_totals[0] + t->lost_totals[1] + t->lost_totals[2]),
 			 t->gone ? "[gone] " : "", t->cmdline[0] ? t->cmdline : t->comm);
-		screen_fill(r.y + 1 + i, r.x, r.w, sel ? R_SELECTED : R_NORMAL);
-		screen_text(r.y + 1 + i, r.x, r.w, line, sel ? R_SELECTED : t->gone ? R_DIM : R_NORMAL);
+		list_row(r.y + 1 + i, r, line, sel, t->gone ? R_DIM : R_NORMAL);
 	}
 	if (!m->ntargets)
 		screen_text(r.y + 1, r.x, r.w, "(no targets yet)", R_DIM);

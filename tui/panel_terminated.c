@@ -44,8 +44,7 @@ static void draw(struct ui *u, struct rect r)
 		fmt_age(e->last_seen - e->first_seen, lived, sizeof(lived));
 		snprintf(line, sizeof(line), "%-8s %6s %-10.10s %-20.20s %-20.20s %s:%d", clock, lived,
 			 e->how[0] ? e->how : "ended", e->name, e->coro, path_base(e->where.file), e->where.line);
-		screen_fill(r.y + 1 + i, r.x, r.w, sel ? R_SELECTED : R_NORMAL);
-		screen_text(r.y + 1 + i, r.x, r.w, line, sel ? R_SELECTED : R_NORMAL);
+		list_row(r.y + 1 + i, r, line, sel, R_NORMAL);
 	}
 	if (!s.n)
 		screen_text(r.y + 1, r.x, r.w, "(no task seen ending yet)", R_DIM);

@@ -34,8 +34,7 @@ static void draw(struct ui *u, struct rect r)
 		snprintf(line, sizeof(line), "%-8d %-3s %-16.16s %-16.16s %-15.15s %s (%s:%d)", th->tid,
 			 th->gil ? "*" : "", th->name, th->os_name, th->task[0] ? th->task : "-", f.func,
 			 path_base(f.file), f.line);
-		screen_fill(r.y + 1 + i, r.x, r.w, sel ? R_SELECTED : R_NORMAL);
-		screen_text(r.y + 1 + i, r.x, r.w, line, sel ? R_SELECTED : th->gil ? R_WARN : R_NORMAL);
+		list_row(r.y + 1 + i, r, line, sel, th->gil ? R_WARN : R_NORMAL);
 	}
 }
 

@@ -68,14 +68,12 @@ static const struct m_lint *lint_row(const struct m_target *t, size_t row, const
 
 static void draw_lost(const struct m_lost *l, int y, struct rect r, bool sel)
 {
-	int role = sel ? R_SELECTED : l->kind == LOST_UNRETRIEVED ? R_BAD : R_WARN;
 	char line[600];
 
 	snprintf(line, sizeof(line), "%-17s %6llu  %-22.22s %s:%d%s%s", kind_names[l->kind],
 		 (unsigned long long)l->count, l->coro, path_base(l->site.file), l->site.line,
 		 l->exception[0] ? "  " : "", l->exception);
-	screen_fill(y, r.x, r.w, role);
-	screen_text(y, r.x, r.w, line, role);
+	list_row(y, r, line, sel, l->kind == LOST_UNRETRIEVED ? R_BAD : R_WARN);
 }
 
 /* A lint takes one row: its name and message, then its advice. */

@@ -2,6 +2,7 @@
 /* What the panels share: list navigation and source lines on demand. */
 #include <ncurses.h>
 #include <stdio.h>
+#include "screen.h"
 #include "strmap.h"
 #include "ui.h"
 
@@ -33,6 +34,12 @@ int listview_key(struct listview *l, int ch, int page)
 		return H_IGNORED;
 	}
 	return l->sel != old ? H_REDRAW : H_HANDLED;
+}
+
+void list_row(int y, struct rect r, const char *text, bool sel, int role)
+{
+	screen_fill(y, r.x, r.w, sel ? R_SELECTED : role);
+	screen_text(y, r.x, r.w, text, sel ? R_SELECTED : role);
 }
 
 bool key_enter(int ch)

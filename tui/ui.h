@@ -72,6 +72,8 @@ int listview_key(struct listview *l, int ch, int page);
 /* Keeps the selection inside n and visible in rows. */
 void listview_fit(struct listview *l, size_t n, int rows);
 
+/* One list row: text over the whole width, in role (or selected). */
+void list_row(int y, struct rect r, const char *text, bool sel, int role);
 /* Enter, however the terminal sends it. */
 bool key_enter(int ch);
 /* Rows a PgUp/PgDn moves. */
