@@ -135,8 +135,8 @@ static void line_counts(struct ui *u, const struct m_target *t, int cols)
 	x += screen_textf(2, x, cols - x, R_VALUE, "%zu", model_task_count(t, M_UNKNOWN));
 	x += screen_textf(2, x, cols - x, R_NORMAL, " (%zu pend %zu run)  ",
 			  model_task_count(t, M_PENDING), model_task_count(t, M_RUNNING));
-	fmt_ms_or_dash(model_stall_p99(t), p99, sizeof(p99));
-	fmt_ms_or_dash(model_stall_worst(t), worst, sizeof(worst));
+	fmt_ms_or_dash(model_stall_p99(u->m, t), p99, sizeof(p99));
+	fmt_ms_or_dash(model_stall_worst(u->m, t), worst, sizeof(worst));
 	x += screen_text(2, x, cols - x, "Stalls ", R_LABEL);
 	screen_textf(2, x, cols - x, R_VALUE, "%zu/min p99 %s worst %s (%llu)",
 		     model_stalls_per_min(u->m, t), p99, worst,

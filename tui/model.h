@@ -171,8 +171,9 @@ size_t model_task_count(const struct m_target *t, enum m_state st);
 const struct m_stall *model_ongoing(const struct m_target *t);
 double model_stall_elapsed_ms(const struct model *m, const struct m_stall *s);
 size_t model_stalls_per_min(const struct model *m, const struct m_target *t);
-double model_stall_p99(const struct m_target *t);
-double model_stall_worst(const struct m_target *t);
+/* Over the stalls held, ongoing ones as long as they are by now. */
+double model_stall_p99(const struct model *m, const struct m_target *t);
+double model_stall_worst(const struct model *m, const struct m_target *t);
 /* The worst loop lag in second `ago` seconds back (0: this one), ms. */
 double model_lag(const struct model *m, const struct m_target *t, int ago);
 const char *model_state_name(enum m_state s);

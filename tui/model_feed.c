@@ -222,9 +222,9 @@ static void ended_event(struct model *m, struct m_target *t, json_t *ev)
 	e->name = j_str(ev, "name");
 	e->coro = j_str(ev, "coro");
 	e->how = json_is_string(how) ? json_string_value(how) : "";
-	e->where = j_frame(loc);
-	if (json_is_string(loc))
-		e->where.file = json_string_value(loc);
+	/* the program's own frame when the stack was kept, else the innermost */
+	e->where = json_array_size(json_object_get(ev, "stack")) ? j_user_frame(json_object_get(ev, "stack")) :
+		   j_frame(loc);
 	e->first_seen = j_num(ev, "first_seen");
 	e->last_seen = j_num(ev, "last_seen");
 	m->gen++;

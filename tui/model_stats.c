@@ -72,15 +72,22 @@ void model_lag_add(struct m_target *t, double ts, double dur_ms)
 double model_lag(const struct model *m, const struct m_target *t, int ago)
 {
 	long s = (long)floor(m->now) - ago;
-	size_t i;
 	const struct m_stall *on = model_ongoing(t);
+	double lag = 0;
+	size_t i;
 
 	if (s < 0)
 		return 0;
 	i = (size_t)(s % MODEL_LAG_SECONDS);
-	if (on && ago == 0)
-		return model_stall_elapsed_ms(m, on);
-	return t->lag_sec[i] == s ? t->lag_ms[i] : 0;
+	if (t->lag_sec[i] == s)
+		lag = t->lag_ms[i];
+	/* an ongoing stall holds every second since it began, as far as it got */
+	if (on && on->ts > 0 && on->ts < 1e11 && s >= (long)floor(on->ts)) {
+		double so_far = fmin(model_stall_elapsed_ms(m, on), ((double)s + 1 - on->ts) * 1e3);
+
+		lag = fmax(lag, so_far);
+	}
+	return lag;
 }
 
 const struct m_stall *model_ongoing(const struct m_target *t)
@@ -118,27 +125,27 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-double model_stall_p99(const struct m_target *t)
+double model_stall_p99(const struct model *m, const struct m_target *t)
 {
 	double *d, p;
 
 	if (!t->nstalls || !(d = malloc(t->nstalls * sizeof(*d))))
 		return 0;
 	for (size_t i = 0; i < t->nstalls; i++)
-		d[i] = t->stalls[i].dur_ms;
+		d[i] = model_stall_elapsed_ms(m, &t->stalls[i]);
 	qsort(d, t->nstalls, sizeof(*d), cmp_double);
 	p = d[(size_t)ceil(0.99 * (double)t->nstalls) - 1];
 	free(d);
 	return p;
 }
 
-double model_stall_worst(const struct m_target *t)
+double model_stall_worst(const struct model *m, const struct m_target *t)
 {
 	double w = t->worst_ms;
 
 	for (size_t i = 0; i < t->nstalls; i++)
-		if (t->stalls[i].dur_ms > w)
-			w = t->stalls[i].dur_ms;
+		if (model_stall_elapsed_ms(m, &t->stalls[i]) > w)
+			w = model_stall_elapsed_ms(m, &t->stalls[i]);
 	return w;
 }
 

@@ -65,7 +65,7 @@ static void draw_row(struct ui *u, const struct m_stall *st, double worst, int y
 }
 
 /* Durations from the threshold up, one row per bucket. */
-static void histogram(const struct m_target *t, struct rect r)
+static void histogram(const struct model *m, const struct m_target *t, struct rect r)
 {
 	static const double edges[HIST_BUCKETS] = { 0, 200, 500, 1000, 2000, 5000, 10000 };
 	static const char *const names[HIST_BUCKETS] = { "< 200 ms", "< 500 ms", "< 1 s", "< 2 s",
@@ -76,7 +76,7 @@ static void histogram(const struct m_target *t, struct rect r)
 	for (size_t i = 0; i < t->nstalls; i++) {
 		int b = HIST_BUCKETS - 1;
 
-		while (b > 0 && t->stalls[i].dur_ms < edges[b])
+		while (b > 0 && model_stall_elapsed_ms(m, &t->stalls[i]) < edges[b])
 			b--;
 		count[b]++;
 	}
@@ -118,7 +118,7 @@ static void draw(struct ui *u, struct rect r)
 	if (!s.n)
 		screen_text(r.y + 1, r.x, r.w, "(no stalls seen)", R_DIM);
 	if (hist_h)
-		histogram(t, (struct rect){ r.y + r.h - hist_h, r.x, hist_h, r.w });
+		histogram(u->m, t, (struct rect){ r.y + r.h - hist_h, r.x, hist_h, r.w });
 }
 
 static const struct m_stall *find_stall(const struct m_target *t, const char *id)

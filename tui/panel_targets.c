@@ -22,7 +22,7 @@ static void draw(struct ui *u, struct rect r)
 		bool sel = k == lv.sel;
 		char worst[16], line[800];
 
-		fmt_ms(model_stall_worst(t), worst, sizeof(worst));
+		fmt_ms(model_stall_worst(m, t), worst, sizeof(worst));
 		snprintf(line, sizeof(line), "%s %-8d %-7.7s %-8.8s %5zu %6zu %6s %6llu  %s%s",
 			 k == m->cur ? "*" : " ", t->pid, t->python, t->loop, t->ntasks, t->nstalls, worst,
 			 (unsigned long long)(t->lost_totals[0] + t->lost_totals[1] + t->lost_totals[2]),

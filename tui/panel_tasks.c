@@ -40,7 +40,7 @@ static struct {
 	struct task_rows_opts built;
 	char sel_id[64];
 	int widths[TC_COLS];
-} s = { .o = { .sort = TC_NAME } };
+} s = { .o = { .sort = TC_STATE } };   /* the running task on top */
 
 static void layout(int w)
 {

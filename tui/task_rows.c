@@ -17,6 +17,12 @@ bool task_matches(const struct m_task *k, const char *filter)
 static const struct m_task *sort_tasks;
 static const struct task_rows_opts *sort_opts;
 
+/* The task holding the loop first, then the waiting ones. */
+static int state_rank(enum m_state s)
+{
+	return s == M_RUNNING ? 0 : s == M_PENDING ? 1 : (int)s + 1;
+}
+
 static int cmp_num(double a, double b)
 {
 	return a < b ? -1 : a > b;
@@ -31,7 +37,10 @@ static int cmp_tasks(const void *pa, const void *pb)
 	switch (sort_opts->sort) {
 	case TC_ID: c = strcmp(x->id, y->id); break;
 	case TC_NAME: c = strcmp(x->name, y->name); break;
-	case TC_STATE: c = cmp_num(x->st, y->st); break;
+	case TC_STATE: c = cmp_num(state_rank(x->st), state_rank(y->st));
+		if (!c)
+			c = strcmp(x->name, y->name);
+		break;
 	case TC_CORO: c = strcmp(x->coro, y->coro); break;
 	case TC_LOCATION: c = strcmp(x->top.file, y->top.file);
 		if (!c)
