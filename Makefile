@@ -125,6 +125,13 @@ $(OUTPUT)/obj/tui/%.o: tui/%.c | $(DEPS_STAMP)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(LS_CFLAGS) $(TUI_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@
 
+# The TUI's unit tests link its objects, not the agent's.
+$(OUTPUT)/unit/test_tui_%: tests/unit/test_tui_%.c tests/unit/unit.h $(TUI_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LS_CFLAGS) $(TUI_CFLAGS) -Itests/unit $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) \
+		$< $(TUI_OBJS) -o $@ -ljansson -lncursesw -lm
+
 $(OUTPUT)/obj/agent/cli/cmd_tui.o: LS_CFLAGS += -Itui
 $(OUTPUT)/loopscope: $(TUI_OBJS)
 
