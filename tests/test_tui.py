@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -428,4 +429,79 @@ def test_tui_hostile_agent():
             ui.keys(key)
         time.sleep(0.5)
         p.check(ui.tui_pid(), "the TUI died")
+        p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_tui_finds_socket():
+    """No --socket: the only agent socket in the directory is used; with
+    two, both are listed and the TUI exits 1 before drawing anything."""
+    require_tui()
+    d = tempfile.mkdtemp(prefix="ls-tui-run-")
+    with tasks_target() as t, tasks_target() as t2:
+        one = Agent([t.pid], socket_path=os.path.join(d, "agent-1.sock"))
+        with one:
+            one.wait_listening()
+            with Tui([], env={"LOOPSCOPE_SOCKET_DIR": d}) as ui:
+                ui.wait_for("PID %d" % t.pid, 20)
+            two = Agent([t2.pid], socket_path=os.path.join(d, "agent-2.sock"))
+            with two:
+                two.wait_listening()
+                r = subprocess.run([lib.loopscope_bin(), "tui"], capture_output=True, text=True, timeout=10,
+                                   env=dict(os.environ, LOOPSCOPE_SOCKET_DIR=d), stdin=subprocess.DEVNULL)
+                p = Problems("socket discovery")
+                p.check(r.returncode == 1, "exit %s" % r.returncode)
+                p.check(one.socket in r.stderr and two.socket in r.stderr and "--socket" in r.stderr,
+                        "the sockets are not listed: %s" % r.stderr)
+                p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_tui_several_targets():
+    """An agent on two targets: `0` lists both, `]` steps to the other one
+    (its PID in the header), Enter in the list picks one."""
+    require_tui()
+    with tasks_target() as t, tasks_target() as t2:
+        a = Agent([t.pid, t2.pid])
+        with a, Tui(["--socket", a.wait_listening().socket], 120, 30) as ui:
+            ui.wait_for("chain-a", 20)
+            first = "PID %d" % t.pid if "PID %d" % t.pid in ui.last else "PID %d" % t2.pid
+            other = "PID %d" % (t2.pid if first == "PID %d" % t.pid else t.pid)
+            ui.keys("0")
+            scr = ui.wait_for(lambda s: str(t.pid) in s and str(t2.pid) in s and "COMMAND" in s, 10,
+                              "both targets listed")
+            ui.keys("]")
+            ui.wait_for(other, 5)
+            ui.keys("Enter")
+            scr = ui.wait_for(lambda s: other in s and "NAME" in s, 5, "the picked target's tasks")
+            p = Problems("several targets")
+            p.check("[2/2]" in scr or "[1/2]" in scr, "no target position in the header")
+            p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_tui_replay_pause_step():
+    """Replay: Space stops its clock, n steps one record, f doubles the
+    speed; live (Space) the display stops changing."""
+    require_tui()
+    d = tempfile.mkdtemp(prefix="ls-tui-")
+    rec = os.path.join(d, "rec.ndjson")
+    t0 = time.time()
+    with open(rec, "w") as f:
+        for i in range(30):
+            f.write(json.dumps({"event": "stall", "pid": 77, "id": i + 1, "ts": t0 + i, "duration_ms": 100 + i,
+                                "ongoing": False, "stack": [{"func": "f%d" % i, "file": "/x.py", "line": i + 1}]}) + "\n")
+    with Tui(["--replay", rec], 120, 30) as ui:
+        ui.keys("2")
+        ui.wait_for("record 2/30", 10)
+        ui.keys("Space")
+        scr = ui.wait_for("paused", 5)
+        at = re.search(r"record (\d+)/30", scr).group(1)
+        time.sleep(1.5)
+        p = Problems("replay pause")
+        p.check("record %s/30" % at in ui.screen(), "the clock ran while paused")
+        ui.keys("n")
+        ui.wait_for("record %d/30" % (int(at) + 1), 5)
+        ui.keys("Space", "f")
+        ui.wait_for("REPLAY x2 playing", 5)
         p.raise_if_any()

@@ -7,6 +7,7 @@
 #include "ui.h"
 
 static struct listview lv;
+static size_t shown_cur;   /* the current target when last drawn */
 
 static void draw(struct ui *u, struct rect r)
 {
@@ -15,6 +16,8 @@ static void draw(struct ui *u, struct rect r)
 
 	screen_fill(r.y, r.x, r.w, R_COLHEAD);
 	screen_text(r.y, r.x, r.w, "  PID      PYTHON  LOOP     TASKS STALLS  WORST   LOST  COMMAND", R_COLHEAD);
+	if (m->cur != shown_cur)
+		lv.sel = shown_cur = m->cur;   /* [ and ] move the selection along */
 	listview_fit(&lv, m->ntargets, rows);
 	for (int i = 0; i < rows && lv.top + (size_t)i < m->ntargets; i++) {
 		size_t k = lv.top + (size_t)i;
@@ -37,6 +40,7 @@ static int key(struct ui *u, int ch)
 {
 	if (key_enter(ch) && lv.sel < u->m->ntargets) {
 		model_select(u->m, lv.sel);
+		shown_cur = lv.sel;
 		u->view = V_TASKS;
 		return H_REDRAW | H_REFRESH;
 	}

@@ -312,7 +312,8 @@ static int start(struct tui *t, const struct tui_opts *o)
 			fprintf(stderr, "loopscope: %s\n", err);
 		return rc;
 	}
-	t->s = session_new(t->m, o->socket_path, TUI_SOCKET_DIR, o->socket_fd);
+	t->s = session_new(t->m, o->socket_path, o->socket_dir ? o->socket_dir : TUI_SOCKET_DIR,
+			   o->socket_fd);
 	if (!t->s)
 		return -ENOMEM;
 	rc = session_start(t->s, err, sizeof(err));

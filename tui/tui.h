@@ -14,6 +14,7 @@ struct tui_opts {
 	 * socket_path, else the only socket in TUI_SOCKET_DIR. fd < 0: none. */
 	int socket_fd;
 	const char *socket_path;
+	const char *socket_dir;   /* where to look without a path; NULL: TUI_SOCKET_DIR */
 	/* Replay instead: the --record files, in any order (sorted by time). */
 	const char *const *replay_files;
 	size_t nreplay;

@@ -28,7 +28,8 @@ static const char doc[] =
 "files (rotated ones in any order) at real time or faster.\n"
 "\n"
 "Without --socket it connects to the only agent socket in " TUI_SOCKET_DIR "/\n"
-"(several: they are listed). Keys: ? in the TUI; 1-5 views, / filter,\n"
+"($LOOPSCOPE_SOCKET_DIR if set; several: they are listed). Keys: ? in the\n"
+"TUI; 1-5 views, / filter,\n"
 "Enter details, t tree, < > sort, Space pause, q quit.\n"
 "\n"
 "USAGE: loopscope tui [--socket PATH] [--refresh S]\n"
@@ -95,6 +96,7 @@ int cmd_tui(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
 	o.socket_path = env.socket;
+	o.socket_dir = getenv("LOOPSCOPE_SOCKET_DIR");
 	o.replay_files = env.files;
 	o.nreplay = env.nfiles;
 	o.replay_speed = env.speed;
