@@ -16,6 +16,7 @@
 
 struct detail_out {
 	size_t n;
+	int width;          /* of the view, for detail_wrap */
 	struct dline {
 		int role;
 		char text[DETAIL_LINE_LEN];
@@ -39,6 +40,11 @@ void detail_open(struct ui *u, const char *title, detail_fn fn, const char *arg)
 	u->detail = true;
 }
 
+static void detail_put(void *o, int role, const char *line)
+{
+	detail_line(o, role, "%s", line);
+}
+
 void detail_line(struct detail_out *o, int role, const char *fmt, ...)
 {
 	va_list ap;
@@ -50,6 +56,13 @@ void detail_line(struct detail_out *o, int role, const char *fmt, ...)
 	vsnprintf(o->lines[o->n].text, DETAIL_LINE_LEN, fmt, ap);
 	va_end(ap);
 	o->n++;
+}
+
+void detail_wrap(struct detail_out *o, int role, const char *text)
+{
+	int width = o->width > 20 ? o->width : 20;
+
+	text_wrap(text, width, role, detail_put, o);
 }
 
 static void frame_source(struct ui *u, struct detail_out *o, pid_t pid, struct m_frame f, int ctx)
@@ -97,7 +110,7 @@ static void draw(struct ui *u, struct rect r)
 		return;
 	d.out.n = 0;
 	if (d.fn)
-		d.fn(u, &d.out, d.arg);
+		d.out.width = r.w, d.fn(u, &d.out, d.arg);
 	d.rows = rows;
 	if (d.top + rows > d.out.n)
 		d.top = d.out.n > rows ? d.out.n - rows : 0;

@@ -88,10 +88,40 @@ static void draw_lint(const struct m_lint *l, int y, struct rect r, bool sel)
 		screen_textf(y, x, r.x + r.w - x, sel ? role : R_GOOD, "  => %s", l->advice);
 }
 
+struct preview {
+	struct rect r;
+	int used;
+};
+
+static void preview_line(void *ctx, int role, const char *text)
+{
+	struct preview *p = ctx;
+
+	if (p->used < p->r.h)
+		screen_text(p->r.y + p->used++, p->r.x, p->r.w, text, role);
+}
+
+/* Under the list: the selected row's advice or exception, in full. */
+static void preview(const struct m_target *t, struct rect r, const char *filter)
+{
+	struct preview p = { r, 0 };
+	const struct m_lint *l = s.lv.sel >= s.nlost ? lint_row(t, s.lv.sel, filter) : NULL;
+	const struct m_lost *lost = s.lv.sel < s.nlost ? &t->lost[s.order[s.lv.sel]] : NULL;
+
+	screen_fill(r.y, r.x, r.w, R_COLHEAD);
+	screen_text(r.y, r.x, r.w, l ? "Advice" : "Details", R_COLHEAD);
+	p.r.y++;
+	p.r.h--;
+	if (l)
+		text_wrap(l->advice[0] ? l->advice : l->message, r.w, R_GOOD, preview_line, &p);
+	else if (lost)
+		text_wrap(lost->exception[0] ? lost->exception : lost->coro, r.w, R_NORMAL, preview_line, &p);
+}
+
 static void draw(struct ui *u, struct rect r)
 {
 	const struct m_target *t = model_current(u->m);
-	int rows = r.h - 1;
+	int pre_h = r.h >= 12 ? 4 : 0, rows = r.h - 1 - pre_h;
 
 	screen_fill(r.y, r.x, r.w, R_COLHEAD);
 	screen_text(r.y, r.x, r.w, "KIND               COUNT  COROUTINE              SITE", R_COLHEAD);
@@ -110,6 +140,8 @@ static void draw(struct ui *u, struct rect r)
 	}
 	if (!s.nrows)
 		screen_text(r.y + 1, r.x, r.w, "(no lost work and no lints: all good)", R_GOOD);
+	else if (pre_h)
+		preview(t, (struct rect){ r.y + r.h - pre_h, r.x, pre_h, r.w }, u->filter);
 }
 
 static void lost_detail(struct ui *u, struct detail_out *o, const void *arg)
@@ -143,7 +175,7 @@ static void lint_detail(struct ui *u, struct detail_out *o, const void *arg)
 		return;
 	detail_line(o, R_WARN, "lint %s (%llu)", l->name, (unsigned long long)l->count);
 	detail_line(o, R_NORMAL, "%s", l->message);
-	detail_line(o, R_GOOD, "advice: %s", l->advice[0] ? l->advice : "-");
+	detail_wrap(o, R_GOOD, l->advice[0] ? l->advice : "no advice");
 	all = json_dumps(l->doc, JSON_COMPACT);
 	detail_line(o, R_DIM, "%s", all ? all : "");
 	free(all);

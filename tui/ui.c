@@ -2,6 +2,7 @@
 /* What the panels share: list navigation and source lines on demand. */
 #include <ncurses.h>
 #include <stdio.h>
+#include <string.h>
 #include "screen.h"
 #include "strmap.h"
 #include "ui.h"
@@ -40,6 +41,32 @@ void list_row(int y, struct rect r, const char *text, bool sel, int role)
 {
 	screen_fill(y, r.x, r.w, sel ? R_SELECTED : role);
 	screen_text(y, r.x, r.w, text, sel ? R_SELECTED : role);
+}
+
+void text_wrap(const char *text, int width, int role, void (*line)(void *ctx, int role, const char *s),
+	       void *ctx)
+{
+	char buf[1024];
+
+	while (*text) {
+		size_t n = strlen(text), cut = n;
+
+		if ((int)n > width) {
+			cut = (size_t)width;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (!cut)
+				cut = (size_t)width;
+		}
+		if (cut >= sizeof(buf))
+			cut = sizeof(buf) - 1;
+		memcpy(buf, text, cut);
+		buf[cut] = 0;
+		line(ctx, role, buf);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
 }
 
 bool key_enter(int ch)

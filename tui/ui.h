@@ -90,6 +90,12 @@ typedef void (*detail_fn)(struct ui *u, struct detail_out *o, const void *arg);
 void detail_open(struct ui *u, const char *title, detail_fn fn, const char *arg);
 void detail_line(struct detail_out *o, int role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* text over as many lines as the view's width needs (cut at spaces). */
+void detail_wrap(struct detail_out *o, int role, const char *text);
+/* Calls line(ctx, role, piece) for each piece of text cut at spaces to
+ * at most width cells (a word longer than that is cut). */
+void text_wrap(const char *text, int width, int role, void (*line)(void *ctx, int role, const char *s),
+	       void *ctx);
 /* A stack (JSON frames, innermost first) with `ctx` source lines around
  * the first `with_source` frames, the frame's own line marked. */
 void detail_stack(struct ui *u, struct detail_out *o, pid_t pid, const json_t *stack,
