@@ -226,11 +226,12 @@ def test_tui_no_color():
         p.raise_if_any()
 
 
-@lib.params([lib.Param("q", "q"), lib.Param("sigterm", signal.SIGTERM)])
+@lib.params([lib.Param("q", "q", 0), lib.Param("sigterm", signal.SIGTERM, 0),
+             lib.Param("crash", signal.SIGSEGV, 128 + signal.SIGSEGV)])
 @lib.timeout(60)
-def test_tui_restores_terminal(how):
-    """`q` (or SIGTERM): the TUI leaves the alternate screen, shows the
-    cursor again and exits 0."""
+def test_tui_restores_terminal(how, status):
+    """`q`, SIGTERM, or a crash (SIGSEGV): the TUI leaves the alternate
+    screen and shows the cursor again; q and SIGTERM exit 0."""
     require_tui()
     with tasks_target() as t, started(t) as a, Tui(["--socket", a.socket]) as ui:
         ui.wait_for("chain-a", 20)
@@ -241,11 +242,33 @@ def test_tui_restores_terminal(how):
         else:
             os.kill(ui.tui_pid(), how)
         ui.wait_for("TUI-EXIT=", 10)
-        p.check("TUI-EXIT=0" in ui.last, "exit status: %s" % ui.last.strip()[-20:])
+        p.check("TUI-EXIT=%d" % status in ui.last, "exit status: %s" % ui.last.strip()[-20:])
         p.check(ui.pane("#{alternate_on}") == "0", "still on the alternate screen")
         p.check(ui.pane("#{cursor_flag}") == "1", "the cursor stays hidden")
         p.check("chain-a" not in ui.last, "the TUI's screen was left behind")
         p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_tui_reconnects():
+    """The agent goes (SIGTERM) while shown: the header says so and the
+    tasks stay; a new agent on the same socket: the TUI is back on it."""
+    require_tui()
+    with tasks_target() as t:
+        first = Agent([t.pid])
+        with first:
+            first.wait_listening()
+            with Tui(["--socket", first.socket]) as ui:
+                ui.wait_for("chain-a", 20)
+                first.signal(signal.SIGTERM)
+                first.wait(10)
+                scr = ui.wait_for("agent gone", 10)
+                p = Problems("reconnect")
+                p.check("chain-a" in scr, "the last tasks are gone from the screen")
+                with Agent([t.pid], socket_path=first.socket) as second:
+                    second.wait_listening()
+                    ui.wait_for(lambda s: "connected to" in s and "agent gone" not in s, 10, "reconnected")
+                p.raise_if_any()
 
 
 @lib.timeout(60)

@@ -47,7 +47,8 @@ class Tui:
 
     def __enter__(self):
         envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in self.env.items())
-        cmd = "env %s %s; echo TUI-EXIT=$?; sleep 600" % (envs, " ".join(map(shlex.quote, self.args)))
+        # no core file from the crash test
+        cmd = "ulimit -c 0; env %s %s; echo TUI-EXIT=$?; sleep 600" % (envs, " ".join(map(shlex.quote, self.args)))
         lib.log("tui:", cmd)
         self.tmux("new-session", "-d", "-s", "t", "-x", str(self.width), "-y", str(self.height), cmd)
         self.tmux("set-option", "-g", "status", "off")
