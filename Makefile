@@ -113,6 +113,29 @@ $(OUTPUT)/obj/agent/$(1)/%.o: agent/$(1)/%.c | $(DEPS_STAMP)
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
 
+# tui/: the TUI, a layer beside agent/ rather than above it: it talks to
+# the agent only through the protocol, so it is built with tui/'s own
+# headers alone, and only cmd_tui.o (the subcommand) sees tui/tui.h.
+TUI_SRCS   := $(wildcard tui/*.c)
+TUI_OBJS   := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(TUI_SRCS))
+TUI_CFLAGS := -Itui -DNCURSES_WIDECHAR=1
+LDLIBS     += -lncursesw
+
+$(OUTPUT)/obj/tui/%.o: tui/%.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LS_CFLAGS) $(TUI_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@
+
+# The TUI's unit tests link its objects, not the agent's.
+$(OUTPUT)/unit/test_tui_%: tests/unit/test_tui_%.c tests/unit/unit.h $(TUI_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LS_CFLAGS) $(TUI_CFLAGS) -Itests/unit $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) \
+		$< $(TUI_OBJS) -o $@ -ljansson -lncursesw -lm
+
+$(OUTPUT)/obj/agent/cli/cmd_tui.o: LS_CFLAGS += -Itui
+$(OUTPUT)/loopscope: $(TUI_OBJS)
+
 $(OUTPUT)/loopscope: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
@@ -170,4 +193,4 @@ uninstall:
 clean:
 	rm -rf $(OUTPUT)
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TUI_OBJS:.o=.d)

@@ -11,5 +11,6 @@ int cmd_where(int argc, char **argv);
 int cmd_pstree(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
 
 #endif

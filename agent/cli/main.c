@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "pstree", cmd_pstree, "the await tree of every running loop" },
 	{ "watch", cmd_watch, "lost work: never-awaited coroutines, lost task exceptions, stalls" },
 	{ "agent", cmd_agent, "keep watching; serve it all on a local socket (NDJSON API)" },
+	{ "tui", cmd_tui, "the live TUI on an agent (or a replay of its recording)" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The TUI's protocol client (docs/protocol.md): one non-blocking Unix
+ * socket to an agent, requests sent with an id and remembered so that each
+ * answer comes back with what was asked, events passed on as they come.
+ * Every line from the socket is hostile: garbage, lines past the limit and
+ * answers nobody asked for are counted and dropped, never trusted. */
+#ifndef LOOPSCOPE_TUI_CLIENT_H
+#define LOOPSCOPE_TUI_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+/* A ps answer for 100k tasks is tens of MB; a line longer than this is
+ * dropped (its bytes skipped), not buffered. */
+#define CLIENT_LINE_MAX (128u << 20)
+#define CLIENT_ARG_MAX 512
+
+enum client_msg_type { CLIENT_RESULT, CLIENT_ERROR, CLIENT_EVENT };
+
+/* What came in. body: the result, the error object or the event (borrowed
+ * for the callback's duration; incref to keep). For answers, the request's
+ * method, pid and arg as they were sent. */
+struct client_msg {
+	enum client_msg_type type;
+	const char *method;
+	pid_t pid;
+	const char *arg;
+	json_t *body;
+};
+
+typedef void (*client_msg_fn)(const struct client_msg *m, void *ctx);
+
+struct client;
+
+struct client *client_new(void);
+void client_free(struct client *c);
+/* Connects to path (0 or -errno); any earlier connection is closed. */
+int client_connect(struct client *c, const char *path);
+/* Takes over an already-connected socket. */
+int client_adopt(struct client *c, int fd);
+void client_close(struct client *c);
+bool client_connected(const struct client *c);
+int client_fd(const struct client *c);
+/* Queues {"method":M,"id":N,...params} (params stolen, may be NULL; pid
+ * added when > 0, arg is only remembered). 0 or -errno. */
+int client_request(struct client *c, const char *method, pid_t pid, const char *arg,
+		   json_t *params);
+/* Writes what is queued, as far as the socket takes it. */
+int client_flush(struct client *c);
+bool client_want_write(const struct client *c);
+/* Reads what is there and calls fn for every message. 0, or -EPIPE when
+ * the agent closed the connection (then the client is closed). */
+int client_read(struct client *c, client_msg_fn fn, void *ctx);
+/* Lines that were not messages (bad JSON, too long, unknown ids). */
+uint64_t client_bad_lines(const struct client *c);
+
+/* The agent socket in dir when there is exactly one: 0 with its path,
+ * -ENOENT for none, -E2BIG for several (their paths listed in out, one a
+ * line). */
+int client_find_socket(const char *dir, char *out, size_t len);
+
+#endif

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "client.h"
+#include "session.h"
+#include "strmap.h"
+
+#define HISTORY_LIMIT 5000
+#define HELD_EVENTS_MAX 100000
+
+struct session {
+	struct model *m;
+	struct client *c;
+	char path[4096];
+	const char *dir;
+	bool fixed_path, hello_done, has_lints, paused;
+	bool want_tasks;           /* the current target's tasks are on screen */
+	struct strmap *inflight;   /* "method\tpid\targ" of requests not yet answered */
+	json_t *held;              /* events while paused */
+	unsigned ticks;
+};
+
+struct session *session_new(struct model *m, const char *path, const char *dir, int fd)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->c = client_new()) || !(s->inflight = strmap_new(NULL)) || !(s->held = json_array())) {
+		session_free(s);
+		return NULL;
+	}
+	s->m = m;
+	s->dir = dir;
+	s->fixed_path = path != NULL;
+	s->want_tasks = true;
+	snprintf(s->path, sizeof(s->path), "%s", path ? path : "");
+	if (fd >= 0 && client_adopt(s->c, fd)) {
+		session_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void session_free(struct session *s)
+{
+	if (!s)
+		return;
+	client_free(s->c);
+	strmap_free(s->inflight);
+	json_decref(s->held);
+	free(s);
+}
+
+static void inflight_key(const char *method, pid_t pid, const char *arg, char *out, size_t len)
+{
+	snprintf(out, len, "%s\t%d\t%s", method, (int)pid, arg ? arg : "");
+}
+
+void session_ask(void *ctx, const char *method, pid_t pid, const char *arg, json_t *params)
+{
+	struct session *s = ctx;
+	char key[CLIENT_ARG_MAX + 64];
+	struct strmap_val *v;
+
+	inflight_key(method, pid, arg, key, sizeof(key));
+	v = strmap_get(s->inflight, key);
+	if ((v && v->d) || !client_connected(s->c)) {
+		json_decref(params);
+		return;
+	}
+	if (!client_request(s->c, method, pid, arg, params) && (v = strmap_put(s->inflight, key)))
+		v->d = 1;
+}
+
+/* What the model needs first: what happened before (history, asked
+ * before subscribing so nothing comes twice), then the live events. */
+static void after_hello(struct session *s)
+{
+	const json_t *methods = json_object_get(s->m->agent_hello, "methods"), *v;
+	json_t *hist = json_pack("{s:i}", "limit", HISTORY_LIMIT);
+	size_t i;
+
+	s->has_lints = false;
+	json_array_foreach(methods, i, v)
+		s->has_lints |= json_is_string(v) && !strcmp(json_string_value(v), "lints");
+	if (s->m->last_event_ts > 0)
+		json_object_set_new(hist, "since", json_real(s->m->last_event_ts + 1e-6));
+	session_ask(s, "history", 0, NULL, hist);
+	session_ask(s, "subscribe", 0, NULL, NULL);
+	session_ask(s, "stalls", 0, NULL, NULL);
+	s->hello_done = true;
+	session_refresh(s);
+}
+
+static void on_msg(const struct client_msg *msg, void *ctx)
+{
+	struct session *s = ctx;
+	char key[CLIENT_ARG_MAX + 64];
+	struct strmap_val *v;
+
+	if (msg->type == CLIENT_EVENT && s->paused && json_array_size(s->held) < HELD_EVENTS_MAX) {
+		json_array_append(s->held, msg->body);
+		return;
+	}
+	if (msg->type != CLIENT_EVENT) {
+		inflight_key(msg->method, msg->pid, msg->arg, key, sizeof(key));
+		if ((v = strmap_get(s->inflight, key)))
+			v->d = 0;
+	}
+	model_on_msg(msg, s->m);
+	if (msg->type == CLIENT_RESULT && !strcmp(msg->method, "hello"))
+		after_hello(s);
+	if (msg->type == CLIENT_EVENT && !strcmp(j_str(msg->body, "event"), "agent_exit"))
+		model_set_status(s->m, true, "the agent is stopping: %s", j_str(msg->body, "reason"));
+}
+
+static int connect_once(struct session *s, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!s->fixed_path) {
+		rc = client_find_socket(s->dir, s->path, sizeof(s->path));
+		if (rc == -ENOENT)
+			snprintf(err, errlen, "no agent socket in %s (start one: loopscope agent PID)", s->dir);
+		else if (rc == -E2BIG)
+			snprintf(err, errlen, "several agents listen in %s; pick one with --socket:\n%s", s->dir, s->path);
+		if (rc)
+			return rc;
+	}
+	if (!s->path[0]) {
+		snprintf(err, errlen, "no socket to reconnect to");
+		return -ENOENT;
+	}
+	rc = client_connect(s->c, s->path);
+	if (rc)
+		snprintf(err, errlen, "cannot connect to %s: %s", s->path, strerror(-rc));
+	return rc;
+}
+
+int session_start(struct session *s, char *err, size_t errlen)
+{
+	int rc = client_connected(s->c) ? 0 : connect_once(s, err, errlen);
+
+	if (rc)
+		return rc;
+	strmap_clear(s->inflight);
+	s->hello_done = false;
+	session_ask(s, "hello", 0, NULL, NULL);
+	model_set_status(s->m, true, "connected to %s", s->path[0] ? s->path : "the agent");
+	return 0;
+}
+
+int session_fd(const struct session *s)
+{
+	return client_fd(s->c);
+}
+
+bool session_want_write(const struct session *s)
+{
+	return client_want_write(s->c);
+}
+
+static void lost_connection(struct session *s)
+{
+	model_all_gone(s->m, "agent gone");
+	model_set_status(s->m, false, "agent gone: reconnecting");
+	s->hello_done = false;
+}
+
+void session_io(struct session *s, bool readable, bool writable)
+{
+	if (writable && client_flush(s->c) < 0)
+		lost_connection(s);
+	if (readable && client_read(s->c, on_msg, s) < 0)
+		lost_connection(s);
+	if (client_want_write(s->c) && client_flush(s->c) < 0)
+		lost_connection(s);
+}
+
+void session_refresh(struct session *s)
+{
+	char err[512];
+
+	if (!client_connected(s->c)) {
+		if (session_start(s, err, sizeof(err)))
+			model_set_status(s->m, false, "agent gone: %s; retrying", err);
+		return;
+	}
+	if (!s->hello_done || s->paused)
+		return;
+	s->ticks++;
+	session_ask(s, "stats", 0, NULL, NULL);
+	for (size_t i = 0; i < s->m->ntargets; i++) {
+		const struct m_target *t = &s->m->targets[i];
+
+		/* a snapshot of 100k tasks is tens of MB: every second only
+		 * for the one whose tasks are shown, the others now and then */
+		if (!t->gone && ((i == s->m->cur && s->want_tasks) || s->ticks % 5 == 0))
+			session_ask(s, "ps", t->pid, NULL, NULL);
+	}
+	if (s->has_lints && s->ticks % 5 == 1)
+		session_ask(s, "lints", 0, NULL, NULL);
+	client_flush(s->c);
+}
+
+void session_want_tasks(struct session *s, bool on)
+{
+	s->want_tasks = on;
+}
+
+void session_pause(struct session *s, bool paused)
+{
+	size_t i;
+	json_t *ev;
+
+	s->paused = paused;
+	if (paused)
+		return;
+	json_array_foreach(s->held, i, ev) {
+		struct client_msg m = { .type = CLIENT_EVENT, .body = ev };
+
+		model_on_msg(&m, s->m);
+	}
+	json_array_clear(s->held);
+}
