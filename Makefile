@@ -115,7 +115,8 @@ $(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
 
 # tui/: the TUI, a layer beside agent/ rather than above it: it talks to
 # the agent only through the protocol, so it is built with tui/'s own
-# headers alone, and only cmd_tui.o (the subcommand) sees tui/tui.h.
+# headers alone, and only cmd_tui.o and cmd_top.o (the subcommands) see
+# tui/tui.h.
 TUI_SRCS   := $(wildcard tui/*.c)
 TUI_OBJS   := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(TUI_SRCS))
 TUI_CFLAGS := -Itui -DNCURSES_WIDECHAR=1
@@ -133,7 +134,7 @@ $(OUTPUT)/unit/test_tui_%: tests/unit/test_tui_%.c tests/unit/unit.h $(TUI_OBJS)
 	$(Q)$(CC) $(LS_CFLAGS) $(TUI_CFLAGS) -Itests/unit $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) \
 		$< $(TUI_OBJS) -o $@ -ljansson -lncursesw -lm
 
-$(OUTPUT)/obj/agent/cli/cmd_tui.o: LS_CFLAGS += -Itui
+$(OUTPUT)/obj/agent/cli/cmd_tui.o $(OUTPUT)/obj/agent/cli/cmd_top.o: LS_CFLAGS += -Itui
 $(OUTPUT)/loopscope: $(TUI_OBJS)
 
 $(OUTPUT)/loopscope: $(OBJS)

@@ -12,5 +12,6 @@ int cmd_pstree(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

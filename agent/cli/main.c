@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "where", cmd_where, "one task: its coroutine chain and who awaits it" },
 	{ "pstree", cmd_pstree, "the await tree of every running loop" },
 	{ "watch", cmd_watch, "lost work: never-awaited coroutines, lost task exceptions, stalls" },
+	{ "top", cmd_top, "the live view of a service: an agent of its own plus the TUI" },
 	{ "agent", cmd_agent, "keep watching; serve it all on a local socket (NDJSON API)" },
 	{ "tui", cmd_tui, "the live TUI on an agent (or a replay of its recording)" },
 };

@@ -6,9 +6,9 @@
 # show up live. Ctrl-C stops it; DEMO_DURATION=S stops it after S seconds.
 # Everything it started is stopped on exit, whichever way it ends.
 
-# The loopscope command the demo runs against the service's PID: becomes
-# "tui" once `loopscope tui` exists (then reword the banner below too).
-DEMO_COMMAND="stalls"
+# The loopscope command the demo runs against the service's PID: the live
+# TUI (`top`) on a terminal, the `stalls` report when there is none.
+if [ -t 0 ] && [ -t 1 ]; then DEMO_COMMAND="top"; else DEMO_COMMAND="stalls"; fi
 
 set -u
 
@@ -95,13 +95,16 @@ loopscope demo
   service: PID $app_pid, http://127.0.0.1:$port (tests/demo/app.py, aiohttp on $PYTHON)
   load:    tests/demo/client.py, a few clients on 127.0.0.1
   The service blocks its event loop now and then: /users/{id} calls a synchronous
-  "legacy DB" client on a cache miss, /report hashes a big JSON document in the
-  handler, /export runs gzip through subprocess.run. Each STALL line below is one
-  of those: when, for how long the loop was blocked, on-CPU vs off-CPU time, the
-  system calls it was blocked in, then the Python stack that held the loop.
+  "legacy DB" client on a cache miss, /report builds a big JSON document in the
+  handler, /export runs gzip through subprocess.run. Each stall is one of those:
+  when, for how long the loop was blocked, on-CPU vs off-CPU time, the system
+  calls it was blocked in, and the Python line that held the loop.
   running: $rel $DEMO_COMMAND $app_pid   ($how)
-
 EOF
+if [ "$DEMO_COMMAND" = top ]; then
+	echo "  In the view: 1-5 switch views (2: stalls), Enter opens one, ? help, q quits."
+	sleep 2
+fi
 
 # stdin stays the terminal's (a background job would get /dev/null), so an
 # interactive command can read keys.
