@@ -528,3 +528,50 @@ def test_tui_replay_pause_step():
         ui.keys("Space", "f")
         ui.wait_for("REPLAY x2 playing", 5)
         p.raise_if_any()
+
+
+@lib.timeout(90)
+def test_top_runs_its_own_agent():
+    """`loopscope top PID`: the view of the target from an agent of its
+    own (a child on a private socket); q stops both, leaving no agent, no
+    socket directory and no BPF program behind."""
+    require_tui()
+    with tasks_target() as t, Tui([t.pid], 100, 30, command="top") as ui:
+        ui.wait_for("chain-a", 30)
+        p = Problems("top")
+        p.check("PID %d" % t.pid in ui.last, "no PID %d in the header" % t.pid)
+        top = ui.tui_pid()
+        kids = subprocess.run(["pgrep", "-P", str(top)], capture_output=True, text=True).stdout.split()
+        agents = [int(k) for k in kids]
+        p.check(len(agents) == 1, "top's children: %s, want its one agent" % agents)
+        held = lib.bpf_ids_held(agents[0])[0] if agents else set()
+        p.check(held, "top's agent holds no BPF program")
+        sockdirs = [d for d in os.listdir("/tmp") if d.startswith("loopscope-top.")]
+        ui.keys("q")
+        ui.wait_for("TUI-EXIT=", 20)
+        p.check("TUI-EXIT=0" in ui.last, "exit status: %s" % ui.last.strip()[-20:])
+        for a in agents:
+            p.check(not os.path.exists("/proc/%d" % a) or
+                    open("/proc/%d/stat" % a).read().split(") ")[1][0] == "Z",
+                    "the agent (pid %d) outlived top" % a)
+        left = [d for d in sockdirs if os.path.exists(os.path.join("/tmp", d))]
+        p.check(not left, "socket directories left: %s" % left)
+        lib.wait_until(lambda: not (set(lib.bpf_objects()[0]) & held), 5)
+        p.check(not (set(lib.bpf_objects()[0]) & held), "programs left: %s" % (
+            set(lib.bpf_objects()[0]) & held))
+        p.raise_if_any()
+
+
+@lib.timeout(30)
+def test_top_bad_input():
+    """No such PID: one line from the agent it runs, exit 1, the terminal
+    untouched; --socket is refused (that is `tui`'s)."""
+    r = lib.run_loopscope(["top", "4194303"])
+    p = Problems("top bad input")
+    p.check(r.returncode == 1 and r.stderr_lines() == ["loopscope: no such process: 4194303"],
+            "missing PID: exit %s, %r" % (r.returncode, r.stderr))
+    p.check("\x1b" not in r.stdout and not r.stdout.strip(), "printed on stdout: %r" % r.stdout)
+    r = lib.run_loopscope(["top", "1", "--socket", "/tmp/x"])
+    p.check(r.returncode == 2 and "tui --socket" in r.stderr, "--socket: %s %r" % (
+        r.returncode, r.stderr))
+    p.raise_if_any()

@@ -28,9 +28,10 @@ class Tui:
     After the TUI exits the pane keeps the shell's last words
     (`TUI-EXIT=<status>`), so that what the terminal was left in is seen."""
 
-    def __init__(self, args, width=80, height=24, env=None, lang="C.UTF-8"):
+    def __init__(self, args, width=80, height=24, env=None, lang="C.UTF-8", command="tui"):
         self.server = "loopscope-test-%d-%d" % (os.getpid(), id(self) % 10000)
-        self.args = [lib.loopscope_bin(), "tui"] + [str(a) for a in args]
+        self.command = command
+        self.args = [lib.loopscope_bin(), command] + [str(a) for a in args]
         self.width, self.height = width, height
         self.env = dict(env or {})
         self.env.setdefault("LANG", lang)
@@ -92,7 +93,7 @@ class Tui:
         for k in kids:
             try:
                 with open("/proc/%s/cmdline" % k, "rb") as f:
-                    if b"tui" in f.read():
+                    if self.command.encode() in f.read():
                         return int(k)
             except OSError:
                 pass
