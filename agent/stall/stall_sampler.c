@@ -262,6 +262,23 @@ static void copy_sample(struct stall_sample *dst, const struct stall_sample *src
 	dst->futex = src->futex;
 }
 
+/* The torn reading seen least, emptied for a whole one when every bucket
+ * is taken; NULL when none is torn. */
+static struct span_bucket *displaced_partial(struct span_profile *sp)
+{
+	struct span_bucket *least = NULL;
+
+	for (int i = 0; i < sp->nbuckets; i++) {
+		struct span_bucket *b = &sp->buckets[i];
+
+		if (b->sample.stack.partial && (!least || b->count < least->count))
+			least = b;
+	}
+	if (least)
+		least->count = least->gil_count = least->lock_count = 0;
+	return least;
+}
+
 void span_profile_add(struct span_profile *sp, const struct stall_sample *smp)
 {
 	struct span_bucket *b = NULL;
@@ -274,10 +291,12 @@ void span_profile_add(struct span_profile *sp, const struct stall_sample *smp)
 	for (int i = 0; i < sp->nbuckets && !b; i++)
 		if (same_reading(&sp->buckets[i].sample, smp))
 			b = &sp->buckets[i];
-	if (!b && sp->nbuckets < SPAN_MAX_BUCKETS) {
+	if (!b && sp->nbuckets < SPAN_MAX_BUCKETS)
 		b = &sp->buckets[sp->nbuckets++];
+	else if (!b && !smp->stack.partial)
+		b = displaced_partial(sp);
+	if (b && !b->count)
 		copy_sample(&b->sample, smp);
-	}
 	if (!b)
 		return; /* too many distinct stacks: the top ones are kept */
 	b->count++;
@@ -294,13 +313,22 @@ void span_profile_add(struct span_profile *sp, const struct stall_sample *smp)
 	}
 }
 
+/* A stack read whole beats any number of torn ones: a thread running a
+ * chain of generators (json's pure-Python encoder) switches frames under
+ * the reader so often that most samples are cut after their top frame,
+ * which would hide the line that called them. */
 const struct span_bucket *span_profile_top(const struct span_profile *sp)
 {
 	const struct span_bucket *top = NULL;
 
-	for (int i = 0; i < sp->nbuckets; i++)
-		if (!top || sp->buckets[i].count > top->count)
-			top = &sp->buckets[i];
+	for (int i = 0; i < sp->nbuckets; i++) {
+		const struct span_bucket *b = &sp->buckets[i];
+		bool better_kind = top && top->sample.stack.partial && !b->sample.stack.partial;
+		bool same_kind = top && top->sample.stack.partial == b->sample.stack.partial;
+
+		if (!top || better_kind || (same_kind && b->count > top->count))
+			top = b;
+	}
 	return top;
 }
 

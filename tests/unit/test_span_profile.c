@@ -187,6 +187,26 @@ static void test_reset_between_spans(void)
 	stall_sample_free(&s); \
 } while (0)
 
+/* Torn readings (stack.partial) lose to a whole one however many they
+ * are, and give up their buckets to whole ones once every bucket is
+ * taken: a generator-heavy CPU stall is mostly torn samples. */
+static void test_whole_stacks_beat_torn_ones(void)
+{
+	for (int i = 0; i < SPAN_MAX_BUCKETS; i++) {
+		set_sample(&s, "_iterencode_list", 300 + i, 0, 0);
+		s.stack.partial = true;
+		for (int k = 0; k < 3; k++)
+			span_profile_add(&sp, &s);
+	}
+	CHECK_EQ_INT(sp.nbuckets, SPAN_MAX_BUCKETS);
+	add("build_report", 87, 0xa0, 0, 1);
+	CHECK_EQ_STR(top_func(span_profile_top(&sp)), "build_report");
+	CHECK(!span_profile_top(&sp)->sample.stack.partial);
+	CHECK_EQ_INT(span_profile_top(&sp)->count, 1);
+	CHECK_EQ_INT(sp.nbuckets, SPAN_MAX_BUCKETS);
+	s.stack.partial = false;
+}
+
 int main(void)
 {
 	names = intern_new();
@@ -199,6 +219,7 @@ int main(void)
 	RUN_SPAN(test_gil_holder_learned_later);
 	RUN_SPAN(test_lock_wait_majority);
 	RUN_SPAN(test_reset_between_spans);
+	RUN_SPAN(test_whole_stacks_beat_torn_ones);
 	intern_free(names);
 	return unit_done();
 }
