@@ -34,37 +34,20 @@ __u64 task_type = 0;
 #define MAX_CHAIN 16
 #define MAX_TB 64
 
-static __always_inline __u64 rd_ptr(__u64 addr)
-{
-	__u64 v = 0;
-
-	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
-	return v;
-}
-
-static __always_inline __s64 rd_i64(__u64 addr)
-{
-	__s64 v = 0;
-
-	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
-	return v;
-}
-
-static __always_inline __s32 rd_i32(__u64 addr)
-{
-	__s32 v = 0;
-
-	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
-	return v;
-}
-
-static __always_inline __s8 rd_i8(__u64 addr)
-{
-	__s8 v = 0;
-
-	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
-	return v;
-}
+/* Typed reads of target memory: 0 when unreadable (a freed object reads
+ * as zeros, which every caller treats as "none"). */
+#define DEFINE_RD(name, type)						\
+	static __always_inline type name(__u64 addr)			\
+	{								\
+		type v = 0;						\
+									\
+		bpf_probe_read_user(&v, sizeof(v), (void *)addr);	\
+		return v;						\
+	}
+DEFINE_RD(rd_ptr, __u64)
+DEFINE_RD(rd_i64, __s64)
+DEFINE_RD(rd_i32, __s32)
+DEFINE_RD(rd_i8, __s8)
 
 static __always_inline __u64 type_of(__u64 obj)
 {
