@@ -64,7 +64,8 @@ static __always_inline bool rd_flag(__u64 obj, __s32 off, __s32 bit)
 	return (word >> (bit & 31)) & 1;
 }
 
-static __always_inline void copy_int(struct lost_str *out, __u64 obj)
+/* An int of up to two digits (60 bits), which is every line number. */
+static __always_inline bool small_int(__u64 obj, __s64 *out)
 {
 	__s64 ndigits, v;
 	bool neg;
@@ -81,14 +82,20 @@ static __always_inline void copy_int(struct lost_str *out, __u64 obj)
 			ndigits = -ndigits;
 	}
 	if (ndigits > 2)
-		return;
+		return false;
 	v = rd_i32(obj + cfg.long_digits) & 0x3fffffff;
 	if (ndigits == 2)
 		v |= (__s64)(rd_i32(obj + cfg.long_digits + 4) & 0x3fffffff) << 30;
 	if (ndigits == 0)
 		v = 0;
-	out->as_int = neg ? -v : v;
-	out->kind = LOST_STR_INT;
+	*out = neg ? -v : v;
+	return true;
+}
+
+static __always_inline void copy_int(struct lost_str *out, __u64 obj)
+{
+	if (small_int(obj, &out->as_int))
+		out->kind = LOST_STR_INT;
 }
 
 /* A str as code units, an int's or a float's value, or any other object's
@@ -263,6 +270,53 @@ static void walk_coro_chain(struct lost_event *e, __u64 coro)
 	}
 }
 
+/* The coroutine's code object: where its function is defined. */
+static __u64 coro_code(__u64 coro)
+{
+	if (cfg.gen_code >= 0)
+		return rd_ptr(coro + cfg.gen_code);
+	return stackref(rd_ptr(coro + cfg.gen_iframe + cfg.if_code));
+}
+
+/* cr_origin, when origin tracking recorded it: a tuple of (filename,
+ * lineno, funcname) tuples. Every element's type is checked, so a field
+ * that holds something else (garbage, an async generator's finalizer)
+ * yields nothing. */
+static void copy_origin(struct lost_event *e, __u64 coro)
+{
+	__u64 origin = rd_ptr(coro + cfg.coro_origin);
+	__s64 n = origin ? rd_i64(origin + cfg.ob_size) : 0;
+
+	e->norigin = 0;
+	if (n <= 0 || n > 4096)
+		return;
+	for (int i = 0; i < LOST_ORIGIN_MAX && i < n; i++) {
+		__u64 entry = rd_ptr(origin + cfg.tuple_item + i * 8);
+		__u64 file = rd_ptr(entry + cfg.tuple_item);
+		__u64 line = rd_ptr(entry + cfg.tuple_item + 8);
+		__u64 func = rd_ptr(entry + cfg.tuple_item + 16);
+		struct lost_origin *o = &e->origin[i & (LOST_ORIGIN_MAX - 1)];
+
+		if (rd_i64(entry + cfg.ob_size) != 3 || type_of(file) != cfg.unicode_type ||
+		    type_of(func) != cfg.unicode_type || type_of(line) != cfg.long_type ||
+		    !small_int(line, &o->line))
+			return;
+		o->file = file;
+		o->func = func;
+		e->norigin = i + 1;
+	}
+}
+
+/* What the event says of its coroutine: name, definition, creation. */
+static void copy_coro(struct lost_event *e, __u64 coro)
+{
+	copy_str(&e->coro, rd_ptr(coro + cfg.gen_qualname));
+	if (type_of(coro) != cfg.coro_type)
+		return;
+	e->coro_code = coro_code(coro);
+	copy_origin(e, coro);
+}
+
 /* Traceback entries, outermost first (user space reverses them). */
 static void walk_traceback(struct lost_event *e, __u64 tb)
 {
@@ -297,6 +351,8 @@ static struct lost_event *new_event(__u32 kind, __u64 obj)
 	e->exc_type[0] = 0;
 	e->exc_str = 0;
 	e->nargs = 0;
+	e->coro_code = 0;
+	e->norigin = 0;
 	return e;
 }
 
@@ -353,7 +409,7 @@ int lost_never_awaited(struct pt_regs *ctx)
 	e = new_event(LOST_NEVER_AWAITED, coro);
 	if (!e)
 		return 0;
-	copy_str(&e->coro, rd_ptr(coro + cfg.gen_qualname));
+	copy_coro(e, coro);
 	tstate = current_tstate();
 	if (tstate)
 		walk_thread(e, tstate);
@@ -368,7 +424,7 @@ static void report_destroyed(__u64 task)
 	if (!e)
 		return;
 	copy_str(&e->name, rd_ptr(task + cfg.task_name));
-	copy_str(&e->coro, rd_ptr(rd_ptr(task + cfg.task_coro) + cfg.gen_qualname));
+	copy_coro(e, rd_ptr(task + cfg.task_coro));
 	walk_coro_chain(e, rd_ptr(task + cfg.task_coro));
 	bpf_ringbuf_submit(e, 0);
 }
@@ -420,7 +476,7 @@ static void report_exception(__u64 fut, __u64 task)
 		return;
 	if (task) {
 		copy_str(&e->name, rd_ptr(task + cfg.task_name));
-		copy_str(&e->coro, rd_ptr(rd_ptr(task + cfg.task_coro) + cfg.gen_qualname));
+		copy_coro(e, rd_ptr(task + cfg.task_coro));
 	}
 	bpf_probe_read_user_str(e->exc_type, sizeof(e->exc_type),
 				(void *)rd_ptr(type_of(exc) + cfg.tp_name));

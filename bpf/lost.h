@@ -45,6 +45,17 @@ struct lost_str {
 	char data[LOST_STR_MAX];
 };
 
+/* Where a coroutine was created, as origin tracking records it
+ * (sys.set_coroutine_origin_tracking_depth, on in asyncio's debug mode):
+ * cr_origin's (filename, lineno, funcname) entries, innermost first. The
+ * strings are the creating code objects' own, which outlive the event:
+ * user space reads them. */
+#define LOST_ORIGIN_MAX 8
+struct lost_origin {
+	__u64 file, func;
+	__s64 line;
+};
+
 struct lost_event {
 	__u32 kind;
 	__u32 tid;
@@ -65,6 +76,10 @@ struct lost_event {
 	__u32 pad;
 	struct lost_str args[LOST_EXC_ARGS];
 	struct lost_str os_errno, os_strerror, os_filename, os_filename2;
+	__u64 coro_code;   /* the coroutine's code object: where it is defined */
+	__u32 norigin;
+	__u32 pad2;
+	struct lost_origin origin[LOST_ORIGIN_MAX];
 	struct lost_frame frames[LOST_MAX_FRAMES];
 };
 
@@ -97,6 +112,7 @@ struct lost_event {
 	L(long_digits) L(long_tag)						\
 	L(u_length) L(u_state) L(u_ascii_size) L(u_compact_size)		\
 	L(gen_qualname) L(gen_frame) L(gen_iframe) L(gen_frame_state)		\
+	L(gen_code) L(coro_origin)						\
 	A(fut_state) A(fut_log_tb) A(fut_log_tb_bit) A(fut_exception)		\
 	A(fut_exception_tb) A(task_name) A(task_coro)				\
 	A(task_log_destroy_pending) A(task_log_destroy_pending_bit)		\

@@ -80,7 +80,26 @@ def check_attached(p, events, interp, skip):
             "task probes %r" % det.get("task_probes"))
 
 
-def check_events(p, events, expected, what, skip_kinds=()):
+def check_origin(p, ev, exp, what, origin):
+    """Where the coroutine is defined, always; where it was created, exactly
+    when the target tracks coroutine origins."""
+    want = exp.get("defined")
+    got = ev.get("defined") or {}
+    p.check(want is None or (got.get("file") == LOSTWORK_PY and got.get("line") == want),
+            "%s: %s of %s: defined %s, want line %s" % (what, exp["kind"], exp["coro"], got, want))
+    created = ev.get("created")
+    if not origin:
+        p.check(created is None, "%s: %s: created %s without origin tracking" % (
+            what, exp["kind"], created))
+        return
+    if "created" in exp:
+        first = created[0] if created else {}
+        p.check(first.get("file") == LOSTWORK_PY and first.get("line") == exp["created"],
+                "%s: %s of %s: created at %s, want line %s" % (
+                    what, exp["kind"], exp["coro"], first, exp["created"]))
+
+
+def check_events(p, events, expected, what, skip_kinds=(), origin=False):
     lost = [e for e in events if e["event"] in (
         "never_awaited", "unretrieved_exception", "destroyed_pending")]
     for e in lost:
@@ -100,6 +119,7 @@ def check_events(p, events, expected, what, skip_kinds=()):
         if "exception" in exp:
             p.check(ev["exception"] == exp["exception"], "%s: exception %r, want %r" % (
                 what, ev["exception"], exp["exception"]))
+        check_origin(p, ev, exp, what, origin)
         frame = top_user_frame(ev)
         if exp["kind"] == "destroyed_pending" and what.startswith("3.10") and not frame:
             continue  # 3.10 frees a coroutine's frame when the collector closes it first
@@ -133,6 +153,23 @@ def test_watch_reports_lost_work(interp):
                 continue
             want = len([e for e in expected if e["kind"] == kind])
             p.check(summary[kind] == want, "summary %s %s, want %s" % (kind, summary[kind], want))
+        p.raise_if_any()
+
+
+@lib.timeout(60)
+@lib.each_python()
+def test_watch_says_where_lost_work_was_created(interp):
+    """With origin tracking on (asyncio's debug mode turns it on), each event
+    says where its coroutine was created: the create_task caller of a task
+    whose exception was never retrieved, the line that made a coroutine
+    never awaited."""
+    if debian_dbg_missing(interp):
+        raise lib.Skip("needs python3.11-dbg")
+    with lostwork_target(interp, "--origin") as t:
+        ls, rc = run_watch(t)
+        p = Problems("watch on %s with origin tracking" % interp.name)
+        p.check(rc == 0, "exit %s" % rc)
+        check_events(p, [e for _, e in ls.events()], t.events("expect"), interp.name, (), True)
         p.raise_if_any()
 
 

@@ -196,6 +196,11 @@ static void generators(void)
 	ABSENT(gen_code);
 #endif
 #endif
+#if PY_VERSION_HEX < 0x030B0000
+	FIELD(coro_origin, offsetof(PyCoroObject, cr_origin));
+#else
+	FIELD(coro_origin, offsetof(PyCoroObject, cr_origin_or_finalizer)); /* 3.11+ */
+#endif
 }
 
 static void basic_objects(void)

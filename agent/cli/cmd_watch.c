@@ -194,7 +194,7 @@ static int follow_exec(struct watch *w)
 
 	lost_tracer_free(w->lost);
 	w->lost = NULL;
-	py_stack_clear(&w->report.stack);
+	lost_report_clear(&w->report);
 	err = retire_proc(w);
 	if (!err)
 		err = py_proc_open(env.pid, &w->proc, why, sizeof(why));
@@ -333,7 +333,7 @@ int cmd_watch(int argc, char **argv)
 	lost_tracer_free(w.lost);
 	stall_monitor_free(w.stalls);
 	lost_output_free(w.out);
-	py_stack_free(&w.report.stack);
+	lost_report_free(&w.report);
 	py_proc_free(w.proc);
 	for (size_t i = 0; i < w.nretired; i++)
 		py_proc_free(w.retired[i]);

@@ -47,6 +47,7 @@ struct cpy_layout {
 
 	/* PyGenObject / PyCoroObject */
 	int gen_name, gen_qualname, gen_frame, gen_iframe, gen_frame_state, gen_code;
+	int coro_origin;  /* cr_origin (3.12+ cr_origin_or_finalizer): set by origin tracking */
 
 	/* objects, types, strings, containers, numbers */
 	int ob_type, ob_size;

@@ -64,6 +64,7 @@ const struct cpy_layout cpy_layout_3_10 = {
 	.gen_iframe = -1,
 	.gen_frame_state = -1,
 	.gen_code = 24,
+	.coro_origin = 88,
 	.ob_type = 8,
 	.ob_size = 16,
 	.tp_name = 24,

@@ -64,6 +64,7 @@ const struct cpy_layout cpy_layout_3_11 = {
 	.gen_iframe = 80,
 	.gen_frame_state = 75,
 	.gen_code = 16,
+	.coro_origin = 64,
 	.ob_type = 8,
 	.ob_size = 16,
 	.tp_name = 24,

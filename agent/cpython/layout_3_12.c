@@ -64,6 +64,7 @@ const struct cpy_layout cpy_layout_3_12 = {
 	.gen_iframe = 72,
 	.gen_frame_state = 67,
 	.gen_code = -1,
+	.coro_origin = 56,
 	.ob_type = 8,
 	.ob_size = 16,
 	.tp_name = 24,

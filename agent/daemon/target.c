@@ -247,7 +247,7 @@ static int follow_exec(struct target *t, const struct stall_exec *e)
 			(int64_t)clock_mono_ns()) / 1e9), true);
 	__atomic_store_n(&t->execs, e->execs, __ATOMIC_RELEASE);
 	close_lost(t);
-	py_stack_clear(&t->report.stack);
+	lost_report_clear(&t->report);
 	err = py_proc_open(t->pid, &p, why, sizeof(why));
 	if (!err) {
 		py_proc_free(t->proc);
@@ -415,7 +415,7 @@ void target_maybe_free(struct target *t)
 		close(t->pidfd);
 	if (t->lost_epfd >= 0)
 		close(t->lost_epfd);
-	py_stack_free(&t->report.stack);
+	lost_report_free(&t->report);
 	py_proc_free(t->proc);
 	json_decref(t->ongoing);
 	json_decref(t->task_lints);

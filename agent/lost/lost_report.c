@@ -3,6 +3,7 @@
 #include <string.h>
 #include "code.h"
 #include "exc_text.h"
+#include "intern.h"
 #include "lost_report.h"
 
 const char *lost_kind_name(int kind)
@@ -71,6 +72,45 @@ static void decode_frames(struct py_proc *p, const struct lost_event *e, struct 
 	out->truncated = e->truncated;
 }
 
+static void decode_definition(struct py_proc *p, const struct lost_event *e, struct lost_report *r)
+{
+	const struct code_info *ci;
+	int err;
+
+	r->defined_file = NULL;
+	r->defined_line = -1;
+	ci = e->coro_code ? code_get(p, e->coro_code, &err) : NULL;
+	if (!ci)
+		return;
+	r->defined_file = ci->file;
+	r->defined_line = ci->firstlineno;
+}
+
+/* The origin's strings are read now: they belong to the creating code
+ * objects, alive as long as their functions are. One that cannot be read
+ * ends the list (what follows would be out of order). */
+static void decode_origin(struct py_proc *p, const struct lost_event *e, struct py_stack *out)
+{
+	uint32_t n = e->norigin < LOST_ORIGIN_MAX ? e->norigin : LOST_ORIGIN_MAX;
+	char file[1024], func[256];
+
+	py_stack_clear(out);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct lost_origin *o = &e->origin[i];
+
+		const char *ifile, *ifunc;
+
+		if (py_read_str(p, o->file, file, sizeof(file)) ||
+		    py_read_str(p, o->func, func, sizeof(func)))
+			break;
+		ifile = intern_str(p->strings, file);
+		ifunc = intern_str(p->strings, func);
+		if (!ifile || !ifunc)
+			break;
+		py_stack_push(out, ifunc, ifile, o->line > 0 && o->line < (1 << 30) ? (int)o->line : -1, 0);
+	}
+}
+
 void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t mono_to_unix_ns,
 			struct lost_report *r)
 {
@@ -86,6 +126,8 @@ void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t m
 	if (e->kind == LOST_UNRETRIEVED)
 		exc_text_render(e, py_exc_str_kind(p, e->exc_str), r->exception, sizeof(r->exception));
 	decode_frames(p, e, &r->stack);
+	decode_definition(p, e, r);
+	decode_origin(p, e, &r->created);
 	if (e->kind != LOST_NEVER_AWAITED) /* chains and tracebacks come outermost first */
 		py_stack_reverse(&r->stack);
 }
@@ -96,4 +138,17 @@ const struct py_frame *lost_report_site(const struct lost_report *r)
 		if (!strstr(r->stack.frames[i].file, "/asyncio/"))
 			return &r->stack.frames[i];
 	return r->stack.depth ? &r->stack.frames[0] : NULL;
+}
+
+void lost_report_clear(struct lost_report *r)
+{
+	py_stack_clear(&r->stack);
+	py_stack_clear(&r->created);
+	r->defined_file = NULL;
+}
+
+void lost_report_free(struct lost_report *r)
+{
+	py_stack_free(&r->stack);
+	py_stack_free(&r->created);
 }

@@ -21,8 +21,19 @@ struct lost_report {
 	char task[256];       /* "" when not a task */
 	char exception[1024]; /* "ValueError: msg", as str(exc) would say */
 	struct py_stack stack;
+	/* where the coroutine's function is defined (NULL, -1: not read) */
+	const char *defined_file;
+	int defined_line;
+	/* where the coroutine was created, innermost first: empty unless the
+	 * target tracks coroutine origins (asyncio debug mode does) */
+	struct py_stack created;
 	uint64_t suppressed;  /* same-site events left out before this one */
 };
+
+/* A report's stacks hold the target's interned strings: clear them when
+ * the target is re-read (exec), free them at the end. */
+void lost_report_clear(struct lost_report *r);
+void lost_report_free(struct lost_report *r);
 
 const char *lost_kind_name(int kind);
 void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t mono_to_unix_ns,

@@ -89,9 +89,26 @@ json_t *lost_report_json(const struct lost_report *r)
 	if (r->kind == LOST_UNRETRIEVED)
 		json_object_set_new(o, "exception", json_text(r->exception));
 	json_object_set_new(o, frames_key, py_stack_json(&r->stack));
+	if (r->defined_file)
+		json_object_set_new(o, "defined", json_pack("{s:o, s:i}", "file",
+				    json_text(r->defined_file), "line", r->defined_line));
+	if (r->created.depth)
+		json_object_set_new(o, "created", py_stack_json(&r->created));
 	if (r->suppressed)
 		json_object_set_new(o, "suppressed", json_integer((json_int_t)r->suppressed));
 	return o;
+}
+
+/* Text: the creating frames, unless they say what the stack below says
+ * (a coroutine never awaited is mostly dropped where it was made). */
+static bool created_elsewhere(const struct lost_report *r)
+{
+	const struct py_frame *made = r->created.depth ? &r->created.frames[0] : NULL;
+	const struct py_frame *at = r->stack.depth ? &r->stack.frames[0] : NULL;
+
+	if (!made)
+		return false;
+	return r->kind != LOST_NEVER_AWAITED || !at || at->file != made->file || at->line != made->line;
 }
 
 static void print_block(FILE *f, const struct lost_report *r)
@@ -110,12 +127,23 @@ static void print_block(FILE *f, const struct lost_report *r)
 			r->coro[0] ? text_safe(r->coro) : "-", c->bold, text_safe(r->exception), c->reset);
 		break;
 	case LOST_DESTROYED_PENDING:
-		fprintf(f, "  %s%sTASK DESTROYED PENDING%s  task %s%s%s (%s), suspended at:\n", c->bold,
+		fprintf(f, "  %s%sTASK DESTROYED PENDING%s  task %s%s%s (%s)\n", c->bold,
 			c->red, c->reset, c->cyan, text_safe(r->task), c->reset, text_safe(r->coro));
 		break;
 	}
+	if (r->defined_file)
+		fprintf(f, "    coroutine %s defined at %s:%d\n", r->coro[0] ? text_safe(r->coro) : "-",
+			text_safe(r->defined_file), r->defined_line);
+	if (created_elsewhere(r)) {
+		fprintf(f, "    created at, innermost first:\n");
+		py_stack_print(f, &r->created, "    ", 4);
+		if (r->kind == LOST_NEVER_AWAITED)
+			fprintf(f, "    dropped at, innermost first:\n");
+	}
 	if (r->kind == LOST_UNRETRIEVED)
 		fprintf(f, "    traceback, innermost first:\n");
+	else if (r->kind == LOST_DESTROYED_PENDING)
+		fprintf(f, "    suspended at, innermost first:\n");
 	py_stack_print(f, &r->stack, "    ", 10);
 }
 

@@ -6,7 +6,10 @@ loopscope should report ({"event": "expect", "kind": ..., "coro": ...,
 "func": ..., "line": ...}) and commits it; "done" closes the run. Warnings
 and logging are silenced, so only loopscope can see the bugs.
 
-    lostwork.py [--repeat N] [--healthy N] [--sites N] [--uvloop]
+    lostwork.py [--repeat N] [--healthy N] [--sites N] [--uvloop] [--origin]
+
+--origin: coroutine origin tracking on (sys.set_coroutine_origin_tracking_depth,
+as asyncio's debug mode does), so loopscope can say where each was created.
 
 --sites N: instead of the bugs, N never-awaited coroutines created at N
 distinct lines (generated code), then {"event": "sites", "n": N}.
@@ -29,9 +32,15 @@ def line_of(marker):
         return [i for i, l in enumerate(f, 1) if l.rstrip().endswith("# " + marker)][0]
 
 
-def expect(kind, coro, func, marker, **extra):
+def expect(kind, coro, func, marker, defined=None, created=None, **extra):
+    """defined: the coroutine function (its `async def` line); created: the
+    marker of the line that creates the coroutine object."""
     rec = dict(event="expect", kind=kind, coro=coro, func=func, file=__file__,
                line=line_of(marker), **extra)
+    if defined:
+        rec["defined"] = defined.__code__.co_firstlineno
+    if created:
+        rec["created"] = line_of(created)
     print(json.dumps(rec), flush=True)
 
 
@@ -80,27 +89,32 @@ async def settle():
 
 async def bugs(repeat):
     for i in range(repeat):
-        expect("never_awaited", "forgotten", "bugs", "NEVER-CORO")
+        expect("never_awaited", "forgotten", "bugs", "NEVER-CORO", defined=forgotten,
+               created="NEVER-CORO")
         forgotten()  # NEVER-CORO
         await settle()
     expect("never_awaited", "Service.save", "Service.handle" if QUALNAMES else "handle",
-           "NEVER-METHOD")
+           "NEVER-METHOD", defined=Service.save, created="NEVER-METHOD")
     await Service().handle()
     await settle()
-    expect("never_awaited", "forgotten", "sync_callback", "NEVER-CALLBACK")
+    expect("never_awaited", "forgotten", "sync_callback", "NEVER-CALLBACK", defined=forgotten,
+           created="NEVER-CALLBACK")
     asyncio.get_running_loop().call_soon(sync_callback)
     await settle()
     expect("unretrieved_exception", "boom", "boom", "RAISE", task="fire-and-forget",
-           exception="ValueError: raised in a fire-and-forget task")
-    asyncio.create_task(boom("raised in a fire-and-forget task"), name="fire-and-forget")
+           exception="ValueError: raised in a fire-and-forget task", defined=boom,
+           created="CREATE-FF")
+    asyncio.create_task(boom("raised in a fire-and-forget task"), name="fire-and-forget")  # CREATE-FF
     await settle()
     expect("unretrieved_exception", "boom_in_callback_task", "boom_in_callback_task", "RAISE-CB",
            task="callback-task",
-           exception="ValueError: raised in a task made by a callback")
+           exception="ValueError: raised in a task made by a callback",
+           defined=boom_in_callback_task)
     asyncio.get_running_loop().call_soon(spawn_from_callback)
     await settle()
-    expect("destroyed_pending", "never_resolved", "never_resolved", "PARKED", task="dropped")
-    asyncio.create_task(never_resolved(), name="dropped")
+    expect("destroyed_pending", "never_resolved", "never_resolved", "PARKED", task="dropped",
+           defined=never_resolved, created="CREATE-DROPPED")
+    asyncio.create_task(never_resolved(), name="dropped")  # CREATE-DROPPED
     await settle()
 
 
@@ -121,7 +135,7 @@ def shutdown_with_pending_task():
     """A loop closed while a task is still pending: destroyed at collection."""
     loop = asyncio.new_event_loop()
     expect("destroyed_pending", "parked_at_exit", "parked_at_exit", "PARKED-AT-EXIT",
-           task="at-shutdown")
+           task="at-shutdown", defined=parked_at_exit)
     loop.create_task(parked_at_exit(), name="at-shutdown")
     loop.run_until_complete(asyncio.sleep(0.05))
     loop.close()
@@ -151,7 +165,10 @@ def main():
     ap.add_argument("--healthy", type=int, default=0)
     ap.add_argument("--uvloop", action="store_true")
     ap.add_argument("--sites", type=int, default=0)
+    ap.add_argument("--origin", action="store_true")
     args = ap.parse_args()
+    if args.origin:
+        sys.set_coroutine_origin_tracking_depth(8)
     if args.uvloop:
         import uvloop
         uvloop.install()
