@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "access.h"
+
+/* A number that fits an id_t (not -1, which means "no id" to the kernel). */
+static bool parse_id(const char *s, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !errno && !*end && *out < 0xffffffffUL;
+}
+
+static int add_group(struct access_list *l, const char *name, char *err, size_t errlen)
+{
+	struct group *g = getgrnam(name);
+	unsigned long id;
+
+	if (!g && !parse_id(name, &id)) {
+		snprintf(err, errlen, "--allow @%s: no such group", name);
+		return -ENOENT;
+	}
+	if (l->ngids == ACCESS_MAX) {
+		snprintf(err, errlen, "--allow: at most %d groups", ACCESS_MAX);
+		return -ENOSPC;
+	}
+	l->gids[l->ngids++] = g ? g->gr_gid : (gid_t)id;
+	return 0;
+}
+
+int access_add(struct access_list *l, const char *spec, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	unsigned long id;
+
+	if (spec[0] == '@')
+		return add_group(l, spec + 1, err, errlen);
+	pw = getpwnam(spec);
+	if (!pw && !parse_id(spec, &id)) {
+		snprintf(err, errlen, "--allow %s: no such user (a user name, a uid, or @group)", spec);
+		return -ENOENT;
+	}
+	if (l->nuids == ACCESS_MAX) {
+		snprintf(err, errlen, "--allow: at most %d users", ACCESS_MAX);
+		return -ENOSPC;
+	}
+	l->uids[l->nuids++] = pw ? pw->pw_uid : (uid_t)id;
+	return 0;
+}
+
+bool access_any(const struct access_list *l)
+{
+	return l->nuids || l->ngids;
+}
+
+static bool in_groups(const struct access_list *l, const struct access_peer *p)
+{
+	for (size_t i = 0; i < l->ngids; i++) {
+		if (l->gids[i] == p->gid)
+			return true;
+		for (size_t j = 0; j < p->ngroups; j++)
+			if (l->gids[i] == p->groups[j])
+				return true;
+	}
+	return false;
+}
+
+static bool allowed(const struct access_list *l, const struct access_peer *p)
+{
+	if (p->uid == (uid_t)-1)
+		return false;  /* credentials unknown */
+	if (p->uid == 0 || p->uid == geteuid())
+		return true;
+	for (size_t i = 0; i < l->nuids; i++)
+		if (l->uids[i] == p->uid)
+			return true;
+	return in_groups(l, p);
+}
+
+bool access_check(const struct access_list *l, const struct access_peer *p, char *msg, size_t len)
+{
+	struct passwd *pw;
+
+	if (allowed(l, p))
+		return true;
+	if (p->uid == (uid_t)-1) {
+		snprintf(msg, len, "the peer's credentials cannot be read: refused");
+		return false;
+	}
+	pw = getpwuid(p->uid);
+	if (pw)
+		snprintf(msg, len, "uid %u (%s) is not allowed: start the agent with --allow %s",
+			 (unsigned)p->uid, pw->pw_name, pw->pw_name);
+	else
+		snprintf(msg, len, "uid %u is not allowed: start the agent with --allow %u",
+			 (unsigned)p->uid, (unsigned)p->uid);
+	return false;
+}
+
+bool access_first_refusal(struct access_seen *s, uid_t uid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->uids[i] == uid)
+			return false;
+	if (s->n < ACCESS_SEEN_MAX)
+		s->uids[s->n++] = uid;
+	return true;
+}
