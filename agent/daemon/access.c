@@ -20,41 +20,45 @@ static bool parse_id(const char *s, unsigned long *out)
 	return !errno && !*end && *out < 0xffffffffUL;
 }
 
-static int add_group(struct access_list *l, const char *name, char *err, size_t errlen)
+/* A user's or group's id from its name or number; -1: no such one. */
+static long user_id(const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+	unsigned long id;
+
+	return pw ? (long)pw->pw_uid : parse_id(name, &id) ? (long)id : -1;
+}
+
+static long group_id(const char *name)
 {
 	struct group *g = getgrnam(name);
 	unsigned long id;
 
-	if (!g && !parse_id(name, &id)) {
-		snprintf(err, errlen, "--allow @%s: no such group", name);
+	return g ? (long)g->gr_gid : parse_id(name, &id) ? (long)id : -1;
+}
+
+/* uid_t and gid_t are the same unsigned int: one list type serves both. */
+static int put(uid_t *ids, size_t *n, long id, const char *spec, const char *what, char *err,
+	       size_t errlen)
+{
+	if (id < 0) {
+		snprintf(err, errlen, "--allow %s: no such %s", spec, what);
 		return -ENOENT;
 	}
-	if (l->ngids == ACCESS_MAX) {
-		snprintf(err, errlen, "--allow: at most %d groups", ACCESS_MAX);
+	if (*n == ACCESS_MAX) {
+		snprintf(err, errlen, "--allow: at most %d of each kind", ACCESS_MAX);
 		return -ENOSPC;
 	}
-	l->gids[l->ngids++] = g ? g->gr_gid : (gid_t)id;
+	ids[(*n)++] = (uid_t)id;
 	return 0;
 }
 
 int access_add(struct access_list *l, const char *spec, char *err, size_t errlen)
 {
-	struct passwd *pw;
-	unsigned long id;
-
 	if (spec[0] == '@')
-		return add_group(l, spec + 1, err, errlen);
-	pw = getpwnam(spec);
-	if (!pw && !parse_id(spec, &id)) {
-		snprintf(err, errlen, "--allow %s: no such user (a user name, a uid, or @group)", spec);
-		return -ENOENT;
-	}
-	if (l->nuids == ACCESS_MAX) {
-		snprintf(err, errlen, "--allow: at most %d users", ACCESS_MAX);
-		return -ENOSPC;
-	}
-	l->uids[l->nuids++] = pw ? pw->pw_uid : (uid_t)id;
-	return 0;
+		return put(l->gids, &l->ngids, group_id(spec + 1), spec, "group (a name or a gid)", err, errlen);
+	return put(l->uids, &l->nuids, user_id(spec), spec, "user (a name or a uid; @GROUP for a group)",
+		   err, errlen);
 }
 
 bool access_any(const struct access_list *l)

@@ -17,7 +17,7 @@
 struct access_list {
 	uid_t uids[ACCESS_MAX];
 	size_t nuids;
-	gid_t gids[ACCESS_MAX];
+	gid_t gids[ACCESS_MAX];       /* gid_t is uid_t's type: one code fills both */
 	size_t ngids;
 };
 
