@@ -113,6 +113,27 @@ def test_agent_allow_users_and_groups():
         p.raise_if_any()
 
 
+@lib.timeout(60)
+def test_agent_allow_default_socket():
+    """--allow with the default socket: /run/loopscope becomes searchable by
+    others (still writable by root only), the socket 0666, and an allowed
+    user connects through that path."""
+    with Target.python(lib.python("debian-3.11"), "--mode", "healthy") as t, \
+            lib.Loopscope(["agent", t.pid, "--allow", "daemon"], name="loopscope agent") as a:
+        found = lib.wait_until(lambda: [l.strip() for _, l in a.lines if l.startswith("/run/loopscope/")], 20)
+        if not found:
+            raise AssertionError("the agent printed no socket path under /run/loopscope")
+        path = found[0]
+        p = Problems("default socket, --allow")
+        dmode = stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)
+        smode = stat.S_IMODE(os.stat(path).st_mode)
+        p.check(dmode & 0o055 == 0o055 and not dmode & 0o022, "/run/loopscope mode %o" % dmode)
+        p.check(smode == 0o666, "socket mode %o" % smode)
+        lines = connect_as(as_user("daemon"), path, {"id": 1, "method": "hello"})
+        p.check(lines and "result" in lines[0], "daemon through %s: %s" % (path, str(lines)[:200]))
+        p.raise_if_any()
+
+
 def test_agent_allow_usage():
     """An unknown user or group: one line naming it, exit 2."""
     p = Problems("--allow usage")
