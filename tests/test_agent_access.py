@@ -234,3 +234,26 @@ def test_tui_forbidden():
             p.check(ui.pane("#{alternate_on}") == "0", "still on the alternate screen")
             p.check(ui.pane("#{cursor_flag}") == "1", "the cursor stays hidden")
             p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_tui_root_only_agent():
+    """As nobody, an agent without --allow: its socket (0600), or the 0700
+    directory the TUI looks in, cannot be opened: one line saying why and
+    what to do, exit 1, before any screen."""
+    require_tui()
+    with Target.python(lib.python("debian-3.11"), "--mode", "healthy") as t, \
+            Agent([t.pid], socket_path=os.path.join(open_dir(), "a.sock")) as a:
+        a.wait_listening()
+        p = Problems("root-only agent")
+        closed = tempfile.mkdtemp(prefix="ls-closed-")
+        for args, env, what in ((["--socket", a.socket], {}, "cannot connect to %s: Permission denied" % a.socket),
+                                ([], {"LOOPSCOPE_SOCKET_DIR": closed}, "cannot read %s: Permission denied" % closed)):
+            r = subprocess.run(as_user("nobody") + [lib.loopscope_bin(), "tui"] + args, capture_output=True,
+                               text=True, timeout=15, env=dict(os.environ, **env), stdin=subprocess.DEVNULL)
+            err = r.stderr.strip().splitlines()
+            p.check(r.returncode == 1, "tui %s: exit %s" % (args, r.returncode))
+            p.check(len(err) == 1 and what in err[0] and "--allow USER" in err[0], "tui %s: %r" % (args, r.stderr))
+            p.check("\x1b[" not in r.stdout, "tui %s: the terminal was touched" % args)
+        os.rmdir(closed)
+        p.raise_if_any()

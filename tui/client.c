@@ -345,7 +345,7 @@ int client_find_socket(const char *dir, char *out, size_t len)
 	char path[4096];
 
 	if (!d)
-		return -ENOENT;
+		return errno == EACCES ? -EACCES : -ENOENT;
 	if (len)
 		out[0] = 0;
 	while ((e = readdir(d))) {

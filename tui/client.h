@@ -61,8 +61,8 @@ int client_read(struct client *c, client_msg_fn fn, void *ctx);
 uint64_t client_bad_lines(const struct client *c);
 
 /* The agent socket in dir when there is exactly one: 0 with its path,
- * -ENOENT for none, -E2BIG for several (their paths listed in out, one a
- * line). */
+ * -ENOENT for none, -EACCES when dir may not be read, -E2BIG for several
+ * (their paths listed in out, one a line). */
 int client_find_socket(const char *dir, char *out, size_t len);
 
 #endif

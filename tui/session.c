@@ -137,6 +137,9 @@ static int connect_once(struct session *s, char *err, size_t errlen)
 		rc = client_find_socket(s->dir, s->path, sizeof(s->path));
 		if (rc == -ENOENT)
 			snprintf(err, errlen, "no agent socket in %s (start one: loopscope agent PID)", s->dir);
+		else if (rc == -EACCES)
+			snprintf(err, errlen, "cannot read %s: %s (the agent lets only root in unless "
+				 "started with --allow USER)", s->dir, strerror(-rc));
 		else if (rc == -E2BIG)
 			snprintf(err, errlen, "several agents listen in %s; pick one with --socket:\n%s", s->dir, s->path);
 		if (rc)
