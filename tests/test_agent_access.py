@@ -201,11 +201,18 @@ def test_agent_drops_privileges():
                 p.check(ps.get("tasks") and ps.get("pid") == child, "ps: %s" % str(ps)[:200])
             p.check(not caps_of(a.pid) or all(v["CapEff"] == KEPT for v in caps_of(a.pid).values()),
                     "capabilities after attaching: %s" % caps_of(a.pid))
-            progs = lib.wait_until(lambda: lib.bpf_ids_held(a.pid)[0], 5)
+            progs, links = lib.bpf_ids_held(a.pid)
+            uprobes = {i for i, name in lib.bpf_objects(prefix="lost_")[0].items() if i in progs}
+            p.check(uprobes, "the agent holds no lost-work (uprobe) program: %s" % progs)
             a.signal(signal.SIGTERM)
             p.check(a.wait(10) == 0, "exit status %s" % a.proc.returncode)
-            gone = lib.wait_until(lambda: not (set(lib.bpf_objects()[0]) & progs), 5)
-            p.check(progs and gone, "programs left: %s of %s" % (set(lib.bpf_objects()[0]) & progs, progs))
+
+            def left():
+                loaded, linked = lib.bpf_objects(prefix="")
+                return (set(loaded) & progs) | (set(linked) & links)
+            # the kernel frees a program shortly after its last reference
+            lib.wait_until(lambda: not left(), 5)
+            p.check(progs and not left(), "programs or links left: %s of %s, %s" % (left(), progs, links))
         p.raise_if_any()
     finally:
         if master.info:
