@@ -52,7 +52,7 @@ static const char doc[] =
 "    loopscope agent 1234 5678 --socket /tmp/ls.sock --retain 30m\n"
 "    loopscope agent --children 777  # every worker of master 777, restarts too\n"
 "    loopscope agent 1234 --metrics 9464   # http://127.0.0.1:9464/metrics\n"
-"    loopscope agent 1234 --allow www-data --allow @devops   # and: loopscope tui\n"
+"    loopscope agent 1234 --allow www-data --allow @devops  # www-data: tui\n"
 "    echo '{\"id\":1,\"method\":\"stats\"}' | socat - UNIX-CONNECT:/tmp/ls.sock";
 
 static const struct argp_option opts[] = {
