@@ -28,10 +28,11 @@ class Tui:
     After the TUI exits the pane keeps the shell's last words
     (`TUI-EXIT=<status>`), so that what the terminal was left in is seen."""
 
-    def __init__(self, args, width=80, height=24, env=None, lang="C.UTF-8", command="tui"):
+    def __init__(self, args, width=80, height=24, env=None, lang="C.UTF-8", command="tui", prefix=()):
+        """prefix: a command the TUI runs under (e.g. setpriv as another user)."""
         self.server = "loopscope-test-%d-%d" % (os.getpid(), id(self) % 10000)
         self.command = command
-        self.args = [lib.loopscope_bin(), command] + [str(a) for a in args]
+        self.args = list(prefix) + [lib.loopscope_bin(), command] + [str(a) for a in args]
         self.width, self.height = width, height
         self.env = dict(env or {})
         self.env.setdefault("LANG", lang)

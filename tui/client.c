@@ -191,7 +191,8 @@ int client_flush(struct client *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (n < 0) {
-			client_close(c);
+			/* the agent hung up: what it said first is still to be read */
+			c->out_off = c->out_len;
 			return -EPIPE;
 		}
 		c->out_off += (size_t)n;
@@ -210,6 +211,17 @@ static struct pending *find_pending(struct client *c, const json_t *id)
 	return p->id == (uint64_t)v ? p : NULL;
 }
 
+/* An error of no request (id null: a refused connection, a line too
+ * long): method "" tells it apart. Takes doc. */
+static int agent_error(json_t *doc, client_msg_fn fn, void *ctx)
+{
+	struct client_msg m = { .type = CLIENT_ERROR, .method = "", .body = json_object_get(doc, "error") };
+
+	fn(&m, ctx);
+	json_decref(doc);
+	return 0;
+}
+
 /* An answer ({"id","result"|"error"}) or an event ({"event":S}). */
 static int parse_line(struct client *c, const char *line, size_t len, client_msg_fn fn, void *ctx)
 {
@@ -226,6 +238,8 @@ static int parse_line(struct client *c, const char *line, size_t len, client_msg
 		json_decref(doc);
 		return 0;
 	}
+	if (json_is_null(json_object_get(doc, "id")) && json_is_object(json_object_get(doc, "error")))
+		return agent_error(doc, fn, ctx);
 	p = find_pending(c, json_object_get(doc, "id"));
 	if (!p)
 		goto bad;
@@ -331,7 +345,7 @@ int client_find_socket(const char *dir, char *out, size_t len)
 	char path[4096];
 
 	if (!d)
-		return -ENOENT;
+		return errno == EACCES ? -EACCES : -ENOENT;
 	if (len)
 		out[0] = 0;
 	while ((e = readdir(d))) {

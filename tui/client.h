@@ -48,18 +48,21 @@ int client_fd(const struct client *c);
  * added when > 0, arg is only remembered). 0 or -errno. */
 int client_request(struct client *c, const char *method, pid_t pid, const char *arg,
 		   json_t *params);
-/* Writes what is queued, as far as the socket takes it. */
+/* Writes what is queued, as far as the socket takes it; -EPIPE when the
+ * agent hung up (the rest is dropped; read what it sent before, then the
+ * connection is closed by client_read). */
 int client_flush(struct client *c);
 bool client_want_write(const struct client *c);
-/* Reads what is there and calls fn for every message. 0, or -EPIPE when
- * the agent closed the connection (then the client is closed). */
+/* Reads what is there and calls fn for every message (an error of no
+ * request, id null, with method ""). 0, or -EPIPE when the agent closed
+ * the connection (then the client is closed). */
 int client_read(struct client *c, client_msg_fn fn, void *ctx);
 /* Lines that were not messages (bad JSON, too long, unknown ids). */
 uint64_t client_bad_lines(const struct client *c);
 
 /* The agent socket in dir when there is exactly one: 0 with its path,
- * -ENOENT for none, -E2BIG for several (their paths listed in out, one a
- * line). */
+ * -ENOENT for none, -EACCES when dir may not be read, -E2BIG for several
+ * (their paths listed in out, one a line). */
 int client_find_socket(const char *dir, char *out, size_t len);
 
 #endif

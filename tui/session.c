@@ -19,6 +19,7 @@ struct session {
 	bool want_tasks;           /* the current target's tasks are on screen */
 	struct strmap *inflight;   /* "method\tpid\targ" of requests not yet answered */
 	json_t *held;              /* events while paused */
+	char refusal[512];         /* the agent's "forbidden" message, once refused */
 	unsigned ticks;
 };
 
@@ -93,12 +94,25 @@ static void after_hello(struct session *s)
 	session_refresh(s);
 }
 
+/* An error of no request: a refusal ends the session; others (a line
+ * too long) are nothing to act on. */
+static void on_agent_error(struct session *s, const json_t *err)
+{
+	if (!strcmp(j_str(err, "code"), "forbidden"))
+		snprintf(s->refusal, sizeof(s->refusal), "the agent refused this user: %s",
+			 j_str(err, "message"));
+}
+
 static void on_msg(const struct client_msg *msg, void *ctx)
 {
 	struct session *s = ctx;
 	char key[CLIENT_ARG_MAX + 64];
 	struct strmap_val *v;
 
+	if (msg->type == CLIENT_ERROR && !msg->method[0]) {
+		on_agent_error(s, msg->body);
+		return;
+	}
 	if (msg->type == CLIENT_EVENT && s->paused && json_array_size(s->held) < HELD_EVENTS_MAX) {
 		json_array_append(s->held, msg->body);
 		return;
@@ -123,6 +137,9 @@ static int connect_once(struct session *s, char *err, size_t errlen)
 		rc = client_find_socket(s->dir, s->path, sizeof(s->path));
 		if (rc == -ENOENT)
 			snprintf(err, errlen, "no agent socket in %s (start one: loopscope agent PID)", s->dir);
+		else if (rc == -EACCES)
+			snprintf(err, errlen, "cannot read %s: %s (the agent lets only root in unless "
+				 "started with --allow USER)", s->dir, strerror(-rc));
 		else if (rc == -E2BIG)
 			snprintf(err, errlen, "several agents listen in %s; pick one with --socket:\n%s", s->dir, s->path);
 		if (rc)
@@ -134,7 +151,8 @@ static int connect_once(struct session *s, char *err, size_t errlen)
 	}
 	rc = client_connect(s->c, s->path);
 	if (rc)
-		snprintf(err, errlen, "cannot connect to %s: %s", s->path, strerror(-rc));
+		snprintf(err, errlen, "cannot connect to %s: %s%s", s->path, strerror(-rc),
+			 rc == -EACCES ? " (the agent lets only root in unless started with --allow USER)" : "");
 	return rc;
 }
 
@@ -170,18 +188,28 @@ static void lost_connection(struct session *s)
 
 void session_io(struct session *s, bool readable, bool writable)
 {
-	if (writable && client_flush(s->c) < 0)
+	bool hung_up = writable && client_flush(s->c) < 0;
+
+	/* after a hang-up its last words (a refusal) are read, then the end */
+	if ((readable || hung_up) && client_read(s->c, on_msg, s) < 0) {
 		lost_connection(s);
-	if (readable && client_read(s->c, on_msg, s) < 0)
+		return;
+	}
+	if (client_want_write(s->c) && client_flush(s->c) < 0 && client_read(s->c, on_msg, s) < 0)
 		lost_connection(s);
-	if (client_want_write(s->c) && client_flush(s->c) < 0)
-		lost_connection(s);
+}
+
+const char *session_refusal(const struct session *s)
+{
+	return s->refusal[0] ? s->refusal : NULL;
 }
 
 void session_refresh(struct session *s)
 {
 	char err[512];
 
+	if (s->refusal[0])
+		return;  /* asking again would be refused again */
 	if (!client_connected(s->c)) {
 		if (session_start(s, err, sizeof(err)))
 			model_set_status(s->m, false, "agent gone: %s; retrying", err);

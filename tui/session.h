@@ -24,6 +24,9 @@ int session_fd(const struct session *s);
 bool session_want_write(const struct session *s);
 /* Reads and writes what poll said is ready. */
 void session_io(struct session *s, bool readable, bool writable);
+/* The agent's refusal ("forbidden": this user may not connect), NULL
+ * while none came; then the session is over. */
+const char *session_refusal(const struct session *s);
 /* The periodic requests; or, while disconnected, one reconnect attempt. */
 void session_refresh(struct session *s);
 /* For ui->ask: one request (skipped while one of that method, pid and arg

@@ -290,6 +290,8 @@ static void step(struct tui *t)
 		session_io(t->s, fds[1].revents & (POLLIN | POLLHUP | POLLERR), fds[1].revents & POLLOUT);
 		timing("apply", t0);
 	}
+	if (t->s && session_refusal(t->s))
+		stop = 1;
 	flags = keys(t);
 	if (flags & H_QUIT)
 		stop = 1;
@@ -348,6 +350,10 @@ int tui_run(const struct tui_opts *o)
 		step(&t);
 	screen_close();
 	rc = 0;
+	if (t.s && session_refusal(t.s)) {
+		fprintf(stderr, "loopscope: %s\n", session_refusal(t.s));
+		rc = 1;
+	}
 out:
 	if (timings)
 		fclose(timings);

@@ -26,6 +26,14 @@ static const char doc[] =
 "docs/protocol.md: hello, ps, where, pstree, dump, stalls, history, stats,\n"
 "source, lints, subscribe, unsubscribe. The socket is 0600 (root only) in\n"
 "/run/loopscope/ by default; its path is printed on stdout once it listens.\n"
+"--allow USER (or @GROUP) opens it to others: each peer is then checked by\n"
+"its credentials (SO_PEERCRED): root, the agent's own user and those allowed\n"
+"are served, anyone else gets a \"forbidden\" error line and is cut off.\n"
+"\n"
+"Once attached, the agent gives up every capability but CAP_BPF,\n"
+"CAP_PERFMON, CAP_SYS_ADMIN (uprobes), CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH,\n"
+"which attaching later targets needs; the bounding set is cut to those and\n"
+"no_new_privs is set.\n"
 "\n"
 "Lints, as lint events and the lints request: blocking-call (a site that stalls\n"
 "again and again), unbounded-concurrency (one coroutine with too many pending\n"
@@ -36,7 +44,7 @@ static const char doc[] =
 "\n"
 "USAGE: loopscope agent PID... [--children PID] [--socket PATH]\n"
 "         [--metrics [HOST:]PORT] [--record FILE] [--threshold MS]\n"
-"         [--retain DURATION]\n"
+"         [--retain DURATION] [--allow USER|@GROUP]...\n"
 "       loopscope agent --children PID [options]\n"
 "\n"
 "EXAMPLES:\n"
@@ -44,6 +52,7 @@ static const char doc[] =
 "    loopscope agent 1234 5678 --socket /tmp/ls.sock --retain 30m\n"
 "    loopscope agent --children 777  # every worker of master 777, restarts too\n"
 "    loopscope agent 1234 --metrics 9464   # http://127.0.0.1:9464/metrics\n"
+"    loopscope agent 1234 --allow www-data --allow @devops  # www-data: tui\n"
 "    echo '{\"id\":1,\"method\":\"stats\"}' | socat - UNIX-CONNECT:/tmp/ls.sock";
 
 static const struct argp_option opts[] = {
@@ -64,6 +73,8 @@ static const struct argp_option opts[] = {
 	  "(default 1000)", 0 },
 	{ "lint-await", 'A', "DURATION", 0, "long-await: at the same await for DURATION with no "
 	  "timeout (default 60s)", 0 },
+	{ "allow", 'a', "USER", 0, "Let USER (a name or uid; @GROUP for a group) connect too; "
+	  "repeatable (default: root only)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{},
 };
@@ -131,6 +142,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'A':
 		env.lint.await_s = parse_duration(arg, state);
 		break;
+	case 'a': {
+		char err[160];
+
+		if (access_add(&env.allow, arg, err, sizeof(err)))
+			argp_failure(state, EXIT_USAGE, 0, "%s", err);
+		break;
+	}
 	case 'v':
 		env.verbose = true;
 		break;

@@ -9,10 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include "clock.h"
 #include "errors.h"
 #include "log.h"
 #include "output.h"
+#include "privs.h"
 #include "agent_int.h"
 
 #define DEFAULT_SOCKET_DIR "/run/loopscope"
@@ -197,15 +199,31 @@ static void on_prune(uv_timer_t *h)
 	history_prune(a->hist, now_unix());
 }
 
-/* /run/loopscope: made 0700 if absent; if present, a real directory of
- * ours that nobody else may write to (else someone could swap the socket). */
+/* Root (or the agent's own user) only, unless --allow opens the socket
+ * to others: then every peer's credentials are checked here. */
+static bool on_accept(const struct access_peer *p, void *ctx, char *msg, size_t len)
+{
+	struct agent *a = ctx;
+
+	if (access_check(&a->opts.allow, p, msg, len))
+		return true;
+	if (access_first_refusal(&a->refused, p->uid))
+		log_warn("refused a client (uid %u, pid %d): %s (its next attempts are not logged)",
+			 (unsigned)p->uid, p->pid, msg);
+	return false;
+}
+
+/* /run/loopscope: made 0700 if absent (0755 with --allow, so that others
+ * can reach the socket); if present, a real directory of ours that nobody
+ * else may write to (else someone could swap the socket). */
 static int socket_dir(struct agent *a, const char *dir)
 {
+	mode_t mode = access_any(&a->opts.allow) ? 0755 : 0700;
 	struct stat st;
 
 	if (!mkdir(dir, 0700)) {
 		snprintf(a->socket_dir, sizeof(a->socket_dir), "%s", dir);
-		return 0;
+		return chmod(dir, mode) ? -errno : 0;
 	}
 	if (errno != EEXIST || lstat(dir, &st))
 		return -errno;
@@ -214,12 +232,15 @@ static int socket_dir(struct agent *a, const char *dir)
 			"write to: refusing to put the agent's socket there\n", dir);
 		return -EPERM;
 	}
+	/* another agent's 0700 directory: searchable now, its socket stays 0600 */
+	if ((st.st_mode & mode) != mode && chmod(dir, (st.st_mode & 07777) | mode))
+		return -errno;
 	return 0;
 }
 
 static int open_socket(struct agent *a)
 {
-	static const struct server_ops ops = { .request = on_request };
+	static const struct server_ops ops = { .request = on_request, .accept = on_accept };
 	int err;
 
 	if (a->opts.socket_path) {
@@ -231,12 +252,42 @@ static int open_socket(struct agent *a)
 		snprintf(a->socket_path, sizeof(a->socket_path), DEFAULT_SOCKET_DIR "/agent-%d.sock",
 			 (int)getpid());
 	}
-	err = server_new(a->loop, a->socket_path, &ops, a, &a->srv);
+	err = server_new(a->loop, a->socket_path, access_any(&a->opts.allow), &ops, a, &a->srv);
 	if (err)
 		fprintf(stderr, "loopscope: cannot listen on %s: %s\n", a->socket_path,
 			err == UV_EADDRINUSE ? "it exists (another agent's socket, or a stale one: remove it)"
 					     : uv_strerror(err));
 	return err;
+}
+
+/* What the rest of the agent's life needs: attaching targets found later
+ * (--children, a target's exec): CAP_BPF and CAP_PERFMON to load and
+ * attach programs; CAP_SYS_ADMIN because the kernel creates uprobes only
+ * with it (perf_uprobe_event_init: CAP_PERFMON sufficed from 5.8 until
+ * commit ba677dbe77af, 6.16 and the stable kernels since July 2025, put it
+ * back: a uprobe in the middle of an instruction corrupts the target);
+ * CAP_SYS_PTRACE to read other users' targets (process_vm_readv,
+ * /proc/PID/root and map_files) and CAP_DAC_READ_SEARCH for their files.
+ * Not kept: binding the socket and a metrics port, opening the recording,
+ * CAP_SYS_RESOURCE (BPF memory is charged to the memory cgroup since 5.11,
+ * so libbpf never raises RLIMIT_MEMLOCK on the kernels we run on). */
+#define AGENT_KEPT_CAPS (PRIVS_BIT(CAP_BPF) | PRIVS_BIT(CAP_PERFMON) | PRIVS_BIT(CAP_SYS_ADMIN) | \
+			 PRIVS_BIT(CAP_SYS_PTRACE) | PRIVS_BIT(CAP_DAC_READ_SEARCH))
+
+static void drop_privileges(void)
+{
+	char err[160], kept[200];
+	unsigned threads = privs_threads();
+
+	if (threads > 1)
+		log_warn("%u threads already run: they keep their capabilities", threads - 1);
+	if (privs_drop(AGENT_KEPT_CAPS, err, sizeof(err))) {
+		log_warn("%s", err);
+		return;
+	}
+	privs_names(AGENT_KEPT_CAPS, kept, sizeof(kept));
+	log_info("capabilities: kept at most %s; every other one dropped, bounding set too; no_new_privs",
+		 kept);
 }
 
 static int attach(struct agent *a, pid_t pid)
@@ -339,6 +390,7 @@ int agent_main(const struct agent_opts *opts)
 	if (err) {
 		agent_stop(&a, "could not start");
 	} else {
+		drop_privileges();
 		log_info("listening on %s (%zu target%s)", a.socket_path, a.ntargets,
 			 a.ntargets == 1 ? "" : "s");
 		printf("%s\n", a.socket_path);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include "access.h"
 #include "lint.h"
 
 #define AGENT_MAX_TARGETS 64
@@ -18,6 +19,7 @@ struct agent_opts {
 	pid_t masters[AGENT_MAX_TARGETS];   /* --children: watch their Python descendants */
 	size_t nmasters;
 	const char *socket_path;   /* NULL: /run/loopscope/agent-PID.sock */
+	struct access_list allow;  /* --allow: who else may connect */
 	double threshold_ms;
 	double retain_s;
 	size_t history_bytes;      /* the history's memory cap */

@@ -31,6 +31,7 @@ struct agent {
 	size_t ngone, gone_next;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t prune_timer;
+	struct access_seen refused; /* uids refused so far (each logged once) */
 	double started;            /* Unix seconds */
 	double started_mono;
 	bool stopping;

@@ -29,8 +29,7 @@ struct client {
 	struct server *srv;
 	struct client *prev, *next;
 	uint64_t id;
-	uid_t uid;
-	pid_t peer_pid;
+	struct access_peer peer;   /* SO_PEERCRED, SO_PEERGROUPS at accept */
 	struct proto_lines lines;
 	bool subscribed, paused, closing;
 	struct proto_filter filter;
@@ -184,7 +183,7 @@ void client_send(struct client *c, char *line, size_t len)
 	}
 	if (c->queued + len > SERVER_ANSWER_QUEUE_MAX) {
 		log_warn("client %llu (uid %u) reads no answers: disconnected", (unsigned long long)c->id,
-			 (unsigned)c->uid);
+			 (unsigned)c->peer.uid);
 		free(line);
 		client_close(c);
 		return;
@@ -231,7 +230,7 @@ uint64_t client_id(const struct client *c)
 
 uid_t client_uid(const struct client *c)
 {
-	return c->uid;
+	return c->peer.uid;
 }
 
 void client_subscribe(struct client *c, const struct proto_filter *f)
@@ -356,19 +355,25 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	}
 }
 
+/* Who connected, as the kernel saw it at connect(): uid -1 when unknown
+ * (then every access check fails). */
 static void peer_creds(struct client *c)
 {
-	struct ucred cred = { .uid = (uid_t)-1 };
-	socklen_t len = sizeof(cred);
+	struct ucred cred;
+	socklen_t len = sizeof(cred), glen = sizeof(c->peer.groups);
 	uv_os_fd_t fd;
 
-	if (!uv_fileno((uv_handle_t *)&c->pipe, &fd) &&
-	    !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
-		c->uid = cred.uid;
-		c->peer_pid = cred.pid;
-	} else {
-		c->uid = (uid_t)-1;
-	}
+	c->peer.uid = (uid_t)-1;
+	c->peer.gid = (gid_t)-1;
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return;
+	c->peer.uid = cred.uid;
+	c->peer.gid = cred.gid;
+	c->peer.pid = cred.pid;
+	/* more groups than we look at: ERANGE, and those are not counted */
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->peer.groups, &glen))
+		c->peer.ngroups = glen / sizeof(gid_t);
 }
 
 static void shutdown_done(uv_shutdown_t *req, int status)
@@ -384,8 +389,7 @@ static void refuse(struct client *c, const char *message)
 {
 	uv_shutdown_t *req = malloc(sizeof(*req));
 
-	log_warn("refused a client (uid %u, pid %d): %s", (unsigned)c->uid, c->peer_pid, message);
-	client_error(c, NULL, "denied", message);
+	client_error(c, NULL, "forbidden", message);
 	if (!req || c->closing || uv_shutdown(req, (uv_stream_t *)&c->pipe, shutdown_done)) {
 		free(req);
 		client_close(c);
@@ -416,17 +420,18 @@ static void on_connection(uv_stream_t *l, int status)
 		return;
 	}
 	peer_creds(c);
-	if (s->ops.accept && !s->ops.accept(c->uid, c->peer_pid, s->ctx, why, sizeof(why))) {
+	if (s->ops.accept && !s->ops.accept(&c->peer, s->ctx, why, sizeof(why))) {
 		refuse(c, why);
 		return;
 	}
 	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 
-int server_new(uv_loop_t *loop, const char *path, const struct server_ops *ops, void *ctx,
-	       struct server **out)
+int server_new(uv_loop_t *loop, const char *path, bool open_to_all, const struct server_ops *ops,
+	       void *ctx, struct server **out)
 {
 	struct server *s = calloc(1, sizeof(*s));
+	bool bound;
 	mode_t old;
 	int err;
 
@@ -446,9 +451,15 @@ int server_new(uv_loop_t *loop, const char *path, const struct server_ops *ops, 
 	old = umask(0177);  /* the socket is born 0600: no window where others may connect */
 	err = uv_pipe_bind(&s->listener, path);
 	umask(old);
+	bound = !err;
+	/* widened before listen(): until then nobody can connect at all */
+	if (!err && open_to_all)
+		err = uv_pipe_chmod(&s->listener, UV_READABLE | UV_WRITABLE);
 	if (!err)
 		err = uv_listen((uv_stream_t *)&s->listener, 64, on_connection);
 	if (err) {
+		if (bound)
+			unlink(path);  /* ours; a path in use (EADDRINUSE) is not */
 		uv_close((uv_handle_t *)&s->listener, NULL);
 		uv_run(loop, UV_RUN_NOWAIT);
 		free(s);

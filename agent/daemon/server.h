@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <uv.h>
+#include "access.h"
 #include "proto.h"
 
 #define SERVER_EVENT_QUEUE_MAX (1u << 20)    /* events beyond this are dropped */
@@ -24,15 +25,16 @@ struct client;
 struct server_ops {
 	/* A complete request line of c (too-long lines are answered here). */
 	void (*request)(struct client *c, const char *line, size_t len, void *ctx);
-	/* Whether a peer may connect (SO_PEERCRED); NULL: everyone who can
-	 * open the socket. A refused client gets `message` as an error. */
-	bool (*accept)(uid_t uid, pid_t pid, void *ctx, char *message, size_t len);
+	/* Whether a peer may connect (its SO_PEERCRED credentials); NULL:
+	 * everyone who can open the socket. A refused client gets `message`
+	 * as a "forbidden" error line, then the end of the connection. */
+	bool (*accept)(const struct access_peer *peer, void *ctx, char *message, size_t len);
 };
 
-/* Binds path (which must not exist) with mode 0600 and listens. 0 or a
- * negative libuv/errno code. */
-int server_new(uv_loop_t *loop, const char *path, const struct server_ops *ops, void *ctx,
-	       struct server **out);
+/* Binds path (which must not exist) with mode 0600 (0666 when open_to_all:
+ * then ops->accept decides) and listens. 0 or a negative libuv/errno code. */
+int server_new(uv_loop_t *loop, const char *path, bool open_to_all, const struct server_ops *ops,
+	       void *ctx, struct server **out);
 /* Queues an answer line (malloc'd, taken over; NULL: out of memory, the
  * client is told so). */
 void client_send(struct client *c, char *line, size_t len);

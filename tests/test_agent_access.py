@@ -1,0 +1,266 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The agent's access control and privileges: --allow opens the socket to
+the users and groups named, every peer checked by its kernel credentials
+(clients really run as other users, through setpriv); after setup the agent
+keeps only the capabilities that attaching later targets needs."""
+import grp
+import json
+import os
+import pwd
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+
+import lib
+from agentlib import Agent
+from lib import Problems, Target
+from tuilib import Tui, require_tui
+
+# capability numbers (linux/capability.h)
+CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF = 2, 19, 21, 38, 39
+KEPT = sum(1 << c for c in (CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF))
+
+# connects, sends argv[2] if given, prints every line it gets until the end
+CLIENT_PY = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+if len(sys.argv) > 2:
+    try:
+        s.sendall(sys.argv[2].encode() + b"\n")
+    except BrokenPipeError:
+        pass
+data = b""
+try:
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+        if len(sys.argv) > 2 and data.endswith(b"\n") and b'"id":1' in data:
+            break
+except (ConnectionResetError, socket.timeout):
+    pass
+sys.stdout.write(data.decode())
+"""
+
+
+def as_user(name, groups=None):
+    """setpriv argv prefix: run as user name (its own group), with exactly
+    these supplementary groups (none when not given)."""
+    pw = pwd.getpwnam(name)
+    grp_arg = ["--groups=" + ",".join(str(grp.getgrnam(g).gr_gid) for g in groups)] if groups else ["--clear-groups"]
+    return ["setpriv", "--reuid=%d" % pw.pw_uid, "--regid=%d" % pw.pw_gid] + grp_arg
+
+
+def connect_as(prefix, path, request=None):
+    """The lines a client run under prefix got from the agent at path."""
+    argv = prefix + [sys.executable, "-c", CLIENT_PY, path] + ([json.dumps(request)] if request else [])
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    if r.returncode:
+        raise AssertionError("client %s failed (%s): %s" % (prefix, r.returncode, r.stderr.strip()[-300:]))
+    return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+
+
+def open_dir():
+    """A socket directory others may enter (the test's temporary dirs are 0700)."""
+    d = tempfile.mkdtemp(prefix="ls-access-")
+    os.chmod(d, 0o755)
+    return d
+
+
+def refusals(agent, uid):
+    return [l for l in list(agent.stderr) if "refused a client (uid %d," % uid in l]
+
+
+@lib.timeout(60)
+def test_agent_allow_users_and_groups():
+    """--allow daemon --allow @adm: daemon, and nobody in group adm, get
+    hello; nobody without adm gets the forbidden line and the end, twice,
+    logged once. The socket is 0666 with --allow, 0600 without."""
+    with Target.python(lib.python("debian-3.11"), "--mode", "healthy") as t:
+        d = open_dir()
+        with Agent([t.pid], socket_path=os.path.join(d, "closed.sock")) as closed:
+            closed.wait_listening()
+            mode = stat.S_IMODE(os.stat(closed.socket).st_mode)
+            lines = connect_as([], closed.socket, {"id": 1, "method": "hello"})
+        p = Problems("--allow")
+        p.check(mode == 0o600, "socket mode %o without --allow" % mode)
+        p.check(lines and "result" in lines[0], "root, no --allow: %s" % lines)
+        with Agent([t.pid], ["--allow", "daemon", "--allow", "@adm"],
+                   socket_path=os.path.join(d, "open.sock")) as a:
+            a.wait_listening()
+            mode = stat.S_IMODE(os.stat(a.socket).st_mode)
+            p.check(mode == 0o666, "socket mode %o with --allow" % mode)
+            hello = {"id": 1, "method": "hello"}
+            for who, prefix in (("daemon", as_user("daemon")), ("nobody in adm", as_user("nobody", ["adm"]))):
+                lines = connect_as(prefix, a.socket, hello)
+                ok = lines and lines[0].get("result", {}).get("targets", [{}])[0].get("pid") == t.pid
+                p.check(ok, "%s: %s" % (who, str(lines)[:300]))
+            want = {"error": {"code": "forbidden", "message": "uid 65534 (nobody) is not allowed: "
+                              "start the agent with --allow nobody"}}
+            for request in (None, hello):  # one that only reads, one that asks first
+                lines = connect_as(as_user("nobody"), a.socket, request)
+                got = [{k: v for k, v in l.items() if k != "id"} for l in lines]
+                p.check(got == [want], "nobody (asking %s): %s" % (request, lines))
+            lib.wait_until(lambda: refusals(a, 65534), 5)
+            p.check(len(refusals(a, 65534)) == 1, "refusals logged: %s" % refusals(a, 65534))
+            p.check(a.proc.poll() is None, "the agent died")
+        p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_agent_allow_default_socket():
+    """--allow with the default socket: /run/loopscope becomes searchable by
+    others (still writable by root only), the socket 0666, and an allowed
+    user connects through that path."""
+    with Target.python(lib.python("debian-3.11"), "--mode", "healthy") as t, \
+            lib.Loopscope(["agent", t.pid, "--allow", "daemon"], name="loopscope agent") as a:
+        found = lib.wait_until(lambda: [l.strip() for _, l in a.lines if l.startswith("/run/loopscope/")], 20)
+        if not found:
+            raise AssertionError("the agent printed no socket path under /run/loopscope")
+        path = found[0]
+        p = Problems("default socket, --allow")
+        dmode = stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)
+        smode = stat.S_IMODE(os.stat(path).st_mode)
+        p.check(dmode & 0o055 == 0o055 and not dmode & 0o022, "/run/loopscope mode %o" % dmode)
+        p.check(smode == 0o666, "socket mode %o" % smode)
+        lines = connect_as(as_user("daemon"), path, {"id": 1, "method": "hello"})
+        p.check(lines and "result" in lines[0], "daemon through %s: %s" % (path, str(lines)[:200]))
+        p.raise_if_any()
+
+
+def test_agent_allow_usage():
+    """An unknown user or group: one line naming it, exit 2."""
+    p = Problems("--allow usage")
+    for bad, what in (("no-such-user-ls", "no such user"), ("@no-such-group-ls", "no such group")):
+        r = lib.run_loopscope(["agent", "1", "--allow", bad])
+        err = r.stderr.strip().splitlines()
+        p.check(r.returncode == 2, "--allow %s: exit %s" % (bad, r.returncode))
+        p.check(len(err) == 1 and what in err[0] and bad in err[0], "--allow %s: %r" % (bad, r.stderr))
+    r = lib.run_loopscope(["agent", "--help"])
+    p.check("--allow=USER" in r.stdout and "--allow www-data" in r.stdout, "--help: no --allow")
+    p.raise_if_any()
+
+
+def caps_of(pid):
+    """{tid: {"CapEff": int, ..., "NoNewPrivs": int}} for every thread of pid."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            fields = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        out[int(tid)] = {k: int(fields[k].strip(), 16 if k.startswith("Cap") else 10)
+                         for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs")}
+    return out
+
+
+@lib.timeout(90)
+def test_agent_drops_privileges():
+    """After setup every thread of the agent has only the kept capabilities
+    (bounding set too, no_new_privs); a target started later under
+    --children is still attached with its uprobes (CAP_SYS_ADMIN), its
+    stalls and tasks served; on exit no program of the agent is left."""
+    interp = lib.python("debian-3.11")
+    flag = os.path.join(tempfile.mkdtemp(prefix="ls-privs-"), "start")
+    script = "while [ ! -e %s ]; do sleep 0.05; done; %s -X faulthandler %s --kinds sleep --repeat 2" % (
+        flag, interp.path, lib.STALLS_PY)
+    master = Target(["sh", "-c", script], name="sh master of stalls.py")
+    starter = threading.Thread(target=master.start, daemon=True)
+    starter.start()
+    p = Problems("privileges")
+    try:
+        lib.wait_until(lambda: master.proc is not None, 5)
+        with Agent([], ["--children", str(master.pid)]) as a:
+            a.wait_listening()
+            c = a.client()
+            c.result("subscribe", kinds=["target_attached", "stall"])
+            for tid, caps in caps_of(a.pid).items():
+                want = {"CapInh": 0, "CapPrm": KEPT, "CapEff": KEPT, "CapBnd": KEPT, "CapAmb": 0, "NoNewPrivs": 1}
+                p.check(caps == want, "thread %d: %s, want %s" % (tid, {k: "%x" % v for k, v in caps.items()},
+                                                                  {k: "%x" % v for k, v in want.items()}))
+            open(flag, "w").close()
+            starter.join(30)
+            child = master.info and master.info["pid"]
+            ev = c.wait_event(lambda e: e["event"] == "target_attached" and e["pid"] == child, 15)
+            p.check(ev is not None, "the later target %s was not attached" % child)
+            if ev:
+                det = ev["target"]["detectors"]
+                p.check(det.get("never_awaited") and det.get("stalls"), "its detectors: %s" % det)
+                master.go()
+                master.wait_event("all_done", 30)
+                made = master.stalls()
+                got = c.wait_event(lambda e: e["event"] == "stall" and e["pid"] == child and not e["ongoing"], 10)
+                p.check(got is not None, "no stall event of the later target")
+                stalls = c.result("stalls", pid=child)["targets"][0]["summary"]["stalls"]
+                p.check(stalls == len(made), "stalls: %d served, the target made %d" % (stalls, len(made)))
+                ps = c.request("ps", pid=child).get("result") or {}
+                p.check(ps.get("tasks") and ps.get("pid") == child, "ps: %s" % str(ps)[:200])
+            p.check(not caps_of(a.pid) or all(v["CapEff"] == KEPT for v in caps_of(a.pid).values()),
+                    "capabilities after attaching: %s" % caps_of(a.pid))
+            progs, links = lib.bpf_ids_held(a.pid)
+            uprobes = {i for i, name in lib.bpf_objects(prefix="lost_")[0].items() if i in progs}
+            p.check(uprobes, "the agent holds no lost-work (uprobe) program: %s" % progs)
+            a.signal(signal.SIGTERM)
+            p.check(a.wait(10) == 0, "exit status %s" % a.proc.returncode)
+
+            def left():
+                loaded, linked = lib.bpf_objects(prefix="")
+                return (set(loaded) & progs) | (set(linked) & links)
+            # the kernel frees a program shortly after its last reference
+            lib.wait_until(lambda: not left(), 5)
+            p.check(progs and not left(), "programs or links left: %s of %s, %s" % (left(), progs, links))
+        p.raise_if_any()
+    finally:
+        if master.info:
+            try:
+                os.kill(master.info["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        master.kill()
+
+
+@lib.timeout(60)
+def test_tui_forbidden():
+    """`loopscope tui --socket` as a user the agent does not allow: the
+    agent's message in one line, exit 1, the terminal restored."""
+    require_tui()
+    with Target.python(lib.python("debian-3.11"), "--mode", "healthy") as t, \
+            Agent([t.pid], ["--allow", "daemon"], socket_path=os.path.join(open_dir(), "a.sock")) as a:
+        a.wait_listening()
+        with Tui(["--socket", a.socket], width=200, prefix=as_user("nobody")) as ui:
+            scr = ui.wait_for("TUI-EXIT=", 15)
+            p = Problems("tui refused")
+            msg = [l for l in scr.splitlines() if l.strip() and "TUI-EXIT" not in l]
+            p.check("TUI-EXIT=1" in scr, "exit status: %s" % scr.strip()[-40:])
+            p.check(len(msg) == 1 and "uid 65534 (nobody) is not allowed: start the agent with --allow nobody"
+                    in msg[0], "what it said: %s" % msg)
+            p.check(ui.pane("#{alternate_on}") == "0", "still on the alternate screen")
+            p.check(ui.pane("#{cursor_flag}") == "1", "the cursor stays hidden")
+            p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_tui_root_only_agent():
+    """As nobody, an agent without --allow: its socket (0600), or the 0700
+    directory the TUI looks in, cannot be opened: one line saying why and
+    what to do, exit 1, before any screen."""
+    require_tui()
+    with Target.python(lib.python("debian-3.11"), "--mode", "healthy") as t, \
+            Agent([t.pid], socket_path=os.path.join(open_dir(), "a.sock")) as a:
+        a.wait_listening()
+        p = Problems("root-only agent")
+        closed = tempfile.mkdtemp(prefix="ls-closed-")
+        for args, env, what in ((["--socket", a.socket], {}, "cannot connect to %s: Permission denied" % a.socket),
+                                ([], {"LOOPSCOPE_SOCKET_DIR": closed}, "cannot read %s: Permission denied" % closed)):
+            r = subprocess.run(as_user("nobody") + [lib.loopscope_bin(), "tui"] + args, capture_output=True,
+                               text=True, timeout=15, env=dict(os.environ, **env), stdin=subprocess.DEVNULL)
+            err = r.stderr.strip().splitlines()
+            p.check(r.returncode == 1, "tui %s: exit %s" % (args, r.returncode))
+            p.check(len(err) == 1 and what in err[0] and "--allow USER" in err[0], "tui %s: %r" % (args, r.stderr))
+            p.check("\x1b[" not in r.stdout, "tui %s: the terminal was touched" % args)
+        os.rmdir(closed)
+        p.raise_if_any()
