@@ -3,6 +3,7 @@
  * history, signals, and the clean exit (a last event to subscribers, the
  * socket removed, every probe detached). */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,11 @@ void agent_publish(struct agent *a, json_t *ev, bool keep)
 		server_publish(a->srv, k, pid, line, len);
 	recorder_event(a->rec, now_unix(), line, len);
 	free(line);
+}
+
+bool agent_recording(const struct agent *a)
+{
+	return a->rec != NULL;
 }
 
 void agent_record_snapshot(struct agent *a, pid_t pid, const char *ps, size_t len)
@@ -322,6 +328,10 @@ int agent_main(const struct agent_opts *opts)
 	int err;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* One malloc arena: with one per pool thread, each kept the peak of
+	 * the snapshots it happened to run (RSS grew by ~90 MB a snapshot at
+	 * 100,000 tasks until every arena had its own). */
+	mallopt(M_ARENA_MAX, 1);
 	json_object_seed(0);  /* now, on this thread: the pool's threads build JSON too */
 	a.started = now_unix();
 	a.started_mono = clock_mono_s();

@@ -41,6 +41,8 @@ struct agent {
 /* An event (stolen; "event" and "pid" set) to subscribers, and to the
  * history when keep. */
 void agent_publish(struct agent *a, json_t *ev, bool keep);
+/* Whether --record wants each snapshot's ps document. */
+bool agent_recording(const struct agent *a);
 /* A target's new ps document to the recording, if any. */
 void agent_record_snapshot(struct agent *a, pid_t pid, const char *ps, size_t len);
 /* A target is gone (exited, or its detectors failed): drops it; the agent
@@ -67,8 +69,8 @@ void target_metrics(const struct target *t, struct metrics_target *out);
 json_t *target_stalls_json(const struct target *t);
 
 /* --- what needs the target's memory (target_jobs.c) --- */
-enum job_kind { JOB_SNAPSHOT, JOB_DUMP, JOB_WHERE };
-/* ps / pstree from the last snapshot: answered now. */
+enum job_kind { JOB_SNAPSHOT, JOB_DUMP, JOB_WHERE, JOB_PS, JOB_PSTREE };
+/* ps / pstree from the last snapshot, built on the thread pool. */
 void target_answer_snapshot(struct target *t, struct client *c, const json_t *id, bool tree);
 /* dump / where: read on the thread pool, answered when done. */
 void target_queue_job(struct target *t, enum job_kind kind, struct client *c, const json_t *id,

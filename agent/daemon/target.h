@@ -33,10 +33,9 @@ struct job {
 	json_t *id;
 	char spec[256];
 	/* results, made on the pool */
-	char *body;                /* serialized answer, or the ps document */
+	char *body;                /* serialized answer, or the ps document to record */
 	size_t body_len;
-	char *tree;                /* snapshot: the pstree document */
-	size_t tree_len;
+	bool record;               /* snapshot: make the ps document for --record */
 	json_t *ended;             /* snapshot: task_done events */
 	json_t *lints_raised;      /* snapshot: lint events that start now */
 	json_t *lints_active;      /* snapshot: the task lints in force */
@@ -99,9 +98,7 @@ struct target {
 	struct reader reader;
 	uv_work_t work;
 	struct job *running, *queue;
-	/* the last snapshot, as answers */
-	char *ps_body, *tree_body;
-	size_t ps_len, tree_len;
+	/* the last snapshot's failure ("": it was read) */
 	char snap_err_code[32], snap_err[256];
 	struct snap_stats stats;
 	uint64_t snapshots;
