@@ -180,6 +180,7 @@ void agent_stop(struct agent *a, const char *reason)
 				   "ts", json_round(now_unix(), 6), "reason", reason), false);
 	while (a->ntargets)
 		target_stop(a->targets[--a->ntargets]);
+	agent_attach_stop(a);
 	uv_close((uv_handle_t *)&a->sigint, NULL);
 	uv_close((uv_handle_t *)&a->sigterm, NULL);
 	uv_close((uv_handle_t *)&a->prune_timer, NULL);
@@ -245,23 +246,6 @@ static int open_socket(struct agent *a)
 	return err;
 }
 
-static int attach(struct agent *a, pid_t pid)
-{
-	struct target *t;
-	int err;
-
-	if (a->ntargets == AGENT_MAX_TARGETS)
-		return -ENOSPC;
-	err = target_new(a, pid, &t);
-	if (err)
-		return err;
-	a->targets[a->ntargets++] = t;
-	log_info("PID %d: watching", pid);
-	agent_publish(a, json_pack("{s:s, s:i, s:o}", "event", "target_attached",
-				   "pid", pid, "target", target_hello_json(t)), true);
-	return 0;
-}
-
 static bool child_watched(pid_t pid, void *ctx)
 {
 	struct agent *a = ctx;
@@ -269,12 +253,12 @@ static bool child_watched(pid_t pid, void *ctx)
 	for (size_t i = 0; i < a->ntargets; i++)
 		if (target_pid(a->targets[i]) == pid)
 			return true;
-	return false;
+	return agent_attaching(a, pid);
 }
 
 static int child_attach(pid_t pid, void *ctx)
 {
-	int err = attach(ctx, pid);
+	int err = agent_attach_later(ctx, pid);
 
 	if (err)
 		log_warn("PID %d (a descendant of a --children master): cannot watch it: %s", pid,
@@ -297,7 +281,7 @@ static int attach_all(struct agent *a)
 	};
 
 	for (size_t i = 0; i < a->opts.npids; i++) {
-		int err = attach(a, a->opts.pids[i]);
+		int err = agent_attach_now(a, a->opts.pids[i]);
 
 		if (err) {
 			fprintf(stderr, "loopscope: cannot watch PID %d: %s\n", a->opts.pids[i],

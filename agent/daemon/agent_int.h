@@ -26,6 +26,10 @@ struct agent {
 	struct metrics_server *metrics;
 	struct recorder *rec;
 	struct children *kids;
+	/* targets being attached, in order; the first one on the thread pool */
+	struct attach *attaching;
+	uv_work_t attach_work;
+	bool attach_running;
 	/* the last numbers of targets gone, for loopscope_target_up 0 */
 	struct metrics_target gone[AGENT_MAX_TARGETS];
 	size_t ngone, gone_next;
@@ -54,8 +58,25 @@ struct target *agent_request_target(struct agent *a, struct client *c, const jso
 				    const json_t *id);
 void agent_stop(struct agent *a, const char *reason);
 
+/* --- attaching (attaching.c) --- */
+/* Attaches now (the command line's PIDs): 0 or an error. */
+int agent_attach_now(struct agent *a, pid_t pid);
+/* Attaches on the thread pool; listed once done. 0, or an error now. */
+int agent_attach_later(struct agent *a, pid_t pid);
+bool agent_attaching(const struct agent *a, pid_t pid);
+/* The agent stops: drops the attaches not started. */
+void agent_attach_stop(struct agent *a);
+
 /* --- targets (target.c) --- */
+/* Attaching is three steps: target_new and target_start on the loop
+ * (cheap), target_open between them anywhere (the slow part: ELF and
+ * DWARF reads, BPF load and attach, hundreds of ms), so the agent runs it
+ * on the thread pool. After a failure at any step, target_stop. */
 int target_new(struct agent *a, pid_t pid, struct target **out);
+int target_open(struct target *t);
+/* -ESRCH when the process has exited since target_new. */
+int target_start(struct target *t);
+bool target_exited(const struct target *t);
 /* Closes its handles and detaches its probes; freed once all are closed. */
 void target_stop(struct target *t);
 pid_t target_pid(const struct target *t);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 #include "clock.h"
@@ -210,20 +211,24 @@ static void read_cmdline(struct target *t)
 	proc_thread_name(t->pid, t->pid, t->comm, sizeof(t->comm));
 }
 
-/* The lost tracer, its fd in ours (lost_epfd), which the loop polls. */
-static int open_lost(struct target *t, char *why, size_t whylen)
+/* The lost tracer's fd in ours (lost_epfd), which the loop polls. */
+static int watch_lost(struct target *t)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	int err = lost_tracer_new(t->proc, on_lost, t, &t->lost, why, whylen);
 
-	if (err)
-		return err;
 	if (t->lost_epfd < 0)
 		t->lost_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->lost_epfd < 0 ||
 	    epoll_ctl(t->lost_epfd, EPOLL_CTL_ADD, lost_tracer_fd(t->lost), &ev) < 0)
 		return -errno;
 	return 0;
+}
+
+static int open_lost(struct target *t, char *why, size_t whylen)
+{
+	int err = lost_tracer_new(t->proc, on_lost, t, &t->lost, why, whylen);
+
+	return err ? err : watch_lost(t);
 }
 
 static void close_lost(struct target *t)
@@ -234,30 +239,96 @@ static void close_lost(struct target *t)
 	t->lost = NULL;
 }
 
+/* On the pool: the new program's reader and lost-work probes (uprobes take
+ * the kernel hundreds of ms to place). */
+static void exec_open(uv_work_t *w)
+{
+	struct target *t = w->data;
+	struct exec_follow *x = &t->exec;
+
+	x->why[0] = 0;
+	x->err = py_proc_open(t->pid, &x->proc, x->why, sizeof(x->why));
+	if (!x->err)
+		x->err = lost_tracer_new(x->proc, on_lost, t, &x->lost, x->why, sizeof(x->why));
+}
+
+/* On the pool: what an exec follow made that is no longer wanted. */
+static void exec_discard(uv_work_t *w)
+{
+	struct target *t = w->data;
+
+	lost_tracer_free(t->exec.lost);
+	py_proc_free(t->exec.proc);
+	t->exec.lost = NULL;
+	t->exec.proc = NULL;
+}
+
+static void exec_opened(uv_work_t *w, int status);
+
+static void exec_queue(struct target *t, uv_work_cb fn)
+{
+	t->exec.busy = true;
+	t->exec.work.data = t;
+	if (uv_queue_work(t->agent->loop, &t->exec.work, fn, exec_opened)) {
+		fn(&t->exec.work);
+		exec_opened(&t->exec.work, 0);
+	}
+}
+
+static void exec_install(struct target *t)
+{
+	struct exec_follow *x = &t->exec;
+	int err = x->err;
+
+	if (x->proc) {
+		py_proc_free(t->proc);
+		t->proc = x->proc;
+	}
+	t->lost = x->lost;
+	x->proc = NULL;
+	x->lost = NULL;
+	if (!err && t->lost)
+		err = watch_lost(t);
+	if (err)
+		log_warn("PID %d: after its exec, no lost-work probes: %s", t->pid,
+			 x->why[0] ? x->why : ls_strerror(err));
+	uv_timer_start(&t->lost_drv.timer, driver_timer, 0, 0);
+}
+
+static void exec_opened(uv_work_t *w, int status)
+{
+	struct target *t = w->data;
+	struct exec_follow *x = &t->exec;
+	bool discarding = x->discarding;
+
+	x->busy = x->discarding = false;
+	if (discarding && !t->stopping && x->again) {
+		x->again = false;
+		exec_queue(t, exec_open);
+	} else if (!discarding && (t->stopping || x->again)) {
+		/* stopped, or exec'd again meanwhile: these probes are of no use */
+		x->discarding = true;
+		exec_queue(t, exec_discard);
+	} else if (!discarding) {
+		exec_install(t);
+	}
+	target_maybe_free(t);
+}
+
 /* The target exec'd and the stall monitor has read the new program: the
  * event goes out, the lost-work probes are placed on the new interpreter
- * and the pool's reader opens it at its next job. */
+ * (on the pool) and the pool's reader opens it at its next job. */
 static int follow_exec(struct target *t, const struct stall_exec *e)
 {
-	struct py_proc *p = NULL;
-	char why[400] = "";
-	int err;
-
 	agent_publish(t->agent, stall_exec_json(t->pid, e, (double)(clock_mono_to_unix_ns() +
 			(int64_t)clock_mono_ns()) / 1e9), true);
 	__atomic_store_n(&t->execs, e->execs, __ATOMIC_RELEASE);
 	close_lost(t);
 	py_stack_clear(&t->report.stack);
-	err = py_proc_open(t->pid, &p, why, sizeof(why));
-	if (!err) {
-		py_proc_free(t->proc);
-		t->proc = p;
-		err = open_lost(t, why, sizeof(why));
-	}
-	if (err)
-		log_warn("PID %d: after its exec, no lost-work probes: %s", t->pid,
-			 why[0] ? why : ls_strerror(err));
-	uv_timer_start(&t->lost_drv.timer, driver_timer, 0, 0);
+	if (t->exec.busy)
+		t->exec.again = true;
+	else
+		exec_queue(t, exec_open);
 	return 0;
 }
 
@@ -306,9 +377,6 @@ static int start_handles(struct target *t)
 	uv_timer_start(&t->snap_timer, snap_tick, 0, SNAPSHOT_INTERVAL_MS);
 	uv_timer_init(loop, &t->exit_timer);
 	open_handle(t, (uv_handle_t *)&t->exit_timer, t);
-	t->pidfd = proc_pidfd(t->pid);
-	if (t->pidfd < 0)
-		return t->pidfd;
 	err = uv_poll_init(loop, &t->exit_poll, t->pidfd);
 	if (err)
 		return err;
@@ -319,14 +387,15 @@ static int start_handles(struct target *t)
 int target_new(struct agent *a, pid_t pid, struct target **out)
 {
 	struct target *t = calloc(1, sizeof(*t));
-	int err;
 
+	*out = t;
 	if (!t)
 		return -ENOMEM;
 	t->agent = a;
 	t->pid = pid;
-	t->pidfd = -1;
 	t->lost_epfd = -1;
+	/* first, so that the process attached is the one that had this pid */
+	t->pidfd = proc_pidfd(pid);
 	t->ongoing = json_object();
 	t->reader.diff = task_diff_new(pid);
 	t->sites = lint_sites_new(pid, a->opts.lint.repeat);
@@ -339,16 +408,29 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	snprintf(t->snap_err_code, sizeof(t->snap_err_code), "no_snapshot");
 	snprintf(t->snap_err, sizeof(t->snap_err), "no task snapshot of PID %d yet", pid);
 	read_cmdline(t);
-	err = t->ongoing && t->reader.diff && t->sites && t->task_lints && t->reader.lints
-	      ? open_detectors(t) : -ENOMEM;
-	if (!err)
-		err = start_handles(t);
-	*out = t;
-	if (err) {
-		target_stop(t);
-		return err;
-	}
-	return 0;
+	if (t->pidfd < 0)
+		return t->pidfd;
+	return t->ongoing && t->reader.diff && t->sites && t->task_lints && t->reader.lints
+	       ? 0 : -ENOMEM;
+}
+
+int target_open(struct target *t)
+{
+	return open_detectors(t);
+}
+
+bool target_exited(const struct target *t)
+{
+	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+
+	return t->pidfd < 0 || poll(&pfd, 1, 0) > 0;
+}
+
+int target_start(struct target *t)
+{
+	if (target_exited(t))
+		return -ESRCH;
+	return start_handles(t);
 }
 
 /* Handles never initialized (a target that failed to start) have no loop. */
@@ -408,7 +490,7 @@ void target_stop(struct target *t)
 
 void target_maybe_free(struct target *t)
 {
-	if (!t->stopping || t->open_handles > 0 || t->running || t->detaching)
+	if (!t->stopping || t->open_handles > 0 || t->running || t->detaching || t->exec.busy)
 		return;
 	target_jobs_free(t);
 	if (t->pidfd >= 0)

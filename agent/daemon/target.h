@@ -50,6 +50,18 @@ struct job {
 	} stats;
 };
 
+/* An exec being followed: the new program opened and probed on the pool. */
+struct exec_follow {
+	uv_work_t work;
+	bool busy;                 /* work queued */
+	bool discarding;           /* ... to free what it made */
+	bool again;                /* exec'd again meanwhile: open anew */
+	struct py_proc *proc;
+	struct lost_tracer *lost;
+	int err;
+	char why[400];
+};
+
 struct reader {
 	struct py_proc *p;
 	struct aio_snapshot snap;
@@ -83,6 +95,7 @@ struct target {
 	/* Execs followed; read by the pool's jobs (atomically) to open the
 	 * new program's reader. */
 	uint64_t execs;
+	struct exec_follow exec;
 	int open_handles;
 	bool stopping, exiting;
 	int64_t mono_to_unix_ns;
