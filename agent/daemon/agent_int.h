@@ -64,6 +64,8 @@ int agent_attach_now(struct agent *a, pid_t pid);
 /* Attaches on the thread pool; listed once done. 0, or an error now. */
 int agent_attach_later(struct agent *a, pid_t pid);
 bool agent_attaching(const struct agent *a, pid_t pid);
+/* [pid, ...] of those being attached, in order. */
+json_t *agent_attaching_json(const struct agent *a);
 /* The agent stops: drops the attaches not started. */
 void agent_attach_stop(struct agent *a);
 

@@ -159,6 +159,15 @@ int agent_attach_later(struct agent *a, pid_t pid)
 	return 0;
 }
 
+json_t *agent_attaching_json(const struct agent *a)
+{
+	json_t *pids = json_array();
+
+	for (const struct attach *q = a->attaching; q; q = q->next)
+		json_array_append_new(pids, json_integer(target_pid(q->t)));
+	return pids;
+}
+
 bool agent_attaching(const struct agent *a, pid_t pid)
 {
 	for (const struct attach *q = a->attaching; q; q = q->next)
