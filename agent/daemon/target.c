@@ -5,6 +5,7 @@
  * its snapshots on a timer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,14 +41,35 @@ static int stall_next(const struct target *t)
 	return stall_monitor_next_ms(t->stalls);
 }
 
+/* The aggregated events of the sites that fired again: those due at now,
+ * every one held when now is INFINITY. */
+static void flush_sites(struct target *t, double now)
+{
+	json_t *due = json_array(), *ev;
+	size_t i;
+
+	if (!due)
+		return;
+	lost_sites_flush(t->lost_sites, now, due);
+	json_array_foreach(due, i, ev)
+		agent_publish(t->agent, json_incref(ev), true);
+	json_decref(due);
+}
+
 static int lost_process(struct target *t)
 {
-	return t->lost ? lost_tracer_process(t->lost) : 0;
+	int err = t->lost ? lost_tracer_process(t->lost) : 0;
+
+	flush_sites(t, clock_mono_s());
+	return err;
 }
 
 static int lost_next(const struct target *t)
 {
-	return t->lost ? lost_tracer_next_ms(t->lost) : -1;
+	int tracer = t->lost ? lost_tracer_next_ms(t->lost) : -1;
+	int sites = lost_sites_next_ms(t->lost_sites, clock_mono_s());
+
+	return tracer < 0 ? sites : sites < 0 ? tracer : tracer < sites ? tracer : sites;
 }
 
 static void driver_run(struct driver *d);
@@ -158,11 +180,14 @@ void target_publish_lint(struct target *t, json_t *ev)
 static void on_lost(const struct lost_event *e, void *ctx)
 {
 	struct target *t = ctx;
+	json_t *ev;
 
 	lost_report_decode(t->proc, e, t->mono_to_unix_ns, &t->report);
 	if (t->report.kind >= 1 && t->report.kind <= 3)
 		t->lost_totals[t->report.kind]++;
-	agent_publish(t->agent, lost_report_json(&t->report), true);
+	ev = lost_sites_event(t->lost_sites, &t->report, lost_report_json(&t->report), clock_mono_s());
+	if (ev)
+		agent_publish(t->agent, ev, true);
 }
 
 /* After the exit: the last stalls and events, then the target goes. */
@@ -172,6 +197,7 @@ static void exit_flush(uv_timer_t *h)
 
 	stall_monitor_process(t->stalls);
 	lost_process(t);
+	flush_sites(t, INFINITY);
 	agent_target_gone(t->agent, t, "exited");
 }
 
@@ -284,6 +310,9 @@ static void exec_install(struct target *t)
 		py_proc_free(t->proc);
 		t->proc = x->proc;
 	}
+	flush_sites(t, INFINITY);   /* what the old program held: its sites are not the new one's */
+	lost_sites_free(t->lost_sites);
+	t->lost_sites = lost_sites_new();
 	t->lost = x->lost;
 	x->proc = NULL;
 	x->lost = NULL;
@@ -397,6 +426,7 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	/* first, so that the process attached is the one that had this pid */
 	t->pidfd = proc_pidfd(pid);
 	t->ongoing = json_object();
+	t->lost_sites = lost_sites_new();
 	t->reader.diff = task_diff_new(pid);
 	t->sites = lint_sites_new(pid, a->opts.lint.repeat);
 	t->task_lints = json_array();
@@ -410,7 +440,7 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	read_cmdline(t);
 	if (t->pidfd < 0)
 		return t->pidfd;
-	return t->ongoing && t->reader.diff && t->sites && t->task_lints && t->reader.lints
+	return t->ongoing && t->lost_sites && t->reader.diff && t->sites && t->task_lints && t->reader.lints
 	       ? 0 : -ENOMEM;
 }
 
@@ -500,6 +530,7 @@ void target_maybe_free(struct target *t)
 	py_stack_free(&t->report.stack);
 	py_proc_free(t->proc);
 	json_decref(t->ongoing);
+	lost_sites_free(t->lost_sites);
 	json_decref(t->task_lints);
 	lint_sites_free(t->sites);
 	free(t);

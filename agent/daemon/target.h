@@ -12,6 +12,7 @@
 #include "lint.h"
 #include "lint_guard.h"
 #include "lost_report.h"
+#include "lost_sites.h"
 #include "lost_tracer.h"
 #include "pyproc.h"
 #include "stall_monitor.h"
@@ -102,6 +103,7 @@ struct target {
 	double started;            /* monotonic seconds */
 	struct lost_report report;
 	uint64_t lost_totals[4];
+	struct lost_sites *lost_sites;  /* events to subscribers, per call site */
 	json_t *ongoing;           /* stall id -> its last ongoing report */
 	struct lint_sites *sites;  /* blocking-call */
 	json_t *task_lints;        /* the last snapshot's lints in force */
