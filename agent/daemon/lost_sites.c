@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include "lost_sites.h"
 
 /* Past this many sites, every event of a new site goes out as it comes:
@@ -9,10 +7,7 @@
 #define MAX_SITES 4096
 
 struct site {
-	int kind;
-	char coro[256];
-	const char *file;     /* interned: compared by pointer */
-	int line;
+	struct lost_site key;
 	uint64_t count;       /* occurrences so far */
 	double last_sent;     /* monotonic */
 	uint64_t held;        /* occurrences since the event last sent */
@@ -47,24 +42,13 @@ void lost_sites_free(struct lost_sites *s)
 
 static struct site *site_of(struct lost_sites *s, const struct lost_report *r)
 {
-	const struct py_frame *f = lost_report_site(r);
-	const char *file = f ? f->file : "";
-	int line = f ? f->line : -1;
-	struct site *x;
-
-	for (size_t i = 0; i < s->n; i++) {
-		x = &s->v[i];
-		if (x->kind == r->kind && x->file == file && x->line == line && !strcmp(x->coro, r->coro))
-			return x;
-	}
+	for (size_t i = 0; i < s->n; i++)
+		if (lost_site_is(&s->v[i].key, r))
+			return &s->v[i];
 	if (s->n == MAX_SITES)
 		return NULL;
-	x = &s->v[s->n++];
-	x->kind = r->kind;
-	snprintf(x->coro, sizeof(x->coro), "%s", r->coro);
-	x->file = file;
-	x->line = line;
-	return x;
+	lost_site_of(r, &s->v[s->n].key);
+	return &s->v[s->n++];
 }
 
 /* The site's held occurrences as one event: the last of them, with how many. */

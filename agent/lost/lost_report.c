@@ -97,3 +97,21 @@ const struct py_frame *lost_report_site(const struct lost_report *r)
 			return &r->stack.frames[i];
 	return r->stack.depth ? &r->stack.frames[0] : NULL;
 }
+
+void lost_site_of(const struct lost_report *r, struct lost_site *k)
+{
+	const struct py_frame *f = lost_report_site(r);
+
+	k->kind = r->kind;
+	snprintf(k->coro, sizeof(k->coro), "%s", r->coro);
+	k->file = f ? f->file : "";
+	k->line = f ? f->line : -1;
+}
+
+bool lost_site_is(const struct lost_site *k, const struct lost_report *r)
+{
+	const struct py_frame *f = lost_report_site(r);
+
+	return k->kind == r->kind && k->file == (f ? f->file : "") && k->line == (f ? f->line : -1) &&
+	       !strcmp(k->coro, r->coro);
+}
