@@ -123,10 +123,11 @@ def test_agent_children_attach_off_the_loop():
     """A master that replaces its workers again and again, one of them
     killed -9 while the agent attaches it: a subscribed client's stats and
     hello answers keep coming, in the order asked, while attaches are under
-    way (stats lists them in "attaching"); every worker is attached once, the
-    killed one is reported gone."""
+    way (stats lists them in "attaching"); every worker alive is attached
+    once, every one gone (killed, or replaced before its attach ended) is
+    reported gone once."""
     interp = lib.python("debian-3.11")
-    argv = [interp.path, FORKING_MASTER, "--workers", "2", "--replace", "6", "--every", "0.8"]
+    argv = [interp.path, FORKING_MASTER, "--workers", "2", "--replace", "6", "--every", "1.0"]
     with lib.Target(argv, name="forking_master.py") as m, Agent([], ["--children", str(m.pid)]) as a:
         a.wait_listening()
         c = a.client()
@@ -149,22 +150,26 @@ def test_agent_children_attach_off_the_loop():
             if done and all(_attach_events(c, w) for w in pids):
                 break
             time.sleep(0.02)
+        c.wait_event(lambda e: False, 1.0)  # the last exits' events
         pids = [r["pid"] for r in m.events("worker")]
         p.check(m.events("done"), "the master did not finish its replacements")
         p.check(seen_attaching, "no stats answer ever saw an attach under way: attaching blocks the loop")
         p.check(killed_while, "worker %s was never seen being attached" % (pids[3:4],))
+        alive = sorted(workers(m.pid))
+        attached = 0
         for w in pids:
             evs = [(e["event"], e.get("reason")) for e in _attach_events(c, w)]
-            if w == victim:
-                lib.log("killed worker %d: %s" % (w, evs))
+            attached += evs[:1] == [("target_attached", None)]
+            if w == victim or w not in alive:
+                # gone: killed by us, or replaced by the master, maybe before its attach ended
                 ok = evs in ([("target_exit", "exited while it was being attached")],
                              [("target_attached", None), ("target_exit", "exited")])
-                p.check(ok, "worker %d killed while attached: events %s" % (w, evs))
+                p.check(ok, "worker %d, gone: events %s" % (w, evs))
             else:
-                p.check(evs[:1] == [("target_attached", None)] and
-                        sum(1 for e in evs if e[0] == "target_attached") == 1,
-                        "worker %d: events %s" % (w, evs))
-        alive = sorted(workers(m.pid))
+                p.check(evs == [("target_attached", None)], "worker %d, alive: events %s" % (w, evs))
+        lib.log("killed worker %s: %s; %d of %d workers attached" % (
+            victim, [(e["event"], e.get("reason")) for e in _attach_events(c, victim)], attached, len(pids)))
+        p.check(attached >= len(pids) // 2, "only %d of %d workers were attached" % (attached, len(pids)))
         p.check(lib.wait_until(lambda: watched(c) == alive, 10), "watched %s, workers %s" % (watched(c), alive))
         p.check(a.proc.poll() is None, "the agent died")
         p.raise_if_any()

@@ -24,7 +24,6 @@
 #define SNAPSHOT_INTERVAL_MS 1000
 #define EXIT_FLUSH_MS 50   /* the exit tracepoint's last stalls reach the ring buffer */
 
-static int follow_exec(struct target *t, const struct stall_exec *e);
 
 static int stall_process(struct target *t)
 {
@@ -32,7 +31,7 @@ static int stall_process(struct target *t)
 	int err = stall_monitor_process(t->stalls);
 
 	if (!err && stall_monitor_take_exec(t->stalls, &e))
-		err = follow_exec(t, &e);
+		err = target_follow_exec(t, &e);
 	return err;
 }
 
@@ -43,7 +42,7 @@ static int stall_next(const struct target *t)
 
 /* The aggregated events of the sites that fired again: those due at now,
  * every one held when now is INFINITY. */
-static void flush_sites(struct target *t, double now)
+void flush_sites(struct target *t, double now)
 {
 	json_t *due = json_array(), *ev;
 	size_t i;
@@ -74,7 +73,7 @@ static int lost_next(const struct target *t)
 
 static void driver_run(struct driver *d);
 
-static void driver_timer(uv_timer_t *h)
+void driver_timer(uv_timer_t *h)
 {
 	driver_run(h->data);
 }
@@ -177,7 +176,7 @@ void target_publish_lint(struct target *t, json_t *ev)
 	agent_publish(t->agent, ev, true);
 }
 
-static void on_lost(const struct lost_event *e, void *ctx)
+void on_lost(const struct lost_event *e, void *ctx)
 {
 	struct target *t = ctx;
 	json_t *ev;
@@ -238,7 +237,7 @@ static void read_cmdline(struct target *t)
 }
 
 /* The lost tracer's fd in ours (lost_epfd), which the loop polls. */
-static int watch_lost(struct target *t)
+int watch_lost(struct target *t)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
@@ -257,108 +256,12 @@ static int open_lost(struct target *t, char *why, size_t whylen)
 	return err ? err : watch_lost(t);
 }
 
-static void close_lost(struct target *t)
+void close_lost(struct target *t)
 {
 	if (t->lost && t->lost_epfd >= 0)
 		epoll_ctl(t->lost_epfd, EPOLL_CTL_DEL, lost_tracer_fd(t->lost), NULL);
 	lost_tracer_free(t->lost);
 	t->lost = NULL;
-}
-
-/* On the pool: the new program's reader and lost-work probes (uprobes take
- * the kernel hundreds of ms to place). */
-static void exec_open(uv_work_t *w)
-{
-	struct target *t = w->data;
-	struct exec_follow *x = &t->exec;
-
-	x->why[0] = 0;
-	x->err = py_proc_open(t->pid, &x->proc, x->why, sizeof(x->why));
-	if (!x->err)
-		x->err = lost_tracer_new(x->proc, on_lost, t, &x->lost, x->why, sizeof(x->why));
-}
-
-/* On the pool: what an exec follow made that is no longer wanted. */
-static void exec_discard(uv_work_t *w)
-{
-	struct target *t = w->data;
-
-	lost_tracer_free(t->exec.lost);
-	py_proc_free(t->exec.proc);
-	t->exec.lost = NULL;
-	t->exec.proc = NULL;
-}
-
-static void exec_opened(uv_work_t *w, int status);
-
-static void exec_queue(struct target *t, uv_work_cb fn)
-{
-	t->exec.busy = true;
-	t->exec.work.data = t;
-	if (uv_queue_work(t->agent->loop, &t->exec.work, fn, exec_opened)) {
-		fn(&t->exec.work);
-		exec_opened(&t->exec.work, 0);
-	}
-}
-
-static void exec_install(struct target *t)
-{
-	struct exec_follow *x = &t->exec;
-	int err = x->err;
-
-	if (x->proc) {
-		py_proc_free(t->proc);
-		t->proc = x->proc;
-	}
-	flush_sites(t, INFINITY);   /* what the old program held: its sites are not the new one's */
-	lost_sites_free(t->lost_sites);
-	t->lost_sites = lost_sites_new();
-	t->lost = x->lost;
-	x->proc = NULL;
-	x->lost = NULL;
-	if (!err && t->lost)
-		err = watch_lost(t);
-	if (err)
-		log_warn("PID %d: after its exec, no lost-work probes: %s", t->pid,
-			 x->why[0] ? x->why : ls_strerror(err));
-	uv_timer_start(&t->lost_drv.timer, driver_timer, 0, 0);
-}
-
-static void exec_opened(uv_work_t *w, int status)
-{
-	struct target *t = w->data;
-	struct exec_follow *x = &t->exec;
-	bool discarding = x->discarding;
-
-	x->busy = x->discarding = false;
-	if (discarding && !t->stopping && x->again) {
-		x->again = false;
-		exec_queue(t, exec_open);
-	} else if (!discarding && (t->stopping || x->again)) {
-		/* stopped, or exec'd again meanwhile: these probes are of no use */
-		x->discarding = true;
-		exec_queue(t, exec_discard);
-	} else if (!discarding) {
-		exec_install(t);
-	}
-	target_maybe_free(t);
-}
-
-/* The target exec'd and the stall monitor has read the new program: the
- * event goes out, the lost-work probes are placed on the new interpreter
- * (on the pool) and the pool's reader opens it at its next job. */
-static int follow_exec(struct target *t, const struct stall_exec *e)
-{
-	agent_publish(t->agent, stall_exec_json(t->pid, e, (double)(clock_mono_to_unix_ns() +
-			(int64_t)clock_mono_ns()) / 1e9), true);
-	__atomic_store_n(&t->execs, e->execs, __ATOMIC_RELEASE);
-	close_lost(t);
-	py_stack_clear(&t->report.stack);
-	if (t->exec.busy)
-		t->exec.again = true;
-	else
-		exec_queue(t, exec_open);
-	return 0;
 }
 
 static int open_detectors(struct target *t)

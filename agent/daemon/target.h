@@ -119,6 +119,17 @@ struct target {
 	uint64_t snapshots;
 };
 
+/* target.c's, for target_exec.c. */
+void driver_timer(uv_timer_t *h);
+void on_lost(const struct lost_event *e, void *ctx);
+/* The lost tracer's fd in ours (lost_epfd), which the loop polls. */
+int watch_lost(struct target *t);
+void close_lost(struct target *t);
+/* The sites' held events due at now (INFINITY: all) to subscribers. */
+void flush_sites(struct target *t, double now);
+/* The stall monitor has read the program the target exec'd (target_exec.c). */
+int target_follow_exec(struct target *t, const struct stall_exec *e);
+
 /* Frees a target once its handles are closed and no job runs. */
 void target_maybe_free(struct target *t);
 /* The snapshot timer's work: queue a snapshot unless one is pending. */
