@@ -25,9 +25,11 @@ Components, each a mode of one loopscope process on the other CPU:
   precise    `stalls --precise`: + the sys_enter tracepoint on every syscall
   watch      `watch`: stalls + the lost-work uprobes
 """
+import atexit
 import json
 import os
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -45,6 +47,43 @@ COMPONENTS = {
     "watch": ["watch"],
 }
 GOAL = 0.01
+
+
+class Bench:
+    """The aiohttp server on one CPU, the load and loopscope on another;
+    args: .loopscope, .client (rate_client), .rate, .python."""
+    def __init__(self, args):
+        self.loopscope = args.loopscope
+        self.client = args.client
+        self.rate = args.rate
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            sys.exit("bench: needs 2 CPUs (server and load apart)")
+        self.srv_cpu, self.load_cpu = cpus[0], cpus[1]
+        self.children = []
+        atexit.register(self.stop_all)
+        self.server, self.port = self.start_server(args.python)
+
+    def spawn(self, argv, cpu=None, **kw):
+        pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+        p = subprocess.Popen(argv, preexec_fn=pin, **kw)
+        self.children.append(p)
+        return p
+
+    def start_server(self, python):
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONASYNCIODEBUG"}
+        p = self.spawn([python, os.path.join(HERE, "hello_server.py")], cpu=self.srv_cpu,
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        m = re.match(r"READY (\d+)", p.stdout.readline())
+        if not m:
+            sys.exit("bench: the aiohttp server did not start (python3-aiohttp for %s?)" % python)
+        return p, int(m.group(1))
+
+    def stop_all(self):
+        for p in self.children:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 def server_ns(pid):

@@ -13,6 +13,7 @@ from agentlib import Agent, Client
 from lib import Problems, Target
 
 SHORTLIVED_PY = os.path.join(lib.TARGETS_DIR, "shortlived.py")
+LOSTWORK_PY = os.path.join(lib.TARGETS_DIR, "lostwork.py")
 
 
 def debian():
@@ -226,6 +227,49 @@ def test_agent_target_exit():
         t2.kill()
         p.check(c.wait_event(lambda e: e["event"] == "agent_exit", 10) is not None, "no agent_exit")
         p.check(a.wait(10) == 0, "exit status %s" % a.proc.returncode)
+        p.raise_if_any()
+
+
+def _spew_line(ev):
+    """The line of lostwork.py's spew() an event's stack names, or None."""
+    return next((f["line"] for f in ev.get("stack", []) if f["func"] == "spew"), None)
+
+
+@lib.timeout(60)
+def test_agent_lost_work_per_site():
+    """Thousands of never-awaited coroutines a second at two lines: per site
+    a subscriber gets the first event, then at most one a second with
+    "repeat": N; the events' counts add up to all the agent saw (stats), and
+    the history keeps the same events."""
+    interp = debian()
+    argv = [interp.path, LOSTWORK_PY, "--spew", "3"]
+    with Target(argv, name="lostwork.py --spew") as t, Agent([t.pid]) as a:
+        a.wait_listening()
+        c = a.client()
+        c.result("subscribe", kinds=["never_awaited"])
+        t0 = time.monotonic()
+        t.go()
+        made = t.wait_event("spewed", 30)[0]
+        c.wait_event(lambda e: False, 2.5)  # the last held counts are due within a second
+        elapsed = time.monotonic() - t0
+        p = Problems("lost work per site")
+        seen = c.result("stats")["targets"][0]["lost"]["never_awaited"]
+        events = [e for _, e in c.events]
+        lib.log("made %d + %d, the agent saw %d, sent %d lines over %.1f s" %
+                (made["a"], made["b"], seen, len(events), elapsed))
+        p.check(seen > 1000, "the agent saw %d never-awaited coroutines, made %d" %
+                (seen, made["a"] + made["b"]))
+        counted = 0
+        for key in ("line_a", "line_b"):
+            evs = [e for e in events if _spew_line(e) == made[key]]
+            p.check(evs and "repeat" not in evs[0], "line %d: first event %s" % (made[key], evs[:1]))
+            p.check(len(evs) <= 2 + elapsed, "line %d: %d events in %.1f s" % (made[key], len(evs), elapsed))
+            p.check(all(e.get("repeat", 0) >= 1 for e in evs[1:]), "line %d: a later event without repeat" % made[key])
+            counted += sum(e.get("repeat", 1) for e in evs)
+        p.check(counted == seen, "the events count %d, stats %d" % (counted, seen))
+        hist = c.result("history", kinds=["never_awaited"])["events"]
+        p.check(sum(e.get("repeat", 1) for e in hist) == seen and len(hist) == len(events),
+                "history: %d events counting %d" % (len(hist), sum(e.get("repeat", 1) for e in hist)))
         p.raise_if_any()
 
 

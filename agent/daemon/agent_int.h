@@ -26,6 +26,10 @@ struct agent {
 	struct metrics_server *metrics;
 	struct recorder *rec;
 	struct children *kids;
+	/* targets being attached, in order; the first one on the thread pool */
+	struct attach *attaching;
+	uv_work_t attach_work;
+	bool attach_running;
 	/* the last numbers of targets gone, for loopscope_target_up 0 */
 	struct metrics_target gone[AGENT_MAX_TARGETS];
 	size_t ngone, gone_next;
@@ -42,6 +46,8 @@ struct agent {
 /* An event (stolen; "event" and "pid" set) to subscribers, and to the
  * history when keep. */
 void agent_publish(struct agent *a, json_t *ev, bool keep);
+/* Whether --record wants each snapshot's ps document. */
+bool agent_recording(const struct agent *a);
 /* A target's new ps document to the recording, if any. */
 void agent_record_snapshot(struct agent *a, pid_t pid, const char *ps, size_t len);
 /* A target is gone (exited, or its detectors failed): drops it; the agent
@@ -53,8 +59,27 @@ struct target *agent_request_target(struct agent *a, struct client *c, const jso
 				    const json_t *id);
 void agent_stop(struct agent *a, const char *reason);
 
+/* --- attaching (attaching.c) --- */
+/* Attaches now (the command line's PIDs): 0 or an error. */
+int agent_attach_now(struct agent *a, pid_t pid);
+/* Attaches on the thread pool; listed once done. 0, or an error now. */
+int agent_attach_later(struct agent *a, pid_t pid);
+bool agent_attaching(const struct agent *a, pid_t pid);
+/* [pid, ...] of those being attached, in order. */
+json_t *agent_attaching_json(const struct agent *a);
+/* The agent stops: drops the attaches not started. */
+void agent_attach_stop(struct agent *a);
+
 /* --- targets (target.c) --- */
+/* Attaching is three steps: target_new and target_start on the loop
+ * (cheap), target_open between them anywhere (the slow part: ELF and
+ * DWARF reads, BPF load and attach, hundreds of ms), so the agent runs it
+ * on the thread pool. After a failure at any step, target_stop. */
 int target_new(struct agent *a, pid_t pid, struct target **out);
+int target_open(struct target *t);
+/* -ESRCH when the process has exited since target_new. */
+int target_start(struct target *t);
+bool target_exited(const struct target *t);
 /* Closes its handles and detaches its probes; freed once all are closed. */
 void target_stop(struct target *t);
 pid_t target_pid(const struct target *t);
@@ -68,8 +93,8 @@ void target_metrics(const struct target *t, struct metrics_target *out);
 json_t *target_stalls_json(const struct target *t);
 
 /* --- what needs the target's memory (target_jobs.c) --- */
-enum job_kind { JOB_SNAPSHOT, JOB_DUMP, JOB_WHERE };
-/* ps / pstree from the last snapshot: answered now. */
+enum job_kind { JOB_SNAPSHOT, JOB_DUMP, JOB_WHERE, JOB_PS, JOB_PSTREE };
+/* ps / pstree from the last snapshot, built on the thread pool. */
 void target_answer_snapshot(struct target *t, struct client *c, const json_t *id, bool tree);
 /* dump / where: read on the thread pool, answered when done. */
 void target_queue_job(struct target *t, enum job_kind kind, struct client *c, const json_t *id,

@@ -96,6 +96,12 @@ static void refuse(struct children *c, pid_t pid)
 		c->nrefused++;
 }
 
+void children_refuse(struct children *c, pid_t pid)
+{
+	if (c && !c->stopping)
+		refuse(c, pid);
+}
+
 static void drop_dead_masters(struct children *c)
 {
 	size_t j = 0;

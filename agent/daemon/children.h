@@ -23,6 +23,8 @@ struct children_ops {
 
 int children_new(uv_loop_t *loop, const pid_t *masters, size_t n, const struct children_ops *ops,
 		 void *ctx, struct children **out);
+/* pid could not be watched: it is not tried again. */
+void children_refuse(struct children *c, pid_t pid);
 /* Masters still alive. */
 size_t children_masters(const struct children *c);
 /* Stops walking; frees itself once its handles are closed. */

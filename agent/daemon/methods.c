@@ -172,11 +172,11 @@ static long rss_kb(void)
 static void m_stats(struct call *k)
 {
 	struct agent *a = k->a;
-	json_t *targets = json_array();
+	json_t *targets = json_array(), *doc;
 
 	for (size_t i = 0; i < a->ntargets; i++)
 		json_array_append_new(targets, target_stats_json(a->targets[i]));
-	reply(k, json_pack("{s:{s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}", "agent",
+	doc = json_pack("{s:{s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}", "agent",
 		"pid", (int)getpid(), "uptime_s", json_round(clock_mono_s() - a->started_mono, 3),
 		"clients", (json_int_t)server_clients(a->srv),
 		"history_events", (json_int_t)history_count(a->hist),
@@ -185,7 +185,11 @@ static void m_stats(struct call *k)
 		"events_dropped", (json_int_t)server_dropped(a->srv), "rss_kb", (json_int_t)rss_kb(),
 		"recorded_bytes", (json_int_t)recorder_bytes(a->rec),
 		"record_errors", (json_int_t)recorder_errors(a->rec),
-		"targets", targets));
+		"targets", targets);
+
+	if (doc)
+		json_object_set_new(json_object_get(doc, "agent"), "attaching", agent_attaching_json(a));
+	reply(k, doc);
 }
 
 static void m_source(struct call *k)

@@ -5,9 +5,11 @@
  * its snapshots on a timer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 #include "clock.h"
@@ -22,7 +24,6 @@
 #define SNAPSHOT_INTERVAL_MS 1000
 #define EXIT_FLUSH_MS 50   /* the exit tracepoint's last stalls reach the ring buffer */
 
-static int follow_exec(struct target *t, const struct stall_exec *e);
 
 static int stall_process(struct target *t)
 {
@@ -30,7 +31,7 @@ static int stall_process(struct target *t)
 	int err = stall_monitor_process(t->stalls);
 
 	if (!err && stall_monitor_take_exec(t->stalls, &e))
-		err = follow_exec(t, &e);
+		err = target_follow_exec(t, &e);
 	return err;
 }
 
@@ -39,19 +40,40 @@ static int stall_next(const struct target *t)
 	return stall_monitor_next_ms(t->stalls);
 }
 
+/* The aggregated events of the sites that fired again: those due at now,
+ * every one held when now is INFINITY. */
+void flush_sites(struct target *t, double now)
+{
+	json_t *due = json_array(), *ev;
+	size_t i;
+
+	if (!due)
+		return;
+	lost_sites_flush(t->lost_sites, now, due);
+	json_array_foreach(due, i, ev)
+		agent_publish(t->agent, json_incref(ev), true);
+	json_decref(due);
+}
+
 static int lost_process(struct target *t)
 {
-	return t->lost ? lost_tracer_process(t->lost) : 0;
+	int err = t->lost ? lost_tracer_process(t->lost) : 0;
+
+	flush_sites(t, clock_mono_s());
+	return err;
 }
 
 static int lost_next(const struct target *t)
 {
-	return t->lost ? lost_tracer_next_ms(t->lost) : -1;
+	int tracer = t->lost ? lost_tracer_next_ms(t->lost) : -1;
+	int sites = lost_sites_next_ms(t->lost_sites, clock_mono_s());
+
+	return tracer < 0 ? sites : sites < 0 ? tracer : tracer < sites ? tracer : sites;
 }
 
 static void driver_run(struct driver *d);
 
-static void driver_timer(uv_timer_t *h)
+void driver_timer(uv_timer_t *h)
 {
 	driver_run(h->data);
 }
@@ -154,14 +176,17 @@ void target_publish_lint(struct target *t, json_t *ev)
 	agent_publish(t->agent, ev, true);
 }
 
-static void on_lost(const struct lost_event *e, void *ctx)
+void on_lost(const struct lost_event *e, void *ctx)
 {
 	struct target *t = ctx;
+	json_t *ev;
 
 	lost_report_decode(t->proc, e, t->mono_to_unix_ns, &t->report);
 	if (t->report.kind >= 1 && t->report.kind <= 3)
 		t->lost_totals[t->report.kind]++;
-	agent_publish(t->agent, lost_report_json(&t->report), true);
+	ev = lost_sites_event(t->lost_sites, &t->report, lost_report_json(&t->report), clock_mono_s());
+	if (ev)
+		agent_publish(t->agent, ev, true);
 }
 
 /* After the exit: the last stalls and events, then the target goes. */
@@ -171,6 +196,7 @@ static void exit_flush(uv_timer_t *h)
 
 	stall_monitor_process(t->stalls);
 	lost_process(t);
+	flush_sites(t, INFINITY);
 	agent_target_gone(t->agent, t, "exited");
 }
 
@@ -210,14 +236,11 @@ static void read_cmdline(struct target *t)
 	proc_thread_name(t->pid, t->pid, t->comm, sizeof(t->comm));
 }
 
-/* The lost tracer, its fd in ours (lost_epfd), which the loop polls. */
-static int open_lost(struct target *t, char *why, size_t whylen)
+/* The lost tracer's fd in ours (lost_epfd), which the loop polls. */
+int watch_lost(struct target *t)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	int err = lost_tracer_new(t->proc, on_lost, t, &t->lost, why, whylen);
 
-	if (err)
-		return err;
 	if (t->lost_epfd < 0)
 		t->lost_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->lost_epfd < 0 ||
@@ -226,39 +249,19 @@ static int open_lost(struct target *t, char *why, size_t whylen)
 	return 0;
 }
 
-static void close_lost(struct target *t)
+static int open_lost(struct target *t, char *why, size_t whylen)
+{
+	int err = lost_tracer_new(t->proc, on_lost, t, &t->lost, why, whylen);
+
+	return err ? err : watch_lost(t);
+}
+
+void close_lost(struct target *t)
 {
 	if (t->lost && t->lost_epfd >= 0)
 		epoll_ctl(t->lost_epfd, EPOLL_CTL_DEL, lost_tracer_fd(t->lost), NULL);
 	lost_tracer_free(t->lost);
 	t->lost = NULL;
-}
-
-/* The target exec'd and the stall monitor has read the new program: the
- * event goes out, the lost-work probes are placed on the new interpreter
- * and the pool's reader opens it at its next job. */
-static int follow_exec(struct target *t, const struct stall_exec *e)
-{
-	struct py_proc *p = NULL;
-	char why[400] = "";
-	int err;
-
-	agent_publish(t->agent, stall_exec_json(t->pid, e, (double)(clock_mono_to_unix_ns() +
-			(int64_t)clock_mono_ns()) / 1e9), true);
-	__atomic_store_n(&t->execs, e->execs, __ATOMIC_RELEASE);
-	close_lost(t);
-	lost_report_clear(&t->report);
-	err = py_proc_open(t->pid, &p, why, sizeof(why));
-	if (!err) {
-		py_proc_free(t->proc);
-		t->proc = p;
-		err = open_lost(t, why, sizeof(why));
-	}
-	if (err)
-		log_warn("PID %d: after its exec, no lost-work probes: %s", t->pid,
-			 why[0] ? why : ls_strerror(err));
-	uv_timer_start(&t->lost_drv.timer, driver_timer, 0, 0);
-	return 0;
 }
 
 static int open_detectors(struct target *t)
@@ -306,9 +309,6 @@ static int start_handles(struct target *t)
 	uv_timer_start(&t->snap_timer, snap_tick, 0, SNAPSHOT_INTERVAL_MS);
 	uv_timer_init(loop, &t->exit_timer);
 	open_handle(t, (uv_handle_t *)&t->exit_timer, t);
-	t->pidfd = proc_pidfd(t->pid);
-	if (t->pidfd < 0)
-		return t->pidfd;
 	err = uv_poll_init(loop, &t->exit_poll, t->pidfd);
 	if (err)
 		return err;
@@ -319,15 +319,17 @@ static int start_handles(struct target *t)
 int target_new(struct agent *a, pid_t pid, struct target **out)
 {
 	struct target *t = calloc(1, sizeof(*t));
-	int err;
 
+	*out = t;
 	if (!t)
 		return -ENOMEM;
 	t->agent = a;
 	t->pid = pid;
-	t->pidfd = -1;
 	t->lost_epfd = -1;
+	/* first, so that the process attached is the one that had this pid */
+	t->pidfd = proc_pidfd(pid);
 	t->ongoing = json_object();
+	t->lost_sites = lost_sites_new();
 	t->reader.diff = task_diff_new(pid);
 	t->sites = lint_sites_new(pid, a->opts.lint.repeat);
 	t->task_lints = json_array();
@@ -339,16 +341,29 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	snprintf(t->snap_err_code, sizeof(t->snap_err_code), "no_snapshot");
 	snprintf(t->snap_err, sizeof(t->snap_err), "no task snapshot of PID %d yet", pid);
 	read_cmdline(t);
-	err = t->ongoing && t->reader.diff && t->sites && t->task_lints && t->reader.lints
-	      ? open_detectors(t) : -ENOMEM;
-	if (!err)
-		err = start_handles(t);
-	*out = t;
-	if (err) {
-		target_stop(t);
-		return err;
-	}
-	return 0;
+	if (t->pidfd < 0)
+		return t->pidfd;
+	return t->ongoing && t->lost_sites && t->reader.diff && t->sites && t->task_lints && t->reader.lints
+	       ? 0 : -ENOMEM;
+}
+
+int target_open(struct target *t)
+{
+	return open_detectors(t);
+}
+
+bool target_exited(const struct target *t)
+{
+	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+
+	return t->pidfd < 0 || poll(&pfd, 1, 0) > 0;
+}
+
+int target_start(struct target *t)
+{
+	if (target_exited(t))
+		return -ESRCH;
+	return start_handles(t);
 }
 
 /* Handles never initialized (a target that failed to start) have no loop. */
@@ -408,7 +423,7 @@ void target_stop(struct target *t)
 
 void target_maybe_free(struct target *t)
 {
-	if (!t->stopping || t->open_handles > 0 || t->running || t->detaching)
+	if (!t->stopping || t->open_handles > 0 || t->running || t->detaching || t->exec.busy)
 		return;
 	target_jobs_free(t);
 	if (t->pidfd >= 0)
@@ -418,6 +433,7 @@ void target_maybe_free(struct target *t)
 	lost_report_free(&t->report);
 	py_proc_free(t->proc);
 	json_decref(t->ongoing);
+	lost_sites_free(t->lost_sites);
 	json_decref(t->task_lints);
 	lint_sites_free(t->sites);
 	free(t);

@@ -12,6 +12,7 @@
 #include "lint.h"
 #include "lint_guard.h"
 #include "lost_report.h"
+#include "lost_sites.h"
 #include "lost_tracer.h"
 #include "pyproc.h"
 #include "stall_monitor.h"
@@ -33,10 +34,9 @@ struct job {
 	json_t *id;
 	char spec[256];
 	/* results, made on the pool */
-	char *body;                /* serialized answer, or the ps document */
+	char *body;                /* serialized answer, or the ps document to record */
 	size_t body_len;
-	char *tree;                /* snapshot: the pstree document */
-	size_t tree_len;
+	bool record;               /* snapshot: make the ps document for --record */
 	json_t *ended;             /* snapshot: task_done events */
 	json_t *lints_raised;      /* snapshot: lint events that start now */
 	json_t *lints_active;      /* snapshot: the task lints in force */
@@ -49,6 +49,18 @@ struct job {
 		double ms;             /* how long the snapshot took */
 		uint64_t ended, missed; /* task_diff's counts */
 	} stats;
+};
+
+/* An exec being followed: the new program opened and probed on the pool. */
+struct exec_follow {
+	uv_work_t work;
+	bool busy;                 /* work queued */
+	bool discarding;           /* ... to free what it made */
+	bool again;                /* exec'd again meanwhile: open anew */
+	struct py_proc *proc;
+	struct lost_tracer *lost;
+	int err;
+	char why[400];
 };
 
 struct reader {
@@ -84,12 +96,14 @@ struct target {
 	/* Execs followed; read by the pool's jobs (atomically) to open the
 	 * new program's reader. */
 	uint64_t execs;
+	struct exec_follow exec;
 	int open_handles;
 	bool stopping, exiting;
 	int64_t mono_to_unix_ns;
 	double started;            /* monotonic seconds */
 	struct lost_report report;
 	uint64_t lost_totals[4];
+	struct lost_sites *lost_sites;  /* events to subscribers, per call site */
 	json_t *ongoing;           /* stall id -> its last ongoing report */
 	struct lint_sites *sites;  /* blocking-call */
 	json_t *task_lints;        /* the last snapshot's lints in force */
@@ -99,13 +113,22 @@ struct target {
 	struct reader reader;
 	uv_work_t work;
 	struct job *running, *queue;
-	/* the last snapshot, as answers */
-	char *ps_body, *tree_body;
-	size_t ps_len, tree_len;
+	/* the last snapshot's failure ("": it was read) */
 	char snap_err_code[32], snap_err[256];
 	struct snap_stats stats;
 	uint64_t snapshots;
 };
+
+/* target.c's, for target_exec.c. */
+void driver_timer(uv_timer_t *h);
+void on_lost(const struct lost_event *e, void *ctx);
+/* The lost tracer's fd in ours (lost_epfd), which the loop polls. */
+int watch_lost(struct target *t);
+void close_lost(struct target *t);
+/* The sites' held events due at now (INFINITY: all) to subscribers. */
+void flush_sites(struct target *t, double now);
+/* The stall monitor has read the program the target exec'd (target_exec.c). */
+int target_follow_exec(struct target *t, const struct stall_exec *e);
 
 /* Frees a target once its handles are closed and no job runs. */
 void target_maybe_free(struct target *t);

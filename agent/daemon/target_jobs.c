@@ -4,8 +4,12 @@
  * per target, with the target's own reader (a second py_proc, so the loop
  * thread's lost-work decoding never shares its caches). Answers are made
  * there too (JSON built and serialized), so a 100k-task snapshot never
- * holds the socket: ps and pstree are answered from the last one. */
+ * holds the socket. ps, pstree and where are built from the last snapshot
+ * when asked, never each second: at 100,000 tasks the two documents kept
+ * ready weighed 64 MB and building them took the most of a snapshot's
+ * time and memory. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 #include "log.h"
 #include "output.h"
 #include "proc.h"
+#include "snapshot_text.h"
 #include "target.h"
 #include "task_output.h"
 #include "task_tree.h"
@@ -30,7 +35,6 @@ static void job_free(struct job *j)
 	json_decref(j->lints_raised);
 	json_decref(j->lints_active);
 	free(j->body);
-	free(j->tree);
 	free(j);
 }
 
@@ -71,16 +75,6 @@ static const char *read_error(pid_t pid, int err, char *msg, size_t len)
 	return "read_failed";
 }
 
-static json_t *ps_json(const struct py_proc *p, const struct aio_snapshot *snap)
-{
-	json_t *doc = snapshot_header_json(p, snap), *tasks = json_array();
-
-	for (size_t i = 0; i < snap->n; i++)
-		json_array_append_new(tasks, task_json(&snap->tasks[i]));
-	json_object_set_new(doc, "tasks", tasks);
-	return doc;
-}
-
 static void count_states(const struct aio_snapshot *snap, struct snap_stats *s)
 {
 	s->tasks = snap->n;
@@ -112,8 +106,8 @@ static void run_snapshot(struct target *t, struct job *j)
 	}
 	r->have_snap = true;
 	count_states(&r->snap, &j->stats);
-	j->body = dumps(ps_json(r->p, &r->snap), &j->body_len);
-	j->tree = dumps(pstree_json(r->p, &r->snap), &j->tree_len);
+	if (j->record)
+		j->body = ps_text(r->p, &r->snap, &j->body_len);
 	j->ended = json_array();
 	if (j->ended)
 		task_diff_update(r->diff, &r->snap, now, j->ended);
@@ -141,15 +135,32 @@ static void run_dump(struct target *t, struct job *j)
 	thread_views_free(v, n);
 }
 
+static bool have_snapshot(struct target *t, struct job *j)
+{
+	if (!t->reader.have_snap)
+		fail(j, "no_snapshot", 0, "no task snapshot of PID %d to look in", t->pid);
+	return t->reader.have_snap;
+}
+
+static void run_ps(struct target *t, struct job *j)
+{
+	if (have_snapshot(t, j))
+		j->body = ps_text(t->reader.p, &t->reader.snap, &j->body_len);
+}
+
+static void run_pstree(struct target *t, struct job *j)
+{
+	if (have_snapshot(t, j))
+		j->body = pstree_text(t->reader.p, &t->reader.snap, &j->body_len);
+}
+
 static void run_where(struct target *t, struct job *j)
 {
 	const struct aio_task *task;
 	size_t matches;
 
-	if (!t->reader.have_snap) {
-		fail(j, "no_snapshot", 0, "no task snapshot of PID %d to look in", t->pid);
+	if (!have_snapshot(t, j))
 		return;
-	}
 	task = task_find(&t->reader.snap, j->spec, &matches);
 	if (!task && !matches)
 		fail(j, "not_found", 0, "no task '%s' in PID %d's last snapshot", j->spec, t->pid);
@@ -172,14 +183,17 @@ static void reader_follow_exec(struct target *t)
 	if (r->have_snap)
 		aio_snapshot_free(&r->snap);
 	r->have_snap = false;
+	task_diff_free(r->diff);  /* it holds the old reader's strings */
+	r->diff = NULL;
 	py_proc_free(r->p);
 	r->p = NULL;
 	if (py_proc_open(t->pid, &r->p, why, sizeof(why)))
 		return; /* tried again at the next job */
-	task_diff_free(r->diff);
 	r->diff = task_diff_new(t->pid);
 	r->execs = execs;
 }
+
+#define TRIM_TASKS_MIN 1000
 
 static void work(uv_work_t *w)
 {
@@ -201,9 +215,19 @@ static void work(uv_work_t *w)
 	case JOB_WHERE:
 		run_where(t, j);
 		break;
+	case JOB_PS:
+		run_ps(t, j);
+		break;
+	case JOB_PSTREE:
+		run_pstree(t, j);
+		break;
 	}
-	if (!j->err_code && !j->body)
+	if (!j->err_code && !j->body && j->kind != JOB_SNAPSHOT)
 		fail(j, "internal", -ENOMEM, "out of memory");
+	/* what a big snapshot freed goes back to the system now, not when the
+	 * heap's top happens to be free */
+	if (t->reader.have_snap && t->reader.snap.n >= TRIM_TASKS_MIN)
+		malloc_trim(0);
 }
 
 static void publish_ended(struct target *t, json_t *ended)
@@ -220,14 +244,8 @@ static void snapshot_done(struct target *t, struct job *j)
 {
 	t->snapshots++;
 	t->stats = j->stats;
-	free(t->ps_body);
-	free(t->tree_body);
-	t->ps_body = j->body;
-	t->tree_body = j->tree;
-	t->ps_len = j->body_len;
-	t->tree_len = j->tree_len;
-	j->body = j->tree = NULL;
-	agent_record_snapshot(t->agent, t->pid, t->ps_body, t->ps_len);
+	if (j->body)
+		agent_record_snapshot(t->agent, t->pid, j->body, j->body_len);
 	snprintf(t->snap_err_code, sizeof(t->snap_err_code), "%s", j->err_code ? j->err_code : "");
 	snprintf(t->snap_err, sizeof(t->snap_err), "%s", j->err_msg);
 	if (j->ended)
@@ -314,6 +332,7 @@ void target_queue_snapshot(struct target *t)
 	if (t->stopping || snapshot_queued(t) || !t->reader.p || !(j = calloc(1, sizeof(*j))))
 		return;
 	j->kind = JOB_SNAPSHOT;
+	j->record = agent_recording(t->agent);
 	enqueue(t, j);
 }
 
@@ -345,13 +364,11 @@ void target_queue_job(struct target *t, enum job_kind kind, struct client *c, co
 
 void target_answer_snapshot(struct target *t, struct client *c, const json_t *id, bool tree)
 {
-	const char *body = tree ? t->tree_body : t->ps_body;
-
-	if (!body) {
-		client_error(c, id, t->snap_err_code[0] ? t->snap_err_code : "no_snapshot", t->snap_err);
+	if (t->snap_err_code[0]) {
+		client_error(c, id, t->snap_err_code, t->snap_err);
 		return;
 	}
-	client_result(c, id, body, tree ? t->tree_len : t->ps_len);
+	target_queue_job(t, tree ? JOB_PSTREE : JOB_PS, c, id, NULL);
 }
 
 /* Only once no job runs (target_maybe_free checks). */
@@ -369,6 +386,4 @@ void target_jobs_free(struct target *t)
 	lint_tasks_free(t->reader.lints);
 	lint_guard_free(t->reader.guard);
 	py_proc_free(t->reader.p);
-	free(t->ps_body);
-	free(t->tree_body);
 }

@@ -7,14 +7,17 @@
 #include "task_diff.h"
 #include "task_output.h"
 
-/* What history needs of a task once it is gone: copies, since the
- * snapshot's strings belong to its reader. */
+/* What history needs of a task once it is gone, and no more: at 100,000
+ * tasks a JSON object per task weighed more than the snapshot itself. The
+ * strings are the reader's interned ones (they live as long as it does,
+ * and the diff is made anew with each reader); the frames are copied. */
 struct seen {
 	uint64_t addr;
-	char *name, *coro;
+	const char *name, *coro;
 	double first_seen, last_seen;
-	json_t *location;    /* {"func","file","line"} or null */
-	json_t *stack;       /* NULL: that snapshot kept no stacks */
+	struct py_frame location;   /* func NULL: the task had no frame */
+	struct py_stack stack;
+	bool has_stack;             /* that snapshot kept stacks */
 };
 
 struct task_diff {
@@ -36,10 +39,7 @@ struct task_diff *task_diff_new(pid_t pid)
 
 static void seen_done(struct seen *s)
 {
-	free(s->name);
-	free(s->coro);
-	json_decref(s->location);
-	json_decref(s->stack);
+	py_stack_free(&s->stack);
 }
 
 void task_diff_free(struct task_diff *d)
@@ -52,11 +52,9 @@ void task_diff_free(struct task_diff *d)
 	free(d);
 }
 
-static json_t *location_json(const struct aio_task *t)
+static json_t *location_json(const struct py_frame *f)
 {
-	const struct py_frame *f = t->stack.depth ? &t->stack.frames[0] : NULL;
-
-	if (!f)
+	if (!f->func)
 		return json_null();
 	return json_pack("{s:o, s:o, s:i}", "func", json_text(f->func), "file", json_text(f->file),
 			 "line", f->line);
@@ -65,18 +63,19 @@ static json_t *location_json(const struct aio_task *t)
 static int seen_init(struct seen *s, const struct aio_task *t, double now, bool stacks)
 {
 	s->addr = t->addr;
-	s->name = strdup(t->name ? t->name : "");
-	s->coro = strdup(t->coro_name ? t->coro_name : "");
+	s->name = t->name ? t->name : "";
+	s->coro = t->coro_name ? t->coro_name : "";
 	s->first_seen = s->last_seen = now;
-	s->location = location_json(t);
-	s->stack = stacks ? py_stack_json(&t->stack) : NULL;
-	return s->name && s->coro ? 0 : -ENOMEM;
+	if (t->stack.depth)
+		s->location = t->stack.frames[0];
+	s->has_stack = stacks;
+	return stacks ? py_stack_copy(&s->stack, &t->stack) : 0;
 }
 
 /* The same task, not a new one at a reused address. */
 static bool same_task(const struct seen *s, const struct aio_task *t)
 {
-	return s->addr == t->addr && s->name && s->coro && !strcmp(s->name, t->name ? t->name : "") &&
+	return s->addr == t->addr && !strcmp(s->name, t->name ? t->name : "") &&
 	       !strcmp(s->coro, t->coro_name ? t->coro_name : "");
 }
 
@@ -86,12 +85,12 @@ static json_t *ended_json(const struct task_diff *d, const struct seen *s, doubl
 	json_t *o;
 
 	task_id(s->addr, id, sizeof(id));
-	o = json_pack("{s:s, s:i, s:o, s:s, s:o, s:o, s:o, s:o, s:O, s:n}", "event", "task_done",
+	o = json_pack("{s:s, s:i, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:n}", "event", "task_done",
 		      "pid", d->pid, "ts", json_round(now, 6), "id", id, "name", json_text(s->name),
 		      "coro", json_text(s->coro), "first_seen", json_round(s->first_seen, 3),
-		      "last_seen", json_round(s->last_seen, 3), "location", s->location, "ended");
-	if (o && s->stack)
-		json_object_set(o, "stack", s->stack);
+		      "last_seen", json_round(s->last_seen, 3), "location", location_json(&s->location), "ended");
+	if (o && s->has_stack)
+		json_object_set_new(o, "stack", py_stack_json(&s->stack));
 	return o;
 }
 

@@ -4,7 +4,8 @@
  * name, coroutine, first and last seen, last location and (when that
  * snapshot was small enough to keep stacks) its stack. Also counts the
  * tasks that lived and died between two snapshots, from asyncio's default
- * names (Task-N). No I/O: it sees only the snapshots it is given. */
+ * names (Task-N). No I/O: it sees only the snapshots it is given. It
+ * keeps their interned strings: free it before the reader they came from. */
 #ifndef LOOPSCOPE_TASK_DIFF_H
 #define LOOPSCOPE_TASK_DIFF_H
 

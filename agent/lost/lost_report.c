@@ -152,3 +152,21 @@ void lost_report_free(struct lost_report *r)
 	py_stack_free(&r->stack);
 	py_stack_free(&r->created);
 }
+
+void lost_site_of(const struct lost_report *r, struct lost_site *k)
+{
+	const struct py_frame *f = lost_report_site(r);
+
+	k->kind = r->kind;
+	snprintf(k->coro, sizeof(k->coro), "%s", r->coro);
+	k->file = f ? f->file : "";
+	k->line = f ? f->line : -1;
+}
+
+bool lost_site_is(const struct lost_site *k, const struct lost_report *r)
+{
+	const struct py_frame *f = lost_report_site(r);
+
+	return k->kind == r->kind && k->file == (f ? f->file : "") && k->line == (f ? f->line : -1) &&
+	       !strcmp(k->coro, r->coro);
+}

@@ -42,4 +42,15 @@ void lost_report_decode(struct py_proc *p, const struct lost_event *e, int64_t m
  * innermost one: what identifies a call site. */
 const struct py_frame *lost_report_site(const struct lost_report *r);
 
+/* What tells call sites apart: kind, coroutine, that frame's file and line. */
+struct lost_site {
+	int kind;
+	char coro[256];
+	const char *file;     /* interned: compared by pointer */
+	int line;
+};
+
+void lost_site_of(const struct lost_report *r, struct lost_site *k);
+bool lost_site_is(const struct lost_site *k, const struct lost_report *r);
+
 #endif

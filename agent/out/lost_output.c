@@ -12,10 +12,7 @@
 #define TEXT_REPEAT_INTERVAL 5.0 /* a repeating site's count line, at most every 5 s */
 
 struct site {
-	int kind;
-	char coro[256];
-	const char *file;     /* interned: compare by pointer */
-	int line;
+	struct lost_site key;
 	uint64_t count;
 	uint64_t suppressed;  /* not shown since the last time shown */
 	uint64_t shown;       /* text: the count last said */
@@ -56,23 +53,15 @@ void lost_output_free(struct lost_output *o)
 
 static struct site *site_of(struct lost_output *o, const struct lost_report *r)
 {
-	const struct py_frame *f = lost_report_site(r);
-	const char *file = f ? f->file : "";
-	int line = f ? f->line : -1;
 	struct site *s;
 
-	for (size_t i = 0; i < o->nsites; i++) {
-		s = &o->sites[i];
-		if (s->kind == r->kind && s->file == file && s->line == line && !strcmp(s->coro, r->coro))
-			return s;
-	}
+	for (size_t i = 0; i < o->nsites; i++)
+		if (lost_site_is(&o->sites[i].key, r))
+			return &o->sites[i];
 	if (o->nsites == MAX_SITES)
 		return NULL;
 	s = &o->sites[o->nsites++];
-	s->kind = r->kind;
-	snprintf(s->coro, sizeof(s->coro), "%s", r->coro);
-	s->file = file;
-	s->line = line;
+	lost_site_of(r, &s->key);
 	s->last_shown = -1e9;
 	return s;
 }
@@ -166,8 +155,8 @@ static void print_repeat(FILE *f, struct site *s, double now)
 	const struct colors *c = colors_for(f);
 
 	output_clock_print(f, s->last_ts);
-	fprintf(f, "  %s%s again (%s) at %s:%d: %llu times so far%s\n", c->dim, kind_title(s->kind),
-		s->coro[0] ? text_safe(s->coro) : "-", text_safe(s->file), s->line,
+	fprintf(f, "  %s%s again (%s) at %s:%d: %llu times so far%s\n", c->dim, kind_title(s->key.kind),
+		s->key.coro[0] ? text_safe(s->key.coro) : "-", text_safe(s->key.file), s->key.line,
 		(unsigned long long)s->count, c->reset);
 	s->shown = s->count;
 	s->last_shown = now;
@@ -257,9 +246,9 @@ void lost_output_sites_print(const struct lost_output *o, FILE *f)
 	for (size_t i = 0; i < o->nsites; i++) {
 		const struct site *s = &o->sites[i];
 
-		fprintf(f, "  %-22s %6llu x  %s at %s:%d\n", lost_kind_name(s->kind),
-			(unsigned long long)s->count, s->coro[0] ? text_safe(s->coro) : "-",
-			text_safe(s->file), s->line);
+		fprintf(f, "  %-22s %6llu x  %s at %s:%d\n", lost_kind_name(s->key.kind),
+			(unsigned long long)s->count, s->key.coro[0] ? text_safe(s->key.coro) : "-",
+			text_safe(s->key.file), s->key.line);
 	}
 	if (o->unlisted)
 		fprintf(f, "  ... and %llu more events at sites past the first %d, not listed\n",

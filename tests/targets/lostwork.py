@@ -6,13 +6,15 @@ loopscope should report ({"event": "expect", "kind": ..., "coro": ...,
 "func": ..., "line": ...}) and commits it; "done" closes the run. Warnings
 and logging are silenced, so only loopscope can see the bugs.
 
-    lostwork.py [--repeat N] [--healthy N] [--sites N] [--uvloop] [--origin]
+    lostwork.py [--repeat N] [--healthy N] [--sites N] [--spew S] [--uvloop] [--origin]
 
 --origin: coroutine origin tracking on (sys.set_coroutine_origin_tracking_depth,
 as asyncio's debug mode does), so loopscope can say where each was created.
 
 --sites N: instead of the bugs, N never-awaited coroutines created at N
 distinct lines (generated code), then {"event": "sites", "n": N}.
+--spew S: for S seconds, thousands of never-awaited coroutines a second at
+two lines (SPEW-A, SPEW-B), then {"event": "spewed", "a": N, "b": N}.
 """
 import argparse
 import asyncio
@@ -159,6 +161,26 @@ async def many_sites(n):
     print(json.dumps({"event": "sites", "n": n}), flush=True)
 
 
+async def spew(seconds):
+    """Never-awaited coroutines as fast as a busy service could make them,
+    in batches small enough for the ring buffer."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    made = {"a": 0, "b": 0}
+    while loop.time() < end:
+        for _ in range(25):
+            forgotten()  # SPEW-A
+            made["a"] += 1
+        for _ in range(25):
+            forgotten()  # SPEW-B
+            made["b"] += 1
+        await asyncio.sleep(0.005)
+    gc.collect()
+    await asyncio.sleep(0.2)
+    print(json.dumps(dict(made, event="spewed", line_a=line_of("SPEW-A"), line_b=line_of("SPEW-B"))),
+          flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=1)
@@ -166,6 +188,7 @@ def main():
     ap.add_argument("--uvloop", action="store_true")
     ap.add_argument("--sites", type=int, default=0)
     ap.add_argument("--origin", action="store_true")
+    ap.add_argument("--spew", type=float, default=0)
     args = ap.parse_args()
     if args.origin:
         sys.set_coroutine_origin_tracking_depth(8)
@@ -174,7 +197,9 @@ def main():
         uvloop.install()
     print("READY " + json.dumps({"python": sys.version.split()[0]}), flush=True)
     sys.stdin.readline()
-    if args.sites:
+    if args.spew:
+        asyncio.run(spew(args.spew))
+    elif args.sites:
         asyncio.run(many_sites(args.sites))
     elif args.healthy:
         asyncio.run(healthy(args.healthy))
