@@ -26,7 +26,8 @@ struct session *session_new(struct model *m, const char *path, const char *dir, 
 {
 	struct session *s = calloc(1, sizeof(*s));
 
-	if (!s || !(s->c = client_new()) || !(s->inflight = strmap_new(NULL)) || !(s->held = json_array())) {
+	if (!s || !(s->c = client_new()) || client_parse_async(s->c) || !(s->inflight = strmap_new(NULL)) ||
+	    !(s->held = json_array())) {
 		session_free(s);
 		return NULL;
 	}
@@ -168,8 +169,15 @@ static void lost_connection(struct session *s)
 	s->hello_done = false;
 }
 
-void session_io(struct session *s, bool readable, bool writable)
+int session_parse_fd(const struct session *s)
 {
+	return client_parse_fd(s->c);
+}
+
+void session_io(struct session *s, bool readable, bool writable, bool parsed)
+{
+	if (parsed)
+		client_deliver(s->c, false, on_msg, s);
 	if (writable && client_flush(s->c) < 0)
 		lost_connection(s);
 	if (readable && client_read(s->c, on_msg, s) < 0)

@@ -22,8 +22,11 @@ void session_free(struct session *s);
 int session_start(struct session *s, char *err, size_t errlen);
 int session_fd(const struct session *s);
 bool session_want_write(const struct session *s);
-/* Reads and writes what poll said is ready. */
-void session_io(struct session *s, bool readable, bool writable);
+/* Readable when answers parsed off the key loop wait (-1: none). */
+int session_parse_fd(const struct session *s);
+/* Reads and writes what poll said is ready; parsed: session_parse_fd is
+ * readable. */
+void session_io(struct session *s, bool readable, bool writable, bool parsed);
 /* The periodic requests; or, while disconnected, one reconnect attempt. */
 void session_refresh(struct session *s);
 /* For ui->ask: one request (skipped while one of that method, pid and arg

@@ -262,7 +262,7 @@ static int keys(struct tui *t)
 
 static void step(struct tui *t)
 {
-	struct pollfd fds[2] = { { .fd = 0, .events = POLLIN }, { .fd = -1 } };
+	struct pollfd fds[3] = { { .fd = 0, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
 	double now = wall_now(), t0 = mono_ms();
 	int flags;
 
@@ -283,11 +283,16 @@ static void step(struct tui *t)
 		fds[1].fd = session_fd(t->s);
 		fds[1].events = POLLIN | (session_want_write(t->s) ? POLLOUT : 0);
 	}
-	if (poll(fds, 2, poll_timeout(t, wall_now())) < 0 && errno != EINTR)
+	if (t->s) {
+		fds[2].fd = session_parse_fd(t->s);
+		fds[2].events = POLLIN;
+	}
+	if (poll(fds, 3, poll_timeout(t, wall_now())) < 0 && errno != EINTR)
 		stop = 1;
-	if (fds[1].fd >= 0 && fds[1].revents) {
+	if ((fds[1].fd >= 0 && fds[1].revents) || (fds[2].fd >= 0 && fds[2].revents)) {
 		t0 = mono_ms();
-		session_io(t->s, fds[1].revents & (POLLIN | POLLHUP | POLLERR), fds[1].revents & POLLOUT);
+		session_io(t->s, fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)),
+			   fds[1].fd >= 0 && (fds[1].revents & POLLOUT), fds[2].fd >= 0 && fds[2].revents);
 		timing("apply", t0);
 	}
 	flags = keys(t);
