@@ -15,14 +15,10 @@ import time
 import lib
 from agentlib import Agent, Client
 from lib import Problems, Target
-from tuilib import Tui, require_tui
+from tuilib import Tui, debian, require_tui, started
 
 TASKS_PY = os.path.join(lib.TARGETS_DIR, "tasks.py")
 LOSTWORK_PY = os.path.join(lib.TARGETS_DIR, "lostwork.py")
-
-
-def debian():
-    return lib.python("debian-3.11")
 
 
 def tasks_target(*args):
@@ -32,20 +28,6 @@ def tasks_target(*args):
 def source_line(path, line):
     with open(path) as f:
         return f.read().splitlines()[line - 1].strip()
-
-
-class started:
-    """`with started(target) as agent`: the agent on target, listening."""
-
-    def __init__(self, target, *agent_args):
-        self.agent = Agent([target.pid], extra=agent_args)
-
-    def __enter__(self):
-        self.agent.__enter__()
-        return self.agent.wait_listening()
-
-    def __exit__(self, *exc):
-        self.agent.__exit__(*exc)
 
 
 @lib.timeout(60)
