@@ -38,12 +38,17 @@ static void draw(struct ui *u, struct rect r)
 	for (int i = 0; i < rows && s.lv.top + (size_t)i < s.n; i++) {
 		const struct m_ended *e = &t->ended[s.shown[s.lv.top + (size_t)i]];
 		bool sel = s.lv.top + (size_t)i == s.lv.sel;
-		char clock[16], lived[16], line[700];
+		char clock[16], lived[16], at[300], line[700];
 
 		fmt_clock(e->last_seen, clock, sizeof(clock));
 		fmt_age(e->last_seen - e->first_seen, lived, sizeof(lived));
-		snprintf(line, sizeof(line), "%-8s %6s %-17.17s %-20.20s %-20.20s %s:%d", clock, lived,
-			 e->how[0] ? e->how : "?", e->name, e->coro, path_base(e->where.file), e->where.line);
+		/* no location: the snapshot saw it with no frame of its own */
+		if (e->where.file[0])
+			snprintf(at, sizeof(at), "%s:%d", path_base(e->where.file), e->where.line);
+		else
+			snprintf(at, sizeof(at), "-");
+		snprintf(line, sizeof(line), "%-8s %6s %-17.17s %-20.20s %-20.20s %s", clock, lived,
+			 e->how[0] ? e->how : "?", e->name, e->coro, at);
 		list_row(r.y + 1 + i, r, line, sel, R_NORMAL);
 	}
 	if (!s.n)

@@ -14,6 +14,7 @@ struct session {
 	struct model *m;
 	struct client *c;
 	char path[4096];
+	char name[128];            /* "" : the path */
 	const char *dir;
 	bool fixed_path, hello_done, has_lints, paused;
 	bool want_tasks;           /* the current target's tasks are on screen */
@@ -22,7 +23,8 @@ struct session {
 	unsigned ticks;
 };
 
-struct session *session_new(struct model *m, const char *path, const char *dir, int fd)
+struct session *session_new(struct model *m, const char *path, const char *dir, int fd,
+			    const char *name)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
@@ -36,6 +38,7 @@ struct session *session_new(struct model *m, const char *path, const char *dir, 
 	s->fixed_path = path != NULL;
 	s->want_tasks = true;
 	snprintf(s->path, sizeof(s->path), "%s", path ? path : "");
+	snprintf(s->name, sizeof(s->name), "%s", name ? name : "");
 	if (fd >= 0 && client_adopt(s->c, fd)) {
 		session_free(s);
 		return NULL;
@@ -148,7 +151,8 @@ int session_start(struct session *s, char *err, size_t errlen)
 	strmap_clear(s->inflight);
 	s->hello_done = false;
 	session_ask(s, "hello", 0, NULL, NULL);
-	model_set_status(s->m, true, "connected to %s", s->path[0] ? s->path : "the agent");
+	model_set_status(s->m, true, "connected to %s",
+			 s->name[0] ? s->name : s->path[0] ? s->path : "the agent");
 	return 0;
 }
 

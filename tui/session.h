@@ -15,8 +15,10 @@ struct session;
 
 /* path: the socket to (re)connect to, NULL to find the only one in dir
  * again each time; fd >= 0: already connected (then path, if any, is
- * only for reconnecting). */
-struct session *session_new(struct model *m, const char *path, const char *dir, int fd);
+ * only for reconnecting); name: what the status line calls the agent
+ * (NULL: its socket's path). */
+struct session *session_new(struct model *m, const char *path, const char *dir, int fd,
+			    const char *name);
 void session_free(struct session *s);
 /* Connects (if not yet) and says hello: 0 or -errno (message in err). */
 int session_start(struct session *s, char *err, size_t errlen);

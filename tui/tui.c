@@ -318,7 +318,7 @@ static int start(struct tui *t, const struct tui_opts *o)
 		return rc;
 	}
 	t->s = session_new(t->m, o->socket_path, o->socket_dir ? o->socket_dir : TUI_SOCKET_DIR,
-			   o->socket_fd);
+			   o->socket_fd, o->agent_name);
 	if (!t->s)
 		return -ENOMEM;
 	rc = session_start(t->s, err, sizeof(err));
