@@ -80,6 +80,14 @@ int client_parse_async(struct client *c)
 	return c->parser ? 0 : -ENOMEM;
 }
 
+void client_dispose(struct client *c, json_t *doc)
+{
+	if (c->parser)
+		line_parser_dispose(c->parser, doc);
+	else
+		json_decref(doc);
+}
+
 int client_parse_fd(const struct client *c)
 {
 	return c->parser ? line_parser_fd(c->parser) : -1;

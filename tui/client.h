@@ -65,6 +65,8 @@ int client_parse_fd(const struct client *c);
  * far. How many were delivered. At the end of the connection client_read
  * delivers what came before it first. */
 int client_deliver(struct client *c, bool wait, client_msg_fn fn, void *ctx);
+/* Lets go of doc: on the parser's thread when there is one. */
+void client_dispose(struct client *c, json_t *doc);
 /* Lines that were not messages (bad JSON, too long, unknown ids). */
 uint64_t client_bad_lines(const struct client *c);
 

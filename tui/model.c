@@ -224,6 +224,12 @@ void model_target_info(struct model *m, const json_t *info)
 	m->gen++;
 }
 
+void model_set_dispose(struct model *m, void (*fn)(json_t *doc, void *ctx), void *ctx)
+{
+	m->dispose = fn;
+	m->dispose_ctx = ctx;
+}
+
 static void on_hello(struct model *m, pid_t pid, const char *arg, json_t *body)
 {
 	const json_t *targets = json_object_get(body, "targets"), *v;
@@ -310,7 +316,10 @@ static void on_ps(struct model *m, pid_t pid, const char *arg, json_t *body)
 	}
 	free(t->tasks);
 	strmap_free(t->first_seen);
-	json_decref(t->ps);
+	if (m->dispose)
+		m->dispose(t->ps, m->dispose_ctx);
+	else
+		json_decref(t->ps);
 	t->ps = json_incref(body);
 	t->tasks = arr;
 	t->ntasks = n;

@@ -22,6 +22,7 @@ struct line_parser {
 	pthread_cond_t work, done;   /* a line to parse; a line parsed */
 	struct item *head, *tail;    /* oldest first */
 	struct item *todo;           /* the first line not taken by the thread */
+	json_t *trash;               /* documents to free (a list: the thread frees it whole) */
 	uint64_t gen;                /* bumped by discard: what the thread holds is stale */
 	int fd;                      /* an eventfd, written when a line is parsed */
 	bool quit;
@@ -43,6 +44,17 @@ static void wake_main(struct line_parser *p)
 	}
 }
 
+/* Frees what the main thread let go, outside the lock. */
+static void empty_trash(struct line_parser *p)
+{
+	json_t *trash = p->trash;
+
+	p->trash = NULL;
+	pthread_mutex_unlock(&p->lock);
+	json_decref(trash);
+	pthread_mutex_lock(&p->lock);
+}
+
 /* Parses one line outside the lock; true while there is work. */
 static bool parse_next(struct line_parser *p)
 {
@@ -52,10 +64,14 @@ static bool parse_next(struct line_parser *p)
 	size_t len;
 	json_t *doc;
 
-	while (!p->quit && !p->todo)
+	while (!p->quit && !p->todo && !p->trash)
 		pthread_cond_wait(&p->work, &p->lock);
 	if (p->quit)
 		return false;
+	if (p->trash)
+		empty_trash(p);
+	if (!p->todo)
+		return true;
 	it = p->todo;
 	p->todo = it->next;
 	line = it->line;
@@ -129,6 +145,7 @@ void line_parser_free(struct line_parser *p)
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
 	drop_all(p);
+	json_decref(p->trash);
 	close(p->fd);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->work);
@@ -191,6 +208,23 @@ int line_parser_pop(struct line_parser *p, bool wait, json_t **doc, size_t *len)
 int line_parser_fd(const struct line_parser *p)
 {
 	return p->fd;
+}
+
+void line_parser_dispose(struct line_parser *p, json_t *doc)
+{
+	if (!doc)
+		return;
+	pthread_mutex_lock(&p->lock);
+	if (!p->trash)
+		p->trash = json_array();
+	if (!p->trash) {             /* out of memory: freed here, slowly but freed */
+		pthread_mutex_unlock(&p->lock);
+		json_decref(doc);
+		return;
+	}
+	json_array_append_new(p->trash, doc);
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
 }
 
 void line_parser_discard(struct line_parser *p)

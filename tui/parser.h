@@ -24,6 +24,9 @@ int line_parser_push(struct line_parser *p, char *line, size_t len);
 int line_parser_pop(struct line_parser *p, bool wait, json_t **doc, size_t *len);
 /* Readable while parsed lines wait to be popped. */
 int line_parser_fd(const struct line_parser *p);
+/* Lets the thread drop doc's reference: freeing a 100k-task answer takes
+ * as long as parsing it. */
+void line_parser_dispose(struct line_parser *p, json_t *doc);
 /* Forgets every line pushed and not yet popped (a new connection). */
 void line_parser_discard(struct line_parser *p);
 

@@ -23,6 +23,11 @@ struct session {
 	unsigned ticks;
 };
 
+static void dispose(json_t *doc, void *c)
+{
+	client_dispose(c, doc);
+}
+
 struct session *session_new(struct model *m, const char *path, const char *dir, int fd,
 			    const char *name)
 {
@@ -34,6 +39,7 @@ struct session *session_new(struct model *m, const char *path, const char *dir, 
 		return NULL;
 	}
 	s->m = m;
+	model_set_dispose(m, dispose, s->c);
 	s->dir = dir;
 	s->fixed_path = path != NULL;
 	s->want_tasks = true;
@@ -50,6 +56,8 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	if (s->m)
+		model_set_dispose(s->m, NULL, NULL);
 	client_free(s->c);
 	strmap_free(s->inflight);
 	json_decref(s->held);
