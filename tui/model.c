@@ -303,7 +303,8 @@ static void on_ps(struct model *m, pid_t pid, const char *arg, json_t *body)
 	if (!t || !json_is_array(tasks))
 		return;
 	arr = calloc(n ? n : 1, sizeof(*arr));
-	seen = strmap_new(NULL);
+	/* its keys are the ids of body, kept as t->ps as long as the map */
+	seen = strmap_new_borrowing(n);
 	if (!arr || !seen) {
 		free(arr);
 		strmap_free(seen);

@@ -289,19 +289,21 @@ static void step(struct tui *t)
 	}
 	if (poll(fds, 3, poll_timeout(t, wall_now())) < 0 && errno != EINTR)
 		stop = 1;
+	/* keys first, and drawn: a key that came with an answer does not
+	 * wait while that answer is applied */
+	flags = keys(t);
+	if (flags & H_QUIT)
+		stop = 1;
+	if (flags & H_REFRESH)
+		t->next_refresh = 0;
+	if (flags & (H_REDRAW | H_HANDLED) && !stop)
+		draw(t);
 	if ((fds[1].fd >= 0 && fds[1].revents) || (fds[2].fd >= 0 && fds[2].revents)) {
 		t0 = mono_ms();
 		session_io(t->s, fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)),
 			   fds[1].fd >= 0 && (fds[1].revents & POLLOUT), fds[2].fd >= 0 && fds[2].revents);
 		timing("apply", t0);
 	}
-	flags = keys(t);
-	if (flags & H_QUIT)
-		stop = 1;
-	if (flags & H_REFRESH)
-		t->next_refresh = 0;
-	if (flags & (H_REDRAW | H_HANDLED))
-		t->dirty = true;
 }
 
 static int start(struct tui *t, const struct tui_opts *o)
