@@ -14,6 +14,8 @@ from lib import Problems, Target
 
 SHORTLIVED_PY = os.path.join(lib.TARGETS_DIR, "shortlived.py")
 LOSTWORK_PY = os.path.join(lib.TARGETS_DIR, "lostwork.py")
+# what the agent's task_done says of each way shortlived.py's tasks end
+ENDED_AS = {"done": "finished", "cancelled": "cancelled", "raised": "raised ValueError", "dropped": "unknown"}
 
 
 def debian():
@@ -96,9 +98,12 @@ def test_agent_subscribe_ongoing():
 @lib.timeout(120)
 @lib.each_python()
 def test_agent_task_history(interp):
-    """Tasks that finished are in the history with their names and last
-    location, against what the target logged as each ended."""
-    with Target([interp.path, SHORTLIVED_PY, "--tasks", "20"]) as t, Agent([t.pid]) as a:
+    """Tasks that finished are in the history with their names, last
+    location and how they ended, against what the target logged as each
+    ended: a task kept referenced is seen done by the next snapshot
+    (finished, cancelled, raised ValueError); one let go at once is
+    "unknown"."""
+    with Target([interp.path, SHORTLIVED_PY, "--tasks", "20", "--dropped", "3"]) as t, Agent([t.pid]) as a:
         a.wait_listening()
         c = a.client()
         t.go()
@@ -114,11 +119,16 @@ def test_agent_task_history(interp):
             if not p.check(e is not None, "%s (%s) not in history" % (r["name"], r["how"])):
                 continue
             loc = e["location"] or {}
-            p.check(loc.get("func") == "sleep", "%s: last location %s (asyncio.sleep)" % (r["name"], loc))
-            p.check(any(f["line"] == line and f["file"].endswith("shortlived.py") for f in e.get("stack", [])),
+            # in asyncio.sleep, or in job itself when the snapshot read it running
+            p.check(loc.get("func") in ("sleep", "job"), "%s: last location %s (asyncio.sleep)" % (r["name"], loc))
+            p.check(any(f["line"] in (line, line + 2) and f["file"].endswith("shortlived.py")
+                        for f in e.get("stack", [])),
                     "%s: stack %s has no frame at shortlived.py:%d" % (r["name"], e.get("stack"), line))
             p.check(e["coro"].endswith("job"), "%s: coro %s" % (r["name"], e["coro"]))
             p.check(e["first_seen"] <= e["last_seen"] <= e["ts"], "%s: times %s" % (r["name"], e))
+            want = ENDED_AS[r["how"]] if interp.version[1] < 14 or r["how"] == "dropped" else "unknown"
+            p.check(e["ended"] == want, "%s (%s): ended %r, want %r" % (r["name"], r["how"], e["ended"], want))
+        p.check(sum(r["how"] == "dropped" for r in finished) == 3, "the target's dropped tasks: %s" % finished)
         p.raise_if_any()
 
 

@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import lib
+from agentlib import Agent
 
 
 def require_tui():
@@ -21,6 +22,24 @@ def require_tui():
         if not any(l.split()[:1] == [cmd] for l in out.splitlines()):
             raise lib.Skip("`loopscope %s` is not in %s yet (the %s branch is not merged)" %
                            (cmd, lib.loopscope_bin(), cmd))
+
+
+def debian():
+    return lib.python("debian-3.11")
+
+
+class started:
+    """`with started(target) as agent`: the agent on target, listening."""
+
+    def __init__(self, target, *agent_args):
+        self.agent = Agent([target.pid], extra=agent_args)
+
+    def __enter__(self):
+        self.agent.__enter__()
+        return self.agent.wait_listening()
+
+    def __exit__(self, *exc):
+        self.agent.__exit__(*exc)
 
 
 class Tui:

@@ -157,12 +157,19 @@ static void line_lost(struct ui *u, const struct m_target *t, int cols)
 		screen_textf(3, x, cols - x, R_WARN, "Lints %zu", t->nlints);
 }
 
-/* The red banner while a stall is under way; else the status line. */
+/* The red banner while a stall is under way; else the status line.
+ * Paused comes first: a stall's end waits with the other events, so its
+ * banner would count on while nothing is live. */
 static void line_banner(struct ui *u, const struct m_target *t, int cols)
 {
 	const struct m_stall *s = t ? model_ongoing(t) : NULL;
 	char d[16];
 
+	if (u->paused && !u->replay_status) {
+		screen_textf(4, 0, cols, R_STATUS, "PAUSED (Space resumes)%s",
+			     s ? ": a stall was under way" : "");
+		return;
+	}
 	if (s) {
 		fmt_ms(model_stall_elapsed_ms(u->m, s), d, sizeof(d));
 		screen_fill(4, 0, cols, R_BANNER);
@@ -173,8 +180,6 @@ static void line_banner(struct ui *u, const struct m_target *t, int cols)
 	}
 	if (u->replay_status)
 		screen_text(4, 0, cols, u->replay_status, R_STATUS);
-	else if (u->paused)
-		screen_text(4, 0, cols, "PAUSED (Space resumes)", R_STATUS);
 	else if (u->m->status[0] && t)
 		screen_text(4, 0, cols, u->m->status, u->m->connected ? R_DIM : R_BAD);
 }

@@ -10,11 +10,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "client.h"
+#include "parser.h"
 
 /* Requests waiting for their answer; an agent answers in order per target
  * but not across them, so a ring looked up by id. Past this many
  * outstanding, the oldest is forgotten (its answer then counts as bad). */
 #define PENDING_MAX 512
+/* A line past this goes to the parser's thread as it is, not copied. */
+#define HAND_OVER_MIN (1u << 20)
 
 struct pending {
 	uint64_t id;            /* 0: free */
@@ -30,6 +33,7 @@ struct client {
 	char *in;               /* a partial line */
 	size_t in_len, in_cap;
 	bool discarding;        /* inside a line past CLIENT_LINE_MAX */
+	struct line_parser *parser;  /* NULL: lines parsed as they are read */
 	char *out;
 	size_t out_len, out_off, out_cap;
 	uint64_t bad;
@@ -54,6 +58,8 @@ void client_close(struct client *c)
 	c->in_len = c->out_len = c->out_off = 0;
 	c->discarding = false;
 	memset(c->pending, 0, sizeof(c->pending));
+	if (c->parser)
+		line_parser_discard(c->parser);
 }
 
 void client_free(struct client *c)
@@ -61,9 +67,30 @@ void client_free(struct client *c)
 	if (!c)
 		return;
 	client_close(c);
+	line_parser_free(c->parser);
 	free(c->in);
 	free(c->out);
 	free(c);
+}
+
+int client_parse_async(struct client *c)
+{
+	if (!c->parser)
+		c->parser = line_parser_new();
+	return c->parser ? 0 : -ENOMEM;
+}
+
+void client_dispose(struct client *c, json_t *doc)
+{
+	if (c->parser)
+		line_parser_dispose(c->parser, doc);
+	else
+		json_decref(doc);
+}
+
+int client_parse_fd(const struct client *c)
+{
+	return c->parser ? line_parser_fd(c->parser) : -1;
 }
 
 int client_adopt(struct client *c, int fd)
@@ -212,21 +239,21 @@ static struct pending *find_pending(struct client *c, const json_t *id)
 }
 
 /* An error of no request (id null: a refused connection, a line too
- * long): method "" tells it apart. Takes doc. */
+ * long): method "" tells it apart. */
 static int agent_error(json_t *doc, client_msg_fn fn, void *ctx)
 {
 	struct client_msg m = { .type = CLIENT_ERROR, .method = "", .body = json_object_get(doc, "error") };
 
 	fn(&m, ctx);
-	json_decref(doc);
 	return 0;
 }
 
-/* An answer ({"id","result"|"error"}) or an event ({"event":S}). */
-static int parse_line(struct client *c, const char *line, size_t len, client_msg_fn fn, void *ctx)
+/* An answer ({"id","result"|"error"}) or an event ({"event":S}); doc
+ * (NULL: the line was not JSON) is the caller's. */
+static int dispatch(struct client *c, json_t *doc, client_msg_fn fn, void *ctx)
 {
-	json_t *doc = json_loadb(line, len, JSON_ALLOW_NUL, NULL), *body;
 	struct client_msg m = { 0 };
+	json_t *body;
 	struct pending *p;
 
 	if (!json_is_object(doc))
@@ -235,7 +262,6 @@ static int parse_line(struct client *c, const char *line, size_t len, client_msg
 		m.type = CLIENT_EVENT;
 		m.body = doc;
 		fn(&m, ctx);
-		json_decref(doc);
 		return 0;
 	}
 	if (json_is_null(json_object_get(doc, "id")) && json_is_object(json_object_get(doc, "error")))
@@ -257,12 +283,50 @@ static int parse_line(struct client *c, const char *line, size_t len, client_msg
 	m.body = body;
 	fn(&m, ctx);
 	p->id = 0;
-	json_decref(doc);
 	return 0;
 bad:
-	json_decref(doc);
 	c->bad++;
 	return -EINVAL;
+}
+
+/* A whole line: parsed here, or queued for the parser's thread (taken
+ * over when it is the big partial-line buffer, else copied). */
+static int take_line(struct client *c, const char *line, size_t len, client_msg_fn fn, void *ctx)
+{
+	char *copy;
+	json_t *doc;
+
+	if (!c->parser) {
+		doc = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
+		dispatch(c, doc, fn, ctx);
+		json_decref(doc);
+		return 0;
+	}
+	if (line == c->in && len >= HAND_OVER_MIN) {
+		copy = c->in;
+		c->in = NULL;
+		c->in_cap = 0;
+	} else if ((copy = malloc(len ? len : 1))) {
+		memcpy(copy, line, len);
+	}
+	return copy ? line_parser_push(c->parser, copy, len) : -ENOMEM;
+}
+
+/* Lines not seen through a big one: the key loop runs between two. */
+int client_deliver(struct client *c, bool wait, client_msg_fn fn, void *ctx)
+{
+	json_t *doc;
+	size_t len;
+	int n = 0;
+
+	while (c->parser && line_parser_pop(c->parser, wait, &doc, &len)) {
+		dispatch(c, doc, fn, ctx);
+		json_decref(doc);
+		n++;
+		if (!wait && len >= HAND_OVER_MIN)
+			break;
+	}
+	return n;
 }
 
 static int in_keep(struct client *c, const char *s, size_t n)
@@ -291,12 +355,12 @@ static int feed(struct client *c, const char *data, size_t n, client_msg_fn fn, 
 		} else if (c->in_len) {
 			if (in_keep(c, data, part))
 				return -ENOMEM;
-			if (!c->discarding && c->in_len)
-				parse_line(c, c->in, c->in_len, fn, ctx);
+			if (!c->discarding && c->in_len && take_line(c, c->in, c->in_len, fn, ctx))
+				return -ENOMEM;
 			c->in_len = 0;
 			c->discarding = false;
-		} else if (part) {
-			parse_line(c, data, part, fn, ctx);
+		} else if (part && take_line(c, data, part, fn, ctx)) {
+			return -ENOMEM;
 		}
 		if (!nl)
 			return 0;
@@ -317,8 +381,10 @@ int client_read(struct client *c, client_msg_fn fn, void *ctx)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
+			break;
 		if (n <= 0) {
+			/* what came before the end is delivered first */
+			client_deliver(c, true, fn, ctx);
 			client_close(c);
 			return -EPIPE;
 		}

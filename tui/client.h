@@ -57,6 +57,19 @@ bool client_want_write(const struct client *c);
  * request, id null, with method ""). 0, or -EPIPE when the agent closed
  * the connection (then the client is closed). */
 int client_read(struct client *c, client_msg_fn fn, void *ctx);
+/* From now on, whole lines are parsed on a thread of their own (parser.h)
+ * and delivered by client_deliver, in order, when client_parse_fd is
+ * readable; before, client_read parses them itself. 0 or -ENOMEM. */
+int client_parse_async(struct client *c);
+/* -1 until client_parse_async. */
+int client_parse_fd(const struct client *c);
+/* Calls fn for the lines parsed so far, in order, stopping after a big
+ * one (the key loop runs in between); with wait, for every line read so
+ * far. How many were delivered. At the end of the connection client_read
+ * delivers what came before it first. */
+int client_deliver(struct client *c, bool wait, client_msg_fn fn, void *ctx);
+/* Lets go of doc: on the parser's thread when there is one. */
+void client_dispose(struct client *c, json_t *doc);
 /* Lines that were not messages (bad JSON, too long, unknown ids). */
 uint64_t client_bad_lines(const struct client *c);
 

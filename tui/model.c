@@ -224,6 +224,12 @@ void model_target_info(struct model *m, const json_t *info)
 	m->gen++;
 }
 
+void model_set_dispose(struct model *m, void (*fn)(json_t *doc, void *ctx), void *ctx)
+{
+	m->dispose = fn;
+	m->dispose_ctx = ctx;
+}
+
 static void on_hello(struct model *m, pid_t pid, const char *arg, json_t *body)
 {
 	const json_t *targets = json_object_get(body, "targets"), *v;
@@ -297,7 +303,8 @@ static void on_ps(struct model *m, pid_t pid, const char *arg, json_t *body)
 	if (!t || !json_is_array(tasks))
 		return;
 	arr = calloc(n ? n : 1, sizeof(*arr));
-	seen = strmap_new(NULL);
+	/* its keys are the ids of body, kept as t->ps as long as the map */
+	seen = strmap_new_borrowing(n);
 	if (!arr || !seen) {
 		free(arr);
 		strmap_free(seen);
@@ -310,7 +317,10 @@ static void on_ps(struct model *m, pid_t pid, const char *arg, json_t *body)
 	}
 	free(t->tasks);
 	strmap_free(t->first_seen);
-	json_decref(t->ps);
+	if (m->dispose)
+		m->dispose(t->ps, m->dispose_ctx);
+	else
+		json_decref(t->ps);
 	t->ps = json_incref(body);
 	t->tasks = arr;
 	t->ntasks = n;

@@ -141,10 +141,15 @@ struct model {
 	uint64_t gen;             /* bumped by any change: redraw */
 	uint64_t events, dropped;
 	double last_event_ts;     /* the newest event's ts: history after a reconnect */
+	/* lets go of a replaced snapshot (freed elsewhere); NULL: json_decref */
+	void (*dispose)(json_t *doc, void *ctx);
+	void *dispose_ctx;
 };
 
 struct model *model_new(void);
 void model_free(struct model *m);
+/* Who frees replaced ps answers (NULL: freed at once, on this thread). */
+void model_set_dispose(struct model *m, void (*fn)(json_t *doc, void *ctx), void *ctx);
 /* Applies one answer or event. */
 void model_on_msg(const struct client_msg *msg, void *model);
 void model_set_now(struct model *m, double now);

@@ -11,7 +11,7 @@
  * parent in the tree, so every task has at most one place in it. */
 void model_link_tasks(struct m_target *t)
 {
-	struct strmap *index = strmap_new(NULL);
+	struct strmap *index = strmap_new_borrowing(t->ntasks);
 	size_t n = t->ntasks, *fill;
 	struct strmap_val *v;
 

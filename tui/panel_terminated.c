@@ -27,7 +27,7 @@ static void draw(struct ui *u, struct rect r)
 	int rows = r.h - 1;
 
 	screen_fill(r.y, r.x, r.w, R_COLHEAD);
-	screen_text(r.y, r.x, r.w, "ENDED    LIVED  HOW        NAME                 CORO                 LAST AT", R_COLHEAD);
+	screen_text(r.y, r.x, r.w, "AT       LIVED  ENDED             NAME                 CORO                 LAST AT", R_COLHEAD);
 	if (!t)
 		return;
 	s.n = 0;
@@ -38,12 +38,17 @@ static void draw(struct ui *u, struct rect r)
 	for (int i = 0; i < rows && s.lv.top + (size_t)i < s.n; i++) {
 		const struct m_ended *e = &t->ended[s.shown[s.lv.top + (size_t)i]];
 		bool sel = s.lv.top + (size_t)i == s.lv.sel;
-		char clock[16], lived[16], line[700];
+		char clock[16], lived[16], at[300], line[700];
 
 		fmt_clock(e->last_seen, clock, sizeof(clock));
 		fmt_age(e->last_seen - e->first_seen, lived, sizeof(lived));
-		snprintf(line, sizeof(line), "%-8s %6s %-10.10s %-20.20s %-20.20s %s:%d", clock, lived,
-			 e->how[0] ? e->how : "ended", e->name, e->coro, path_base(e->where.file), e->where.line);
+		/* no location: the snapshot saw it with no frame of its own */
+		if (e->where.file[0])
+			snprintf(at, sizeof(at), "%s:%d", path_base(e->where.file), e->where.line);
+		else
+			snprintf(at, sizeof(at), "-");
+		snprintf(line, sizeof(line), "%-8s %6s %-17.17s %-20.20s %-20.20s %s", clock, lived,
+			 e->how[0] ? e->how : "?", e->name, e->coro, at);
 		list_row(r.y + 1 + i, r, line, sel, R_NORMAL);
 	}
 	if (!s.n)
@@ -59,7 +64,7 @@ static void ended_detail(struct ui *u, struct detail_out *o, const void *arg)
 
 	if (!e)
 		return;
-	detail_line(o, R_VALUE, "%s (%s) %s: %s", e->name, e->coro, e->id, e->how[0] ? e->how : "ended");
+	detail_line(o, R_VALUE, "%s (%s) %s: %s", e->name, e->coro, e->id, e->how[0] ? e->how : "ended (how: unknown)");
 	detail_line(o, R_NORMAL, "lived %.1f s; last seen at %s:%d %s", e->last_seen - e->first_seen,
 		    e->where.file, e->where.line, e->where.func);
 	stack = json_object_get(e->doc, "stack");

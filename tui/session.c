@@ -14,6 +14,7 @@ struct session {
 	struct model *m;
 	struct client *c;
 	char path[4096];
+	char name[128];            /* "" : the path */
 	const char *dir;
 	bool fixed_path, hello_done, has_lints, paused;
 	bool want_tasks;           /* the current target's tasks are on screen */
@@ -23,19 +24,28 @@ struct session {
 	unsigned ticks;
 };
 
-struct session *session_new(struct model *m, const char *path, const char *dir, int fd)
+static void dispose(json_t *doc, void *c)
+{
+	client_dispose(c, doc);
+}
+
+struct session *session_new(struct model *m, const char *path, const char *dir, int fd,
+			    const char *name)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
-	if (!s || !(s->c = client_new()) || !(s->inflight = strmap_new(NULL)) || !(s->held = json_array())) {
+	if (!s || !(s->c = client_new()) || client_parse_async(s->c) || !(s->inflight = strmap_new(NULL)) ||
+	    !(s->held = json_array())) {
 		session_free(s);
 		return NULL;
 	}
 	s->m = m;
+	model_set_dispose(m, dispose, s->c);
 	s->dir = dir;
 	s->fixed_path = path != NULL;
 	s->want_tasks = true;
 	snprintf(s->path, sizeof(s->path), "%s", path ? path : "");
+	snprintf(s->name, sizeof(s->name), "%s", name ? name : "");
 	if (fd >= 0 && client_adopt(s->c, fd)) {
 		session_free(s);
 		return NULL;
@@ -47,6 +57,8 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	if (s->m)
+		model_set_dispose(s->m, NULL, NULL);
 	client_free(s->c);
 	strmap_free(s->inflight);
 	json_decref(s->held);
@@ -165,7 +177,8 @@ int session_start(struct session *s, char *err, size_t errlen)
 	strmap_clear(s->inflight);
 	s->hello_done = false;
 	session_ask(s, "hello", 0, NULL, NULL);
-	model_set_status(s->m, true, "connected to %s", s->path[0] ? s->path : "the agent");
+	model_set_status(s->m, true, "connected to %s",
+			 s->name[0] ? s->name : s->path[0] ? s->path : "the agent");
 	return 0;
 }
 
@@ -186,10 +199,18 @@ static void lost_connection(struct session *s)
 	s->hello_done = false;
 }
 
-void session_io(struct session *s, bool readable, bool writable)
+int session_parse_fd(const struct session *s)
 {
-	bool hung_up = writable && client_flush(s->c) < 0;
+	return client_parse_fd(s->c);
+}
 
+void session_io(struct session *s, bool readable, bool writable, bool parsed)
+{
+	bool hung_up;
+
+	if (parsed)
+		client_deliver(s->c, false, on_msg, s);
+	hung_up = writable && client_flush(s->c) < 0;
 	/* after a hang-up its last words (a refusal) are read, then the end */
 	if ((readable || hung_up) && client_read(s->c, on_msg, s) < 0) {
 		lost_connection(s);

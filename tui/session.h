@@ -15,15 +15,20 @@ struct session;
 
 /* path: the socket to (re)connect to, NULL to find the only one in dir
  * again each time; fd >= 0: already connected (then path, if any, is
- * only for reconnecting). */
-struct session *session_new(struct model *m, const char *path, const char *dir, int fd);
+ * only for reconnecting); name: what the status line calls the agent
+ * (NULL: its socket's path). */
+struct session *session_new(struct model *m, const char *path, const char *dir, int fd,
+			    const char *name);
 void session_free(struct session *s);
 /* Connects (if not yet) and says hello: 0 or -errno (message in err). */
 int session_start(struct session *s, char *err, size_t errlen);
 int session_fd(const struct session *s);
 bool session_want_write(const struct session *s);
-/* Reads and writes what poll said is ready. */
-void session_io(struct session *s, bool readable, bool writable);
+/* Readable when answers parsed off the key loop wait (-1: none). */
+int session_parse_fd(const struct session *s);
+/* Reads and writes what poll said is ready; parsed: session_parse_fd is
+ * readable. */
+void session_io(struct session *s, bool readable, bool writable, bool parsed);
 /* The agent's refusal ("forbidden": this user may not connect), NULL
  * while none came; then the session is over. */
 const char *session_refusal(const struct session *s);

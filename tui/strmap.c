@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 
 struct slot {
 	char *key;
+	uint64_t h;        /* key's hash: most probes end on it, not on strcmp */
 	struct strmap_val v;
 };
 
@@ -13,6 +15,7 @@ struct strmap {
 	struct slot *slots;
 	size_t cap, n;     /* cap: a power of two */
 	void (*free_p)(void *);
+	bool borrowed;     /* keys are the caller's */
 };
 
 static uint64_t hash(const char *s)
@@ -33,6 +36,24 @@ struct strmap *strmap_new(void (*free_p)(void *))
 	return m;
 }
 
+static int grow_to(struct strmap *m, size_t cap);
+
+struct strmap *strmap_new_borrowing(size_t expect)
+{
+	struct strmap *m = strmap_new(NULL);
+	size_t cap = 64;
+
+	while (cap * 3 < expect * 4 + 4)
+		cap *= 2;
+	if (m && grow_to(m, cap)) {
+		free(m);
+		return NULL;
+	}
+	if (m)
+		m->borrowed = true;
+	return m;
+}
+
 void strmap_clear(struct strmap *m)
 {
 	for (size_t i = 0; i < m->cap; i++) {
@@ -40,7 +61,8 @@ void strmap_clear(struct strmap *m)
 			continue;
 		if (m->free_p && m->slots[i].v.p)
 			m->free_p(m->slots[i].v.p);
-		free(m->slots[i].key);
+		if (!m->borrowed)
+			free(m->slots[i].key);
 	}
 	free(m->slots);
 	m->slots = NULL;
@@ -55,13 +77,18 @@ void strmap_free(struct strmap *m)
 	free(m);
 }
 
-static struct slot *find(const struct slot *slots, size_t cap, const char *key)
+static struct slot *find_hashed(const struct slot *slots, size_t cap, const char *key, uint64_t h)
 {
-	size_t i = (size_t)hash(key) & (cap - 1);
+	size_t i = (size_t)h & (cap - 1);
 
-	while (slots[i].key && strcmp(slots[i].key, key))
+	while (slots[i].key && (slots[i].h != h || strcmp(slots[i].key, key)))
 		i = (i + 1) & (cap - 1);
 	return (struct slot *)&slots[i];
+}
+
+static struct slot *find(const struct slot *slots, size_t cap, const char *key)
+{
+	return find_hashed(slots, cap, key, hash(key));
 }
 
 struct strmap_val *strmap_get(const struct strmap *m, const char *key)
@@ -74,16 +101,15 @@ struct strmap_val *strmap_get(const struct strmap *m, const char *key)
 	return s->key ? &s->v : NULL;
 }
 
-static int grow(struct strmap *m)
+static int grow_to(struct strmap *m, size_t cap)
 {
-	size_t cap = m->cap ? m->cap * 2 : 64;
 	struct slot *slots = calloc(cap, sizeof(*slots));
 
 	if (!slots)
 		return -1;
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->slots[i].key)
-			*find(slots, cap, m->slots[i].key) = m->slots[i];
+			*find_hashed(slots, cap, m->slots[i].key, m->slots[i].h) = m->slots[i];
 	free(m->slots);
 	m->slots = slots;
 	m->cap = cap;
@@ -93,13 +119,16 @@ static int grow(struct strmap *m)
 struct strmap_val *strmap_put(struct strmap *m, const char *key)
 {
 	struct slot *s;
+	uint64_t h;
 
-	if ((m->n + 1) * 4 > m->cap * 3 && grow(m))
+	if ((m->n + 1) * 4 > m->cap * 3 && grow_to(m, m->cap ? m->cap * 2 : 64))
 		return NULL;
-	s = find(m->slots, m->cap, key);
+	h = hash(key);
+	s = find_hashed(m->slots, m->cap, key, h);
 	if (s->key)
 		return &s->v;
-	s->key = strdup(key);
+	s->h = h;
+	s->key = m->borrowed ? (char *)key : strdup(key);
 	if (!s->key)
 		return NULL;
 	memset(&s->v, 0, sizeof(s->v));

@@ -262,7 +262,7 @@ static int keys(struct tui *t)
 
 static void step(struct tui *t)
 {
-	struct pollfd fds[2] = { { .fd = 0, .events = POLLIN }, { .fd = -1 } };
+	struct pollfd fds[3] = { { .fd = 0, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
 	double now = wall_now(), t0 = mono_ms();
 	int flags;
 
@@ -283,22 +283,29 @@ static void step(struct tui *t)
 		fds[1].fd = session_fd(t->s);
 		fds[1].events = POLLIN | (session_want_write(t->s) ? POLLOUT : 0);
 	}
-	if (poll(fds, 2, poll_timeout(t, wall_now())) < 0 && errno != EINTR)
-		stop = 1;
-	if (fds[1].fd >= 0 && fds[1].revents) {
-		t0 = mono_ms();
-		session_io(t->s, fds[1].revents & (POLLIN | POLLHUP | POLLERR), fds[1].revents & POLLOUT);
-		timing("apply", t0);
+	if (t->s) {
+		fds[2].fd = session_parse_fd(t->s);
+		fds[2].events = POLLIN;
 	}
-	if (t->s && session_refusal(t->s))
+	if (poll(fds, 3, poll_timeout(t, wall_now())) < 0 && errno != EINTR)
 		stop = 1;
+	/* keys first, and drawn: a key that came with an answer does not
+	 * wait while that answer is applied */
 	flags = keys(t);
 	if (flags & H_QUIT)
 		stop = 1;
 	if (flags & H_REFRESH)
 		t->next_refresh = 0;
-	if (flags & (H_REDRAW | H_HANDLED))
-		t->dirty = true;
+	if (flags & (H_REDRAW | H_HANDLED) && !stop)
+		draw(t);
+	if ((fds[1].fd >= 0 && fds[1].revents) || (fds[2].fd >= 0 && fds[2].revents)) {
+		t0 = mono_ms();
+		session_io(t->s, fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)),
+			   fds[1].fd >= 0 && (fds[1].revents & POLLOUT), fds[2].fd >= 0 && fds[2].revents);
+		timing("apply", t0);
+	}
+	if (t->s && session_refusal(t->s))
+		stop = 1;
 }
 
 static int start(struct tui *t, const struct tui_opts *o)
@@ -315,7 +322,7 @@ static int start(struct tui *t, const struct tui_opts *o)
 		return rc;
 	}
 	t->s = session_new(t->m, o->socket_path, o->socket_dir ? o->socket_dir : TUI_SOCKET_DIR,
-			   o->socket_fd);
+			   o->socket_fd, o->agent_name);
 	if (!t->s)
 		return -ENOMEM;
 	rc = session_start(t->s, err, sizeof(err));

@@ -15,6 +15,7 @@ struct tui_opts {
 	int socket_fd;
 	const char *socket_path;
 	const char *socket_dir;   /* where to look without a path; NULL: TUI_SOCKET_DIR */
+	const char *agent_name;   /* the status line's name for the agent; NULL: its socket */
 	/* Replay instead: the --record files, in any order (sorted by time). */
 	const char *const *replay_files;
 	size_t nreplay;

@@ -169,6 +169,7 @@ int cmd_top(int argc, char **argv)
 {
 	struct agent_child a = { 0 };
 	struct tui_opts o = { .socket_fd = -1 };
+	char name[64];
 	int rc;
 
 	if (wants_help(argc, argv)) {
@@ -195,8 +196,11 @@ int cmd_top(int argc, char **argv)
 	if (a.pid == 0)
 		run_agent(&a, argc, argv);
 	rc = wait_listening(&a);
+	/* its socket is a private detail: the status line names the agent */
+	snprintf(name, sizeof(name), "loopscope's own agent (PID %d)", (int)a.pid);
 	if (!rc && !cli_stop) {
 		o.socket_path = a.socket;
+		o.agent_name = name;
 		rc = tui_run(&o);
 	}
 	stop_agent(&a);

@@ -77,9 +77,22 @@ struct aio_loop {
 	char type_name[64];
 };
 
+/* A task of a running loop that is done but still referenced (asyncio's
+ * registry holds it until it is freed): how it ended, for the history of
+ * tasks. ps never lists these. */
+struct aio_done {
+	uint64_t addr;
+	int state;                /* AIO_DONE or AIO_CANCELLED */
+	const char *name;         /* interned, like the two below */
+	const char *coro_name;    /* NULL when its coroutine is gone */
+	const char *raised;       /* the exception's type name, NULL: none */
+};
+
 struct aio_snapshot {
 	struct aio_task *tasks;   /* sorted by address */
 	size_t n;
+	struct aio_done *done;    /* sorted by address */
+	size_t ndone;
 	struct aio_loop *loops;
 	size_t nloops;
 	int partial;              /* tasks that changed under the reader */
@@ -91,6 +104,8 @@ struct aio_snapshot {
 int aio_snapshot_read(struct py_proc *p, struct aio_snapshot *snap);
 /* The task with that address, NULL when none. */
 struct aio_task *aio_snapshot_find(const struct aio_snapshot *snap, uint64_t addr);
+/* The done task with that address, NULL when none. */
+const struct aio_done *aio_snapshot_find_done(const struct aio_snapshot *snap, uint64_t addr);
 void aio_snapshot_free(struct aio_snapshot *snap);
 
 /* 3.14+: every task of the process, from _asyncio's per-thread and

@@ -157,9 +157,36 @@ static const struct aio_loop *loop_of(const struct aio_snapshot *snap, uint64_t 
 	return NULL;
 }
 
-/* Fills t from the Task object; 1 when the task is not to be listed
- * (done, or of a loop that is not running), <0 when it could not be read. */
-static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr, struct aio_task *t)
+/* How a done task ended; its name and coroutine, to tell it from a task
+ * that was freed and left its address to another one. */
+static int read_done(struct py_proc *p, uint64_t addr, const char *buf, size_t size,
+		     struct aio_done *d)
+{
+	const struct cpy_aio_layout *A = &p->A;
+	uint64_t exc = field_ptr(buf, size, A->fut_exception);
+	struct py_task_ref ref;
+	char type[128];
+	int err = aio_task_ref(p, addr, &ref);
+
+	if (err)
+		return err;
+	memset(d, 0, sizeof(*d));
+	d->addr = addr;
+	d->state = field_i32(buf, size, A->fut_state) == A->fut_cancelled ? AIO_CANCELLED : AIO_DONE;
+	d->name = intern_str(p->strings, ref.name);
+	/* a finished task lets its coroutine go: "?" then, never compared */
+	d->coro_name = strcmp(ref.coro, "?") ? intern_str(p->strings, ref.coro) : NULL;
+	if (d->state == AIO_DONE && exc && exc != p->types.none &&
+	    !py_type_name(p, exc, type, sizeof(type)))
+		d->raised = intern_str(p->strings, type);
+	return 0;
+}
+
+/* Fills t from the Task object; 1 when the task is not to be listed (of
+ * a loop that is not running), 2 when it is done (then *d says how), <0
+ * when it could not be read. */
+static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr, struct aio_task *t,
+		     struct aio_done *d)
 {
 	const struct cpy_aio_layout *A = &p->A;
 	char buf[TASK_COPY];
@@ -175,11 +202,13 @@ static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr
 		return err;
 	if (!py_type_is_subtype(p, field_ptr(buf, size, p->L.ob_type), snap->task_type))
 		return -LS_ECHANGED;
-	if (field_i32(buf, size, A->fut_state) != A->fut_pending)
-		return 1;
 	loop = loop_of(snap, field_ptr(buf, size, A->fut_loop));
 	if (!loop)
 		return 1;
+	if (field_i32(buf, size, A->fut_state) != A->fut_pending) {
+		err = read_done(p, addr, buf, size, d);
+		return err ? err : 2;
+	}
 	memset(t, 0, sizeof(*t));
 	t->awaiting = "";
 	t->addr = addr;
@@ -203,7 +232,8 @@ static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr
 static int read_tasks(struct py_proc *p, struct aio_snapshot *snap, const struct addr_list *addrs)
 {
 	snap->tasks = calloc(addrs->n ? addrs->n : 1, sizeof(*snap->tasks));
-	if (!snap->tasks)
+	snap->done = calloc(addrs->n ? addrs->n : 1, sizeof(*snap->done));
+	if (!snap->tasks || !snap->done)
 		return -ENOMEM;
 	for (size_t i = 0; i < addrs->n; i++) {
 		struct aio_task *t = &snap->tasks[snap->n];
@@ -211,11 +241,12 @@ static int read_tasks(struct py_proc *p, struct aio_snapshot *snap, const struct
 
 		if (i && addrs->v[i] == addrs->v[i - 1])
 			continue;
-		ret = read_task(p, snap, addrs->v[i], t);
+		ret = read_task(p, snap, addrs->v[i], t, &snap->done[snap->ndone]);
 		if (ret == -ESRCH || ret == -ENOMEM)
 			return ret;
 		if (ret < 0)
 			snap->partial++;
+		snap->ndone += ret == 2;
 		if (ret)
 			continue;
 		snap->n++;
@@ -256,21 +287,15 @@ int aio_snapshot_read(struct py_proc *p, struct aio_snapshot *snap)
 	return err;
 }
 
+/* tasks and done both start with their address: one search for both */
 struct aio_task *aio_snapshot_find(const struct aio_snapshot *snap, uint64_t addr)
 {
-	size_t lo = 0, hi = snap->n;
+	return bsearch(&addr, snap->tasks, snap->n, sizeof(*snap->tasks), cmp_u64);
+}
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (snap->tasks[mid].addr == addr)
-			return &snap->tasks[mid];
-		if (snap->tasks[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+const struct aio_done *aio_snapshot_find_done(const struct aio_snapshot *snap, uint64_t addr)
+{
+	return bsearch(&addr, snap->done, snap->ndone, sizeof(*snap->done), cmp_u64);
 }
 
 int aio_add_awaiter(struct aio_task *t, uint64_t awaiter)
@@ -300,6 +325,7 @@ void aio_snapshot_free(struct aio_snapshot *snap)
 		free(snap->tasks[i].awaited_by);
 	}
 	free(snap->tasks);
+	free(snap->done);
 	free(snap->loops);
 	memset(snap, 0, sizeof(*snap));
 }

@@ -79,16 +79,36 @@ static bool same_task(const struct seen *s, const struct aio_task *t)
 	       !strcmp(s->coro, t->coro_name ? t->coro_name : "");
 }
 
-static json_t *ended_json(const struct task_diff *d, const struct seen *s, double now)
+/* How s ended, as far as snap (the first snapshot without it pending)
+ * tells: done there under the same name, or "unknown" (it vanished while
+ * pending: freed, or done and let go between two snapshots). */
+static void how_ended(const struct seen *s, const struct aio_snapshot *snap, char *buf, size_t len)
 {
-	char id[32];
+	const struct aio_done *e = aio_snapshot_find_done(snap, s->addr);
+
+	if (!e || strcmp(s->name, e->name) || (e->coro_name && strcmp(s->coro, e->coro_name)))
+		snprintf(buf, len, "unknown");
+	else if (e->state == AIO_CANCELLED)
+		snprintf(buf, len, "cancelled");
+	else if (e->raised)
+		snprintf(buf, len, "raised %s", e->raised);
+	else
+		snprintf(buf, len, "finished");
+}
+
+static json_t *ended_json(const struct task_diff *d, const struct seen *s,
+			  const struct aio_snapshot *snap, double now)
+{
+	char id[32], how[160];
 	json_t *o;
 
 	task_id(s->addr, id, sizeof(id));
-	o = json_pack("{s:s, s:i, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:n}", "event", "task_done",
+	how_ended(s, snap, how, sizeof(how));
+	o = json_pack("{s:s, s:i, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "event", "task_done",
 		      "pid", d->pid, "ts", json_round(now, 6), "id", id, "name", json_text(s->name),
 		      "coro", json_text(s->coro), "first_seen", json_round(s->first_seen, 3),
-		      "last_seen", json_round(s->last_seen, 3), "location", location_json(&s->location), "ended");
+		      "last_seen", json_round(s->last_seen, 3), "location", location_json(&s->location),
+		      "ended", json_text(how));
 	if (o && s->has_stack)
 		json_object_set_new(o, "stack", py_stack_json(&s->stack));
 	return o;
@@ -125,9 +145,10 @@ static void count_missed(struct task_diff *d, const struct aio_snapshot *snap)
 	d->max_default_name = max;
 }
 
-static void end_task(struct task_diff *d, const struct seen *s, double now, json_t *ended)
+static void end_task(struct task_diff *d, const struct seen *s, const struct aio_snapshot *snap,
+		     double now, json_t *ended)
 {
-	json_array_append_new(ended, ended_json(d, s, now));
+	json_array_append_new(ended, ended_json(d, s, snap, now));
 	d->ended++;
 }
 
@@ -144,19 +165,19 @@ int task_diff_update(struct task_diff *d, const struct aio_snapshot *snap, doubl
 		const struct aio_task *t = &snap->tasks[i];
 
 		while (j < d->n && d->v[j].addr < t->addr)
-			end_task(d, &d->v[j++], now, ended);
+			end_task(d, &d->v[j++], snap, now, ended);
 		if (seen_init(&next[i], t, now, stacks))
 			err = -ENOMEM;
 		if (j < d->n && d->v[j].addr == t->addr) {
 			if (same_task(&d->v[j], t))
 				next[i].first_seen = d->v[j].first_seen;
 			else
-				end_task(d, &d->v[j], now, ended);
+				end_task(d, &d->v[j], snap, now, ended);
 			j++;
 		}
 	}
 	while (j < d->n)
-		end_task(d, &d->v[j++], now, ended);
+		end_task(d, &d->v[j++], snap, now, ended);
 	count_missed(d, snap);
 	for (size_t i = 0; i < d->n; i++)
 		seen_done(&d->v[i]);

@@ -2,7 +2,10 @@
 /* Terminated tasks, from snapshot diffs: a task seen in one snapshot and
  * gone from the next has ended; it becomes a `task_done` event with its
  * name, coroutine, first and last seen, last location and (when that
- * snapshot was small enough to keep stacks) its stack. Also counts the
+ * snapshot was small enough to keep stacks) its stack, and how it ended
+ * when the snapshot that no longer has it pending still sees it done
+ * ("finished", "cancelled", "raised ExcType"; "unknown" when it is gone
+ * from that one too). Also counts the
  * tasks that lived and died between two snapshots, from asyncio's default
  * names (Task-N). No I/O: it sees only the snapshots it is given. It
  * keeps their interned strings: free it before the reader they came from. */

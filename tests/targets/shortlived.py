@@ -2,9 +2,12 @@
 """Tasks that live a few seconds and end, for the agent's history of
 terminated tasks. After READY and "go": starts --tasks tasks named job-N,
 each awaiting asyncio.sleep for 1.5 to 3 s in `job` (the line marked
-SLEEP), some of them then raising or being cancelled; prints
-{"event":"task_finished","name":S,"how":"done"|"raised"|"cancelled"} as
-each ends, {"event":"all_done"} after the last, then idles until killed.
+SLEEP), some of them then raising or being cancelled, all kept referenced
+until the target exits (so the agent's next snapshot sees them done), and
+--dropped tasks named drop-N that finish the same way but are let go at
+once (freed before any snapshot sees them done); prints
+{"event":"task_finished","name":S,"how":"done"|"raised"|"cancelled"|"dropped"}
+as each ends, {"event":"all_done"} after the last, then idles until killed.
 Optionally stalls the loop once (--stall-ms, with time.sleep) first."""
 import argparse
 import asyncio
@@ -33,6 +36,10 @@ async def main(args):
         time.sleep(args.stall_ms / 1000)
         emit({"event": "stall", "duration_ms": (time.monotonic() - t0) * 1e3})
     tasks = [asyncio.create_task(job(i), name="job-%d" % i) for i in range(args.tasks)]
+    for i in range(args.dropped):
+        # i * 20: never a raising index, the shortest sleep; no reference kept
+        asyncio.create_task(job(i * 20), name="drop-%d" % i).add_done_callback(
+            lambda t: emit({"event": "task_finished", "name": t.get_name(), "how": "dropped"}))
     for i, t in enumerate(tasks):
         if i % 7 == 6:
             loop.call_later(1.2, t.cancel)
@@ -45,6 +52,7 @@ async def main(args):
         except ValueError:
             how = "raised"
         emit({"event": "task_finished", "name": t.get_name(), "how": how})
+    await asyncio.sleep(0.1)  # the dropped ones, which end first, have said so
     emit({"event": "all_done"})
     await asyncio.Event().wait()
 
@@ -59,5 +67,6 @@ def emit_ready():
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--tasks", type=int, default=20)
+    ap.add_argument("--dropped", type=int, default=0)
     ap.add_argument("--stall-ms", type=float, default=0)
     asyncio.run(main(ap.parse_args()))

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The TUI's pure code: the protocol client's framing and id matching over
- * a socketpair, the model from hostile answers and events, the task rows
+ * a socketpair (parsed there and on the parser's thread), the model from hostile answers and events, the task rows
  * (sort, filter, await tree with a cycle), the string map, the replay's
  * order of rotated files and where a truncated one stops. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "client.h"
@@ -42,11 +43,13 @@ static void test_strmap(void)
 struct got {
 	int results, events, errors;
 	char last_method[16];
+	char order[16];     /* R, E, X: result, event, error, as delivered */
 };
 
 static void on_msg(const struct client_msg *m, void *ctx)
 {
 	struct got *g = ctx;
+	size_t n = strlen(g->order);
 
 	if (m->type == CLIENT_EVENT)
 		g->events++;
@@ -56,6 +59,8 @@ static void on_msg(const struct client_msg *m, void *ctx)
 		g->results++;
 	if (m->method)
 		snprintf(g->last_method, sizeof(g->last_method), "%s", m->method);
+	if (n + 1 < sizeof(g->order))
+		g->order[n] = m->type == CLIENT_EVENT ? 'E' : m->type == CLIENT_ERROR ? 'X' : 'R';
 }
 
 /* Answers come back with their method; garbage, unknown ids, a line split
@@ -87,6 +92,58 @@ static void test_client_framing(void)
 	CHECK_EQ_INT(client_read(c, on_msg, &g), -EPIPE);
 	CHECK(!client_connected(c));
 	client_free(c);
+}
+
+/* Writes all of data, reading it into c as the socket fills up. */
+static void write_reading(int fd, struct client *c, const char *data, size_t len, struct got *g)
+{
+	while (len) {
+		ssize_t n = send(fd, data, len, MSG_DONTWAIT);
+
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+		}
+		client_read(c, on_msg, g);
+	}
+	client_read(c, on_msg, g);
+}
+
+/* Parsed on the thread: a 2 MB answer, then an event, then garbage, come
+ * back in that order, one delivery stopping after the big answer; the
+ * end of the connection delivers what came before it. */
+static void test_client_async(void)
+{
+	struct client *c = client_new();
+	struct got g = { 0 };
+	size_t big = 2u << 20;
+	char *line = malloc(big + 64);
+	const char *tail = "{\"event\":\"stall\"}\nnot json\n{\"event\":\"lint\"}\n";
+	int sv[2], n;
+
+	CHECK(line && !socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	CHECK(!client_parse_async(c) && client_parse_fd(c) >= 0);
+	CHECK(!client_adopt(c, sv[0]));
+	CHECK(!client_request(c, "ps", 7, NULL, NULL));
+	CHECK(!client_flush(c));
+	n = snprintf(line, 64, "{\"id\":1,\"result\":{\"pad\":\"");
+	memset(line + n, 'x', big);
+	memcpy(line + n + big, "\"}}\n", 4);
+	write_reading(sv[1], c, line, (size_t)n + big + 4, &g);
+	write_reading(sv[1], c, tail, strlen(tail), &g);
+	CHECK_EQ_INT(g.results + g.events, 0);           /* nothing parsed on this thread */
+	while (!g.results)
+		client_deliver(c, false, on_msg, &g);
+	CHECK_EQ_STR(g.order, "R");                      /* it stopped after the big one */
+	CHECK_EQ_STR(g.last_method, "ps");
+	close(sv[1]);
+	while (client_read(c, on_msg, &g) != -EPIPE)
+		;
+	CHECK_EQ_STR(g.order, "REE");
+	CHECK_EQ_INT(client_bad_lines(c), 1);
+	CHECK(!client_connected(c));
+	client_free(c);
+	free(line);
 }
 
 static void test_model_stalls(void)
@@ -237,6 +294,7 @@ int main(void)
 {
 	RUN(test_strmap);
 	RUN(test_client_framing);
+	RUN(test_client_async);
 	RUN(test_model_stalls);
 	RUN(test_model_lost_and_lints);
 	RUN(test_task_rows);
