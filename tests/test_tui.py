@@ -145,6 +145,33 @@ def test_tui_warnings():
 
 
 @lib.timeout(90)
+def test_tui_warning_says_where_it_was_created():
+    """A lost exception's details say where its coroutine is defined and,
+    the target tracking coroutine origins, the create_task line."""
+    require_tui()
+    with Target([debian().path, LOSTWORK_PY, "--origin"], name="lostwork.py") as t, started(t) as a, \
+            Tui(["--socket", a.socket], 120, 40) as ui:
+        ui.wait_for("Tasks ", 20)
+        ui.keys("3")
+        t.go()
+        t.wait_event("done", 30)
+        exp = [r for r in t.events("expect") if r.get("task") == "fire-and-forget"][0]
+        ui.wait_for("fire-and-forget", 10)
+        ui.keys("/")
+        ui.type("fire-and-forget")
+        ui.keys("Enter")
+        ui.wait_for(lambda s: "forgotten" not in s and "exception lost" in s, 5, "only the lost exception")
+        ui.keys("Enter")
+        defined = "coroutine defined at %s:%d" % (LOSTWORK_PY, exp["defined"])
+        scr = ui.wait_for(lambda s: defined in s and "Created at:" in s, 10, defined)
+        after = scr.split("Created at:", 1)[1]
+        p = Problems("warning details")
+        p.check(re.search(r"lostwork\.py:%d\b" % exp["created"], after.split("Traceback")[0]),
+                "no lostwork.py:%d under Created at:\n%s" % (exp["created"], scr))
+        p.raise_if_any()
+
+
+@lib.timeout(90)
 def test_tui_lint_unbounded():
     """5000 pending tasks of one coroutine: an unbounded-concurrency lint
     with its advice in Warnings."""

@@ -144,6 +144,24 @@ static void draw(struct ui *u, struct rect r)
 		preview(t, (struct rect){ r.y + r.h - pre_h, r.x, pre_h, r.w }, u->filter);
 }
 
+/* Where the coroutine is defined, and where it was created when the
+ * target tracks coroutine origins (else the agent cannot know). */
+static void origin_lines(struct ui *u, struct detail_out *o, pid_t pid, const json_t *ev)
+{
+	const json_t *def = json_object_get(ev, "defined"), *created = json_object_get(ev, "created");
+
+	if (json_is_object(def))
+		detail_line(o, R_NORMAL, "coroutine defined at %s:%lld",
+			    json_string_value(json_object_get(def, "file")) ?: "?",
+			    (long long)json_integer_value(json_object_get(def, "line")));
+	if (json_is_array(created) && json_array_size(created)) {
+		detail_line(o, R_LABEL, "Created at:");
+		detail_stack(u, o, pid, created, 0, 0);
+	} else {
+		detail_line(o, R_DIM, "created at: unknown (the target does not track coroutine origins)");
+	}
+}
+
 static void lost_detail(struct ui *u, struct detail_out *o, const void *arg)
 {
 	const struct m_target *t = model_current(u->m);
@@ -160,6 +178,7 @@ static void lost_detail(struct ui *u, struct detail_out *o, const void *arg)
 		detail_line(o, R_NORMAL, "task %s", l->task);
 	if (l->exception[0])
 		detail_line(o, R_BAD, "%s", l->exception);
+	origin_lines(u, o, t->pid, l->doc);
 	tb = json_object_get(l->doc, "traceback");
 	detail_line(o, R_LABEL, "%s of the last one:", tb ? "Traceback" : "Stack");
 	detail_stack(u, o, t->pid, tb ? tb : json_object_get(l->doc, "stack"), 2, 2);
