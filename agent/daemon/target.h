@@ -76,6 +76,7 @@ struct reader {
 struct target {
 	struct agent *agent;
 	pid_t pid;
+	uid_t owner;               /* its real uid: who may see it (access_sees) */
 	char comm[32];
 	char cmdline[512];
 	struct py_proc *proc;      /* for the lost tracer and hello */
@@ -130,6 +131,8 @@ void flush_sites(struct target *t, double now);
 /* The stall monitor has read the program the target exec'd (target_exec.c). */
 int target_follow_exec(struct target *t, const struct stall_exec *e);
 
+/* Reads its owner again (it may have called setuid or exec'd). */
+void target_read_owner(struct target *t);
 /* Frees a target once its handles are closed and no job runs. */
 void target_maybe_free(struct target *t);
 /* The snapshot timer's work: queue a snapshot unless one is pending. */

@@ -97,6 +97,7 @@ int target_follow_exec(struct target *t, const struct stall_exec *e)
 	agent_publish(t->agent, stall_exec_json(t->pid, e, (double)(clock_mono_to_unix_ns() +
 			(int64_t)clock_mono_ns()) / 1e9), true);
 	__atomic_store_n(&t->execs, e->execs, __ATOMIC_RELEASE);
+	target_read_owner(t);  /* a set-user-ID program may run now */
 	close_lost(t);
 	lost_report_clear(&t->report);
 	if (t->exec.busy)

@@ -145,16 +145,16 @@ static void test_history_bounds(void)
 	size_t len;
 	char *q;
 
-	CHECK_EQ_INT(history_add(h, "stall", 1, 100, "{\"n\":1}\n", 8), 0);
-	CHECK_EQ_INT(history_add(h, "stall", 1, 101, "{\"n\":2}\n", 8), 0);
-	CHECK_EQ_INT(history_add(h, "lint", 2, 102, "{\"n\":3}\n", 8), 0);
-	CHECK_EQ_INT(history_add(h, "stall", 1, 103, "no newline", 10), -EINVAL);
+	CHECK_EQ_INT(history_add(h, "stall", 1, OWNER_EVERYONE, 100, "{\"n\":1}\n", 8), 0);
+	CHECK_EQ_INT(history_add(h, "stall", 1, OWNER_EVERYONE, 101, "{\"n\":2}\n", 8), 0);
+	CHECK_EQ_INT(history_add(h, "lint", 2, OWNER_EVERYONE, 102, "{\"n\":3}\n", 8), 0);
+	CHECK_EQ_INT(history_add(h, "stall", 1, OWNER_EVERYONE, 103, "no newline", 10), -EINVAL);
 	CHECK_EQ_INT(history_count(h), 3);
-	q = history_query(h, &all, 0, 2, &len);
+	q = history_query(h, &all, 0, 0, 2, &len);
 	CHECK_EQ_STR(q, "{\"events\":[{\"n\":2},{\"n\":3}],\"total\":3,\"more\":true}");
 	free(q);
-	history_add(h, "stall", 1, 104, "{\"n\":4}\n", 8);
-	history_add(h, "stall", 1, 105, "{\"n\":5}\n", 8);   /* over the byte cap: the oldest goes */
+	history_add(h, "stall", 1, OWNER_EVERYONE, 104, "{\"n\":4}\n", 8);
+	history_add(h, "stall", 1, OWNER_EVERYONE, 105, "{\"n\":5}\n", 8);   /* over the byte cap: the oldest goes */
 	CHECK_EQ_INT(history_count(h), 4);
 	CHECK_EQ_INT(history_evicted(h), 1);
 	history_prune(h, 113.5);                            /* older than 10 s: 100..103 */
