@@ -264,3 +264,95 @@ def test_tui_root_only_agent():
             p.check("\x1b[" not in r.stdout, "tui %s: the terminal was touched" % args)
         os.rmdir(closed)
         p.raise_if_any()
+
+
+# subscribes (argv[2]: the request), prints every line it gets until EOF
+SUBSCRIBER_PY = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+f = s.makefile("rb")
+for line in f:
+    sys.stdout.write(line.decode())
+    sys.stdout.flush()
+"""
+
+
+def final_stalls(events, pid=None):
+    return [e for e in events if e.get("event") == "stall" and not e.get("ongoing") and pid in (None, e["pid"])]
+
+
+def forbidden_of(agent, pid):
+    return [l for l in list(agent.stderr) if "PID %d belongs to" % pid in l]
+
+
+@lib.timeout(120)
+def test_agent_allowed_user_sees_its_own_targets():
+    """Two stalling targets, one run as daemon, one as root; the agent (root,
+    --allow daemon): as daemon, hello, stats, stalls and history list only
+    the daemon's target, ps of its own works, ps (twice, logged once),
+    history and subscribe naming the root's target are forbidden; a
+    subscriber as daemon gets the stalls of its target only (and the
+    agent's exit), a root subscriber those of both."""
+    interp = lib.python("debian-3.11")
+    stall_args = ["--kinds", "sleep", "--repeat", "2"]
+    mine = Target(as_user("daemon") + [interp.path, "-X", "faulthandler", lib.STALLS_PY] + stall_args,
+                  name="stalls.py as daemon")
+    with mine, Target.python(interp, *stall_args) as theirs, \
+            Agent([theirs.pid, mine.pid], ["--allow", "daemon"],
+                  socket_path=os.path.join(open_dir(), "a.sock")) as a:
+        a.wait_listening()
+        p = Problems("daemon sees its own")
+        root = a.client()
+        root.result("subscribe", kinds=["stall"])
+        sub = subprocess.Popen(as_user("daemon") + [sys.executable, "-c", SUBSCRIBER_PY, a.socket,
+                                                     json.dumps({"id": 1, "method": "subscribe"})],
+                               stdout=subprocess.PIPE, text=True)
+        first = json.loads(sub.stdout.readline() or "{}")
+        p.check(first.get("result") == {"subscribed": True}, "daemon's subscribe: %s" % first)
+        for t in (mine, theirs):
+            t.go()
+        for t in (mine, theirs):
+            t.wait_event("all_done", 30)
+        def root_stalls(pid):
+            return final_stalls([e for _, e in root.events], pid)
+        for t in (mine, theirs):
+            made = len(t.stalls())
+            root.wait_event(lambda e: len(root_stalls(t.pid)) >= made, 10)
+            p.check(len(root_stalls(t.pid)) == made, "root subscriber, PID %d: %d stalls, the target made %d" %
+                    (t.pid, len(root_stalls(t.pid)), made))
+
+        def ask(method, **params):
+            lines = connect_as(as_user("daemon"), a.socket, dict(id=1, method=method, **params))
+            return lines[0] if lines else {}
+
+        hello = ask("hello").get("result", {})
+        p.check([x["pid"] for x in hello.get("targets", [])] == [mine.pid], "hello: %s" % str(hello)[:300])
+        for method in ("stats", "stalls"):
+            got = [x["pid"] for x in ask(method).get("result", {}).get("targets", [])]
+            p.check(got == [mine.pid], "%s lists %s" % (method, got))
+        events = ask("history", kinds=["stall"]).get("result", {}).get("events", [])
+        p.check(events and {e["pid"] for e in events} == {mine.pid}, "history: pids %s" % {e["pid"] for e in events})
+        own = ask("ps", pid=mine.pid).get("result", {})
+        p.check(own.get("pid") == mine.pid and own.get("tasks"), "ps of its own: %s" % str(own)[:200])
+        want = ("PID %d belongs to uid 0 (root): uid %d (daemon) sees only the targets it owns" %
+                (theirs.pid, pwd.getpwnam("daemon").pw_uid))
+        for method, params in (("ps", {"pid": theirs.pid}), ("ps", {"pid": theirs.pid}),
+                               ("history", {"pids": [theirs.pid]}), ("subscribe", {"pids": [theirs.pid]})):
+            err = ask(method, **params).get("error")
+            p.check(err == {"code": "forbidden", "message": want}, "%s %s: %s" % (method, params, err))
+        lib.wait_until(lambda: forbidden_of(a, theirs.pid), 5)
+        p.check(len(forbidden_of(a, theirs.pid)) == 1, "logged: %s" % forbidden_of(a, theirs.pid))
+        a.signal(signal.SIGTERM)
+        p.check(a.wait(10) == 0, "agent exit status %s" % a.proc.returncode)
+        out, _ = sub.communicate(timeout=10)
+        got = [json.loads(l) for l in out.splitlines() if l.strip()]
+        p.check({e["pid"] for e in final_stalls(got)} == {mine.pid} and
+                len(final_stalls(got)) == len(mine.stalls()),
+                "daemon subscriber: final stalls of %s, %d (its target made %d)" %
+                ({e["pid"] for e in final_stalls(got)}, len(final_stalls(got)), len(mine.stalls())))
+        p.check({e["pid"] for e in got if "pid" in e} <= {mine.pid, 0}, "daemon subscriber got events of %s" %
+                {e["pid"] for e in got if "pid" in e})
+        p.check(any(e.get("event") == "agent_exit" for e in got), "daemon subscriber: no agent_exit")
+        p.raise_if_any()
