@@ -49,6 +49,9 @@ void agent_publish(struct agent *a, json_t *ev, bool keep)
 	char *line;
 
 	snprintf(k, sizeof(k), "%s", kind ? kind : "?");
+	for (size_t i = 0; i < a->ntargets && pid; i++)
+		if (target_pid(a->targets[i]) == pid)
+			target_note_files(a->targets[i], ev);
 	line = proto_event_line(ev, &len);
 	if (!line)
 		return;

@@ -107,12 +107,21 @@ void target_metrics(const struct target *t, struct metrics_target *out);
 json_t *target_stalls_json(const struct target *t);
 
 /* --- what needs the target's memory (target_jobs.c) --- */
-enum job_kind { JOB_SNAPSHOT, JOB_DUMP, JOB_WHERE, JOB_PS, JOB_PSTREE };
+enum job_kind { JOB_SNAPSHOT, JOB_DUMP, JOB_WHERE, JOB_PS, JOB_PSTREE, JOB_SOURCE };
 /* ps / pstree from the last snapshot, built on the thread pool. */
 void target_answer_snapshot(struct target *t, struct client *c, const json_t *id, bool tree);
 /* dump / where: read on the thread pool, answered when done. */
 void target_queue_job(struct target *t, enum job_kind kind, struct client *c, const json_t *id,
 		      const char *spec);
+
+/* source: lines of a file the target loaded (its code objects' files), on
+ * the thread pool. */
+void target_queue_source(struct target *t, struct client *c, const json_t *id, const char *file,
+			 long long line, long long context);
+/* Whether an event of the target named file (then source serves it now). */
+bool target_named_file(const struct target *t, const char *file);
+/* The files an event of the target names, remembered for source. */
+void target_note_files(struct target *t, const json_t *ev);
 
 /* --- requests (methods.c) --- */
 void methods_dispatch(struct agent *a, struct client *c, const char *line, size_t len);

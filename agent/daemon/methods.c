@@ -228,6 +228,10 @@ static void m_source(struct call *k)
 	}
 	if (!(t = agent_request_target(k->a, k->c, k->req, k->id)))
 		return;
+	if (!target_named_file(t, file)) {
+		target_queue_source(t, k->c, k->id, file, line, context);  /* its code objects tell */
+		return;
+	}
 	doc = source_lines(target_pid(t), file, line, context, err, sizeof(err));
 	if (doc)
 		reply(k, doc);

@@ -77,3 +77,31 @@ json_t *source_lines(pid_t pid, const char *file, long long line, long long cont
 	return json_pack("{s:i, s:o, s:I, s:o}", "pid", pid, "file", json_text(file),
 			 "first", (json_int_t)first, "lines", lines);
 }
+
+#define NOTE_DEPTH_MAX 16   /* events nest stacks in tasks in stalls: no deeper */
+
+static void note_files(struct intern *seen, const json_t *doc, int depth)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (depth > NOTE_DEPTH_MAX)
+		return;
+	if (json_is_array(doc)) {
+		json_array_foreach(doc, i, v)
+			note_files(seen, v, depth + 1);
+		return;
+	}
+	json_object_foreach((json_t *)doc, key, v) {
+		if (!strcmp(key, "file") && json_is_string(v))
+			intern_str(seen, json_string_value(v));
+		else if (json_is_object(v) || json_is_array(v))
+			note_files(seen, v, depth + 1);
+	}
+}
+
+void source_note_files(struct intern *seen, const json_t *doc)
+{
+	note_files(seen, doc, 0);
+}

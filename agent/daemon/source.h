@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 #include <jansson.h>
+#include "intern.h"
 
 #define SOURCE_MAX_BYTES (8 << 20)
 
@@ -14,6 +15,9 @@
  * agent reads as root). NULL with err written when it cannot. */
 json_t *source_lines(pid_t pid, const char *file, long long line, long long context,
 		     char *err, size_t errlen);
+
+/* Every "file" string of doc (an event: stacks, call sites) into seen. */
+void source_note_files(struct intern *seen, const json_t *doc);
 
 /* The whole file (regular, at most SOURCE_MAX_BYTES), NUL-terminated,
  * malloc'd; NULL with err written. Only absolute paths of .py files. */

@@ -18,6 +18,7 @@
 #include "lost_output.h"
 #include "output.h"
 #include "proc.h"
+#include "source.h"
 #include "stall_output.h"
 #include "target.h"
 
@@ -343,6 +344,7 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	t->pidfd = proc_pidfd(pid);
 	t->ongoing = json_object();
 	t->lost_sites = lost_sites_new();
+	t->event_files = intern_new();
 	t->reader.diff = task_diff_new(pid);
 	t->sites = lint_sites_new(pid, a->opts.lint.repeat);
 	t->task_lints = json_array();
@@ -359,7 +361,7 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	if (proc_uid(pid, &t->owner))
 		return -ESRCH;
 	agent_owner_set(a, pid, t->owner);
-	return t->ongoing && t->lost_sites && t->reader.diff && t->sites && t->task_lints && t->reader.lints
+	return t->ongoing && t->lost_sites && t->event_files && t->reader.diff && t->sites && t->task_lints && t->reader.lints
 	       ? 0 : -ENOMEM;
 }
 
@@ -451,6 +453,7 @@ void target_maybe_free(struct target *t)
 	py_proc_free(t->proc);
 	json_decref(t->ongoing);
 	lost_sites_free(t->lost_sites);
+	intern_free(t->event_files);
 	json_decref(t->task_lints);
 	lint_sites_free(t->sites);
 	free(t);
@@ -464,6 +467,16 @@ pid_t target_pid(const struct target *t)
 uid_t target_owner(const struct target *t)
 {
 	return t->owner;
+}
+
+bool target_named_file(const struct target *t, const char *file)
+{
+	return intern_has(t->event_files, file);
+}
+
+void target_note_files(struct target *t, const json_t *ev)
+{
+	source_note_files(t->event_files, ev);
 }
 
 json_t *target_hello_json(const struct target *t)

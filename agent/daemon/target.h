@@ -32,7 +32,8 @@ struct job {
 	enum job_kind kind;
 	uint64_t client;
 	json_t *id;
-	char spec[256];
+	char spec[4097];           /* where: the task; source: the file */
+	long long line, context;   /* source */
 	/* results, made on the pool */
 	char *body;                /* serialized answer, or the ps document to record */
 	size_t body_len;
@@ -105,6 +106,7 @@ struct target {
 	struct lost_report report;
 	uint64_t lost_totals[4];
 	struct lost_sites *lost_sites;  /* events to subscribers, per call site */
+	struct intern *event_files;  /* the files its events named (source serves them) */
 	json_t *ongoing;           /* stall id -> its last ongoing report */
 	struct lint_sites *sites;  /* blocking-call */
 	json_t *task_lints;        /* the last snapshot's lints in force */
