@@ -145,6 +145,8 @@ def test_agent_allow_usage():
         p.check(len(err) == 1 and what in err[0] and bad in err[0], "--allow %s: %r" % (bad, r.stderr))
     r = lib.run_loopscope(["agent", "--help"])
     p.check("--allow=USER" in r.stdout and "--allow www-data" in r.stdout, "--help: no --allow")
+    p.check("sees only the targets it owns" in r.stdout and "--metrics is not\ncovered by --allow" in r.stdout,
+            "--help: what an allowed user sees, and --metrics")
     p.raise_if_any()
 
 
