@@ -384,3 +384,54 @@ def test_agent_source_only_loaded_files():
         p.check(err.get("code") == "not_found" and "only its own files are served" in err.get("message", ""),
                 "secret.py: %s" % err)
         p.raise_if_any()
+
+
+# as daemon: a task runs code compiled under each file name given (any
+# name: a process says what its frames' files are)
+CLAIMS_PY = r"""
+import asyncio, sys
+async def main():
+    held = []
+    for path in sys.argv[1:]:
+        ns = {"asyncio": asyncio}
+        exec(compile("async def hold():\n    await asyncio.sleep(3600)\n", path, "exec"), ns)
+        held.append(asyncio.ensure_future(ns["hold"]()))
+    await asyncio.sleep(0)
+    print("READY {}", flush=True)
+    await asyncio.gather(*held)
+asyncio.run(main())
+"""
+
+
+@lib.timeout(60)
+def test_agent_source_as_the_peer_may_read():
+    """A daemon's target whose frames name a root-only file and a readable
+    one: as daemon, source serves the readable one and refuses the other
+    (what daemon could not read itself); root is served both."""
+    d = open_dir()
+    files = {}
+    for name, mode in (("secret.py", 0o600), ("shared.py", 0o644)):
+        files[name] = os.path.join(d, name)
+        with open(files[name], "w") as f:
+            f.write("# %s\n" % name)
+        os.chmod(files[name], mode)
+    argv = as_user("daemon") + [lib.python("debian-3.11").path, "-c", CLAIMS_PY, files["secret.py"], files["shared.py"]]
+    with Target(argv, name="claims.py as daemon") as t, \
+            Agent([t.pid], ["--allow", "daemon"], socket_path=os.path.join(d, "a.sock")) as a:
+        a.wait_listening()
+        c = a.client()
+        lib.wait_until(lambda: "result" in c.request("ps"), 10)
+        p = Problems("source as the peer")
+
+        def source(prefix, name):
+            lines = connect_as(prefix, a.socket, {"id": 1, "method": "source", "file": files[name], "line": 1,
+                                                  "context": 0})
+            return lines[0] if lines else {}
+        got = source(as_user("daemon"), "shared.py")
+        p.check(got.get("result", {}).get("lines") == ["# shared.py"], "daemon, shared.py: %s" % got)
+        got = source(as_user("daemon"), "secret.py")
+        p.check(got.get("error") == {"code": "not_found", "message": "uid %d may not read %s" % (
+            pwd.getpwnam("daemon").pw_uid, files["secret.py"])}, "daemon, secret.py: %s" % got)
+        got = source([], "secret.py")
+        p.check(got.get("result", {}).get("lines") == ["# secret.py"], "root, secret.py: %s" % got)
+        p.raise_if_any()

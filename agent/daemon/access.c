@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "access.h"
 
 /* A number that fits an id_t (not -1, which means "no id" to the kernel). */
@@ -136,9 +137,35 @@ uint64_t access_pair(uid_t uid, pid_t pid)
 	return (uint64_t)uid << 32 | (uint32_t)pid;
 }
 
+static bool peer_in_group(const struct access_peer *p, gid_t gid)
+{
+	if (p->gid == gid)
+		return true;
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == gid)
+			return true;
+	return false;
+}
+
+bool access_peer_may(const struct access_peer *p, const struct stat *st, unsigned want)
+{
+	if (p->uid == 0)
+		return true;
+	if (st->st_uid == p->uid)
+		return (st->st_mode >> 6) & want;
+	if (peer_in_group(p, st->st_gid))
+		return (st->st_mode >> 3) & want;
+	return st->st_mode & want;
+}
+
+bool access_sees_all(uid_t peer)
+{
+	return peer == 0 || peer == geteuid();
+}
+
 bool access_sees(uid_t peer, uid_t owner)
 {
-	return peer == 0 || peer == geteuid() || peer == owner;
+	return access_sees_all(peer) || peer == owner;
 }
 
 void access_forbidden_msg(uid_t peer, pid_t pid, uid_t owner, char *msg, size_t len)

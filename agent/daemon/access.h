@@ -48,9 +48,16 @@ bool access_check(const struct access_list *l, const struct access_peer *p, char
 bool access_first_refusal(struct access_seen *s, uint64_t key);
 uint64_t access_pair(uid_t uid, pid_t pid);
 
+struct stat;
+/* Whether mode bits let peer p read (want 4) or search (want 1) the file
+ * st describes, the kernel's way: the owner's bits for its owner, the
+ * group's for its groups, the others' else (ACLs are not looked at). */
+bool access_peer_may(const struct access_peer *p, const struct stat *st, unsigned want);
+
 /* Whether a peer of uid peer sees a target owned by owner: root and the
  * agent's own user see every target, others only those they own. */
 bool access_sees(uid_t peer, uid_t owner);
+bool access_sees_all(uid_t peer);
 /* Why peer may not see pid (owned by owner): the "forbidden" message. */
 void access_forbidden_msg(uid_t peer, pid_t pid, uid_t owner, char *msg, size_t len);
 

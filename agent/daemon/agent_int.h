@@ -115,9 +115,9 @@ void target_queue_job(struct target *t, enum job_kind kind, struct client *c, co
 		      const char *spec);
 
 /* source: lines of a file the target loaded (its code objects' files), on
- * the thread pool. */
+ * the thread pool; read only if `as` may read it (NULL: anyone). */
 void target_queue_source(struct target *t, struct client *c, const json_t *id, const char *file,
-			 long long line, long long context);
+			 long long line, long long context, const struct access_peer *as);
 /* Whether an event of the target named file (then source serves it now). */
 bool target_named_file(const struct target *t, const char *file);
 /* The files an event of the target names, remembered for source. */

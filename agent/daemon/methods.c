@@ -213,6 +213,7 @@ static void m_stats(struct call *k)
 static void m_source(struct call *k)
 {
 	long long line = 1, context = 20;
+	const struct access_peer *as;
 	const char *file;
 	char err[200];
 	struct target *t;
@@ -228,11 +229,13 @@ static void m_source(struct call *k)
 	}
 	if (!(t = agent_request_target(k->a, k->c, k->req, k->id)))
 		return;
+	/* a target names any file its owner likes: its owner reads what it may */
+	as = access_sees_all(client_uid(k->c)) ? NULL : client_peer(k->c);
 	if (!target_named_file(t, file)) {
-		target_queue_source(t, k->c, k->id, file, line, context);  /* its code objects tell */
+		target_queue_source(t, k->c, k->id, file, line, context, as);  /* its code objects tell */
 		return;
 	}
-	doc = source_lines(target_pid(t), file, line, context, err, sizeof(err));
+	doc = source_lines(target_pid(t), file, line, context, as, err, sizeof(err));
 	if (doc)
 		reply(k, doc);
 	else

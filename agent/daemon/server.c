@@ -233,6 +233,11 @@ uid_t client_uid(const struct client *c)
 	return c->peer.uid;
 }
 
+const struct access_peer *client_peer(const struct client *c)
+{
+	return &c->peer;
+}
+
 void client_subscribe(struct client *c, const struct proto_filter *f)
 {
 	c->filter = *f;

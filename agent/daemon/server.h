@@ -46,6 +46,8 @@ void client_result_json(struct client *c, const json_t *id, json_t *body);
 void client_error(struct client *c, const json_t *id, const char *code, const char *message);
 uint64_t client_id(const struct client *c);
 uid_t client_uid(const struct client *c);
+/* Its credentials as SO_PEERCRED and SO_PEERGROUPS gave them. */
+const struct access_peer *client_peer(const struct client *c);
 void client_subscribe(struct client *c, const struct proto_filter *f);
 void client_unsubscribe(struct client *c);
 /* The client with that id, NULL once it has gone. */

@@ -34,6 +34,8 @@ struct job {
 	json_t *id;
 	char spec[4097];           /* where: the task; source: the file */
 	long long line, context;   /* source */
+	struct access_peer as;     /* source: read only what this peer may */
+	bool as_peer;
 	/* results, made on the pool */
 	char *body;                /* serialized answer, or the ps document to record */
 	size_t body_len;

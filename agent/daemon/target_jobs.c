@@ -184,7 +184,8 @@ static void run_source(struct target *t, struct job *j)
 		     t->pid, j->spec);
 		return;
 	}
-	j->body = dumps(source_lines(t->pid, j->spec, j->line, j->context, err, sizeof(err)), &j->body_len);
+	j->body = dumps(source_lines(t->pid, j->spec, j->line, j->context, j->as_peer ? &j->as : NULL,
+				     err, sizeof(err)), &j->body_len);
 	if (!j->body)
 		fail(j, "not_found", 0, "%s", err);
 }
@@ -395,7 +396,7 @@ void target_queue_job(struct target *t, enum job_kind kind, struct client *c, co
 }
 
 void target_queue_source(struct target *t, struct client *c, const json_t *id, const char *file,
-			 long long line, long long context)
+			 long long line, long long context, const struct access_peer *as)
 {
 	struct job *j = request_job(t, JOB_SOURCE, c, id, file);
 
@@ -403,6 +404,9 @@ void target_queue_source(struct target *t, struct client *c, const json_t *id, c
 		return;
 	j->line = line;
 	j->context = context;
+	j->as_peer = as != NULL;
+	if (as)
+		j->as = *as;
 	enqueue(t, j);
 }
 
