@@ -435,3 +435,42 @@ def test_agent_source_as_the_peer_may_read():
         got = source([], "secret.py")
         p.check(got.get("result", {}).get("lines") == ["# secret.py"], "root, secret.py: %s" % got)
         p.raise_if_any()
+
+
+# started as root, becomes daemon (setresuid) when told "go", as services do
+DROPS_PY = r"""
+import asyncio, os, sys
+async def main():
+    print("READY {}", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    os.setresgid(1, 1, 1)
+    os.setresuid(1, 1, 1)
+    print('{"event": "now_daemon"}', flush=True)
+    await asyncio.sleep(3600)
+asyncio.run(main())
+"""
+
+
+@lib.timeout(60)
+def test_agent_owner_follows_setuid():
+    """A target started as root that becomes daemon: daemon does not see it
+    before, sees it (hello, ps) once it has changed its uid; the agent logs
+    the new owner."""
+    with Target([lib.python("debian-3.11").path, "-c", DROPS_PY], name="drops.py") as t, \
+            Agent([t.pid], ["--allow", "daemon"], socket_path=os.path.join(open_dir(), "a.sock")) as a:
+        a.wait_listening()
+        p = Problems("owner after setuid")
+
+        def daemon_sees():
+            lines = connect_as(as_user("daemon"), a.socket, {"id": 1, "method": "hello"})
+            return [x["pid"] for x in lines[0].get("result", {}).get("targets", [])] if lines else None
+        p.check(daemon_sees() == [], "before: daemon sees %s" % daemon_sees())
+        t.go()
+        t.wait_event("now_daemon", 10)
+        lib.wait_until(lambda: daemon_sees() == [t.pid], 5)
+        p.check(daemon_sees() == [t.pid], "after: daemon sees %s" % daemon_sees())
+        lines = connect_as(as_user("daemon"), a.socket, {"id": 1, "method": "ps", "pid": t.pid})
+        p.check(lines and lines[0].get("result", {}).get("pid") == t.pid, "ps: %s" % str(lines)[:200])
+        p.check(any("PID %d: now owned by uid 1 (was uid 0)" % t.pid in l for l in list(a.stderr)),
+                "not logged: %s" % list(a.stderr)[-3:])
+        p.raise_if_any()
