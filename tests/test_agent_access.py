@@ -80,7 +80,7 @@ def refusals(agent, uid):
 @lib.timeout(60)
 def test_agent_allow_users_and_groups():
     """--allow daemon --allow @adm: daemon, and nobody in group adm, get
-    hello; nobody without adm gets the forbidden line and the end, twice,
+    hello (without root's target); nobody without adm gets the forbidden line and the end, twice,
     logged once. The socket is 0666 with --allow, 0600 without."""
     with Target.python(lib.python("debian-3.11"), "--mode", "healthy") as t:
         d = open_dir()
@@ -99,7 +99,8 @@ def test_agent_allow_users_and_groups():
             hello = {"id": 1, "method": "hello"}
             for who, prefix in (("daemon", as_user("daemon")), ("nobody in adm", as_user("nobody", ["adm"]))):
                 lines = connect_as(prefix, a.socket, hello)
-                ok = lines and lines[0].get("result", {}).get("targets", [{}])[0].get("pid") == t.pid
+                # connected; the target is root's, so not theirs to see (the test below)
+                ok = lines and lines[0].get("result", {}).get("targets") == []
                 p.check(ok, "%s: %s" % (who, str(lines)[:300]))
             want = {"error": {"code": "forbidden", "message": "uid 65534 (nobody) is not allowed: "
                               "start the agent with --allow nobody"}}
@@ -144,6 +145,8 @@ def test_agent_allow_usage():
         p.check(len(err) == 1 and what in err[0] and bad in err[0], "--allow %s: %r" % (bad, r.stderr))
     r = lib.run_loopscope(["agent", "--help"])
     p.check("--allow=USER" in r.stdout and "--allow www-data" in r.stdout, "--help: no --allow")
+    p.check("sees only the targets it owns" in r.stdout and "--metrics is not\ncovered by --allow" in r.stdout,
+            "--help: what an allowed user sees, and --metrics")
     p.raise_if_any()
 
 
@@ -263,4 +266,211 @@ def test_tui_root_only_agent():
             p.check(len(err) == 1 and what in err[0] and "--allow USER" in err[0], "tui %s: %r" % (args, r.stderr))
             p.check("\x1b[" not in r.stdout, "tui %s: the terminal was touched" % args)
         os.rmdir(closed)
+        p.raise_if_any()
+
+
+# subscribes (argv[2]: the request), prints every line it gets until EOF
+SUBSCRIBER_PY = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+f = s.makefile("rb")
+for line in f:
+    sys.stdout.write(line.decode())
+    sys.stdout.flush()
+"""
+
+
+def final_stalls(events, pid=None):
+    return [e for e in events if e.get("event") == "stall" and not e.get("ongoing") and pid in (None, e["pid"])]
+
+
+def forbidden_of(agent, pid):
+    return [l for l in list(agent.stderr) if "PID %d belongs to" % pid in l]
+
+
+@lib.timeout(120)
+def test_agent_allowed_user_sees_its_own_targets():
+    """Two stalling targets, one run as daemon, one as root; the agent (root,
+    --allow daemon): as daemon, hello, stats, stalls and history list only
+    the daemon's target, ps of its own works, ps (twice, logged once),
+    history and subscribe naming the root's target are forbidden; a
+    subscriber as daemon gets the stalls of its target only (and the
+    agent's exit), a root subscriber those of both."""
+    interp = lib.python("debian-3.11")
+    stall_args = ["--kinds", "sleep", "--repeat", "2"]
+    mine = Target(as_user("daemon") + [interp.path, "-X", "faulthandler", lib.STALLS_PY] + stall_args,
+                  name="stalls.py as daemon")
+    with mine, Target.python(interp, *stall_args) as theirs, \
+            Agent([theirs.pid, mine.pid], ["--allow", "daemon"],
+                  socket_path=os.path.join(open_dir(), "a.sock")) as a:
+        a.wait_listening()
+        p = Problems("daemon sees its own")
+        root = a.client()
+        root.result("subscribe", kinds=["stall"])
+        sub = subprocess.Popen(as_user("daemon") + [sys.executable, "-c", SUBSCRIBER_PY, a.socket,
+                                                     json.dumps({"id": 1, "method": "subscribe"})],
+                               stdout=subprocess.PIPE, text=True)
+        first = json.loads(sub.stdout.readline() or "{}")
+        p.check(first.get("result") == {"subscribed": True}, "daemon's subscribe: %s" % first)
+        for t in (mine, theirs):
+            t.go()
+        for t in (mine, theirs):
+            t.wait_event("all_done", 30)
+        def root_stalls(pid):
+            return final_stalls([e for _, e in root.events], pid)
+        for t in (mine, theirs):
+            made = len(t.stalls())
+            root.wait_event(lambda e: len(root_stalls(t.pid)) >= made, 10)
+            p.check(len(root_stalls(t.pid)) == made, "root subscriber, PID %d: %d stalls, the target made %d" %
+                    (t.pid, len(root_stalls(t.pid)), made))
+
+        def ask(method, **params):
+            lines = connect_as(as_user("daemon"), a.socket, dict(id=1, method=method, **params))
+            return lines[0] if lines else {}
+
+        hello = ask("hello").get("result", {})
+        p.check([x["pid"] for x in hello.get("targets", [])] == [mine.pid], "hello: %s" % str(hello)[:300])
+        for method in ("stats", "stalls"):
+            got = [x["pid"] for x in ask(method).get("result", {}).get("targets", [])]
+            p.check(got == [mine.pid], "%s lists %s" % (method, got))
+        events = ask("history", kinds=["stall"]).get("result", {}).get("events", [])
+        p.check(events and {e["pid"] for e in events} == {mine.pid}, "history: pids %s" % {e["pid"] for e in events})
+        own = ask("ps", pid=mine.pid).get("result", {})
+        p.check(own.get("pid") == mine.pid and own.get("tasks"), "ps of its own: %s" % str(own)[:200])
+        want = ("PID %d belongs to uid 0 (root): uid %d (daemon) sees only the targets it owns" %
+                (theirs.pid, pwd.getpwnam("daemon").pw_uid))
+        for method, params in (("ps", {"pid": theirs.pid}), ("ps", {"pid": theirs.pid}),
+                               ("history", {"pids": [theirs.pid]}), ("subscribe", {"pids": [theirs.pid]}),
+                               ("source", {"pid": theirs.pid, "file": lib.STALLS_PY, "line": 1})):
+            err = ask(method, **params).get("error")
+            p.check(err == {"code": "forbidden", "message": want}, "%s %s: %s" % (method, params, err))
+        lib.wait_until(lambda: forbidden_of(a, theirs.pid), 5)
+        p.check(len(forbidden_of(a, theirs.pid)) == 1, "logged: %s" % forbidden_of(a, theirs.pid))
+        a.signal(signal.SIGTERM)
+        p.check(a.wait(10) == 0, "agent exit status %s" % a.proc.returncode)
+        out, _ = sub.communicate(timeout=10)
+        got = [json.loads(l) for l in out.splitlines() if l.strip()]
+        p.check({e["pid"] for e in final_stalls(got)} == {mine.pid} and
+                len(final_stalls(got)) == len(mine.stalls()),
+                "daemon subscriber: final stalls of %s, %d (its target made %d)" %
+                ({e["pid"] for e in final_stalls(got)}, len(final_stalls(got)), len(mine.stalls())))
+        p.check({e["pid"] for e in got if "pid" in e} <= {mine.pid, 0}, "daemon subscriber got events of %s" %
+                {e["pid"] for e in got if "pid" in e})
+        p.check(any(e.get("event") == "agent_exit" for e in got), "daemon subscriber: no agent_exit")
+        p.raise_if_any()
+
+
+@lib.timeout(60)
+def test_agent_source_only_loaded_files():
+    """source serves a file the target runs code of (stalls.py), not another
+    .py file the agent could read (a root-only one the target never
+    imported), whoever asks."""
+    with Target.python(lib.python("debian-3.11"), "--mode", "healthy") as t, Agent([t.pid]) as a:
+        a.wait_listening()
+        c = a.client()
+        lib.wait_until(lambda: "result" in c.request("ps"), 10)
+        secret = os.path.join(tempfile.mkdtemp(prefix="ls-source-"), "secret.py")
+        with open(secret, "w") as f:
+            f.write("TOKEN = 'not for clients'\n")
+        os.chmod(secret, 0o600)
+        p = Problems("source")
+        own = c.request("source", file=lib.STALLS_PY, line=1, context=0).get("result", {})
+        with open(lib.STALLS_PY) as f:
+            first = f.readline().rstrip("\n")
+        p.check(own.get("lines") == [first], "stalls.py: %s" % str(own)[:200])
+        err = c.request("source", file=secret, line=1).get("error", {})
+        p.check(err.get("code") == "not_found" and "only its own files are served" in err.get("message", ""),
+                "secret.py: %s" % err)
+        p.raise_if_any()
+
+
+# as daemon: a task runs code compiled under each file name given (any
+# name: a process says what its frames' files are)
+CLAIMS_PY = r"""
+import asyncio, sys
+async def main():
+    held = []
+    for path in sys.argv[1:]:
+        ns = {"asyncio": asyncio}
+        exec(compile("async def hold():\n    await asyncio.sleep(3600)\n", path, "exec"), ns)
+        held.append(asyncio.ensure_future(ns["hold"]()))
+    await asyncio.sleep(0)
+    print("READY {}", flush=True)
+    await asyncio.gather(*held)
+asyncio.run(main())
+"""
+
+
+@lib.timeout(60)
+def test_agent_source_as_the_peer_may_read():
+    """A daemon's target whose frames name a root-only file and a readable
+    one: as daemon, source serves the readable one and refuses the other
+    (what daemon could not read itself); root is served both."""
+    d = open_dir()
+    files = {}
+    for name, mode in (("secret.py", 0o600), ("shared.py", 0o644)):
+        files[name] = os.path.join(d, name)
+        with open(files[name], "w") as f:
+            f.write("# %s\n" % name)
+        os.chmod(files[name], mode)
+    argv = as_user("daemon") + [lib.python("debian-3.11").path, "-c", CLAIMS_PY, files["secret.py"], files["shared.py"]]
+    with Target(argv, name="claims.py as daemon") as t, \
+            Agent([t.pid], ["--allow", "daemon"], socket_path=os.path.join(d, "a.sock")) as a:
+        a.wait_listening()
+        c = a.client()
+        lib.wait_until(lambda: "result" in c.request("ps"), 10)
+        p = Problems("source as the peer")
+
+        def source(prefix, name):
+            lines = connect_as(prefix, a.socket, {"id": 1, "method": "source", "file": files[name], "line": 1,
+                                                  "context": 0})
+            return lines[0] if lines else {}
+        got = source(as_user("daemon"), "shared.py")
+        p.check(got.get("result", {}).get("lines") == ["# shared.py"], "daemon, shared.py: %s" % got)
+        got = source(as_user("daemon"), "secret.py")
+        p.check(got.get("error") == {"code": "not_found", "message": "uid %d may not read %s" % (
+            pwd.getpwnam("daemon").pw_uid, files["secret.py"])}, "daemon, secret.py: %s" % got)
+        got = source([], "secret.py")
+        p.check(got.get("result", {}).get("lines") == ["# secret.py"], "root, secret.py: %s" % got)
+        p.raise_if_any()
+
+
+# started as root, becomes daemon (setresuid) when told "go", as services do
+DROPS_PY = r"""
+import asyncio, os, sys
+async def main():
+    print("READY {}", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    os.setresgid(1, 1, 1)
+    os.setresuid(1, 1, 1)
+    print('{"event": "now_daemon"}', flush=True)
+    await asyncio.sleep(3600)
+asyncio.run(main())
+"""
+
+
+@lib.timeout(60)
+def test_agent_owner_follows_setuid():
+    """A target started as root that becomes daemon: daemon does not see it
+    before, sees it (hello, ps) once it has changed its uid; the agent logs
+    the new owner."""
+    with Target([lib.python("debian-3.11").path, "-c", DROPS_PY], name="drops.py") as t, \
+            Agent([t.pid], ["--allow", "daemon"], socket_path=os.path.join(open_dir(), "a.sock")) as a:
+        a.wait_listening()
+        p = Problems("owner after setuid")
+
+        def daemon_sees():
+            lines = connect_as(as_user("daemon"), a.socket, {"id": 1, "method": "hello"})
+            return [x["pid"] for x in lines[0].get("result", {}).get("targets", [])] if lines else None
+        p.check(daemon_sees() == [], "before: daemon sees %s" % daemon_sees())
+        t.go()
+        t.wait_event("now_daemon", 10)
+        lib.wait_until(lambda: daemon_sees() == [t.pid], 5)
+        p.check(daemon_sees() == [t.pid], "after: daemon sees %s" % daemon_sees())
+        lines = connect_as(as_user("daemon"), a.socket, {"id": 1, "method": "ps", "pid": t.pid})
+        p.check(lines and lines[0].get("result", {}).get("pid") == t.pid, "ps: %s" % str(lines)[:200])
+        p.check(any("PID %d: now owned by uid 1 (was uid 0)" % t.pid in l for l in list(a.stderr)),
+                "not logged: %s" % list(a.stderr)[-3:])
         p.raise_if_any()

@@ -29,6 +29,11 @@ static const char doc[] =
 "--allow USER (or @GROUP) opens it to others: each peer is then checked by\n"
 "its credentials (SO_PEERCRED): root, the agent's own user and those allowed\n"
 "are served, anyone else gets a \"forbidden\" error line and is cut off.\n"
+"An allowed user sees only the targets it owns (their real uid): hello, stats\n"
+"and the other lists show only those, its subscription gets only their events,\n"
+"a request about another user's target is \"forbidden\". Root and the agent's\n"
+"user see all. source serves only files the target loaded. --metrics is not\n"
+"covered by --allow: whoever reaches its port reads every target's numbers.\n"
 "\n"
 "Once attached, the agent gives up every capability but CAP_BPF,\n"
 "CAP_PERFMON, CAP_SYS_ADMIN (uprobes), CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH,\n"
@@ -76,8 +81,8 @@ static const struct argp_option opts[] = {
 	  "(default 1000)", 0 },
 	{ "lint-await", 'A', "DURATION", 0, "long-await: at the same await for DURATION with no "
 	  "timeout (default 60s)", 0 },
-	{ "allow", 'a', "USER", 0, "Let USER (a name or uid; @GROUP for a group) connect too; "
-	  "repeatable (default: root only)", 0 },
+	{ "allow", 'a', "USER", 0, "Let USER (a name or uid; @GROUP for a group) connect too, "
+	  "to see the targets it owns; repeatable (default: root only)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{},
 };

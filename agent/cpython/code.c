@@ -73,6 +73,7 @@ static int fill_info(struct py_proc *p, struct code_info *ci, const char *hdr, s
 	if (err)
 		return err;
 	ci->file = intern_str(p->strings, file);
+	intern_str(p->code_files, file);
 	ci->func = intern_str(p->strings, name);
 	return py_read_bytes(p, field_ptr(hdr, size, L->co_linetable), &ci->linetable,
 			     &ci->linetable_len, LINETABLE_MAX);

@@ -42,6 +42,7 @@ struct py_proc {
 	double asyncio_next_lookup;  /* when to look for it again (monotonic s) */
 	struct py_types types;
 	struct intern *strings;
+	struct intern *code_files; /* every code object's co_filename read: the files it loaded */
 	struct code_cache *codes;
 	int pthread_tid_off;      /* 3.10: tid inside glibc's struct pthread */
 	bool pid_ns;              /* in a PID namespace below ours: tids mapped */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "access.h"
 
 /* A number that fits an id_t (not -1, which means "no id" to the kernel). */
@@ -90,9 +91,21 @@ static bool allowed(const struct access_list *l, const struct access_peer *p)
 	return in_groups(l, p);
 }
 
+/* "uid 1 (daemon)", or "uid 4242" for a uid with no name. */
+static void uid_name(uid_t uid, char *out, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw)
+		snprintf(out, len, "uid %u (%s)", (unsigned)uid, pw->pw_name);
+	else
+		snprintf(out, len, "uid %u", (unsigned)uid);
+}
+
 bool access_check(const struct access_list *l, const struct access_peer *p, char *msg, size_t len)
 {
 	struct passwd *pw;
+	char who[96];
 
 	if (allowed(l, p))
 		return true;
@@ -101,21 +114,65 @@ bool access_check(const struct access_list *l, const struct access_peer *p, char
 		return false;
 	}
 	pw = getpwuid(p->uid);
+	uid_name(p->uid, who, sizeof(who));
 	if (pw)
-		snprintf(msg, len, "uid %u (%s) is not allowed: start the agent with --allow %s",
-			 (unsigned)p->uid, pw->pw_name, pw->pw_name);
+		snprintf(msg, len, "%s is not allowed: start the agent with --allow %s", who, pw->pw_name);
 	else
-		snprintf(msg, len, "uid %u is not allowed: start the agent with --allow %u",
-			 (unsigned)p->uid, (unsigned)p->uid);
+		snprintf(msg, len, "%s is not allowed: start the agent with --allow %u", who, (unsigned)p->uid);
 	return false;
 }
 
-bool access_first_refusal(struct access_seen *s, uid_t uid)
+bool access_first_refusal(struct access_seen *s, uint64_t key)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (s->uids[i] == uid)
+		if (s->keys[i] == key)
 			return false;
 	if (s->n < ACCESS_SEEN_MAX)
-		s->uids[s->n++] = uid;
+		s->keys[s->n++] = key;
 	return true;
+}
+
+uint64_t access_pair(uid_t uid, pid_t pid)
+{
+	return (uint64_t)uid << 32 | (uint32_t)pid;
+}
+
+static bool peer_in_group(const struct access_peer *p, gid_t gid)
+{
+	if (p->gid == gid)
+		return true;
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == gid)
+			return true;
+	return false;
+}
+
+bool access_peer_may(const struct access_peer *p, const struct stat *st, unsigned want)
+{
+	if (p->uid == 0)
+		return true;
+	if (st->st_uid == p->uid)
+		return (st->st_mode >> 6) & want;
+	if (peer_in_group(p, st->st_gid))
+		return (st->st_mode >> 3) & want;
+	return st->st_mode & want;
+}
+
+bool access_sees_all(uid_t peer)
+{
+	return peer == 0 || peer == geteuid();
+}
+
+bool access_sees(uid_t peer, uid_t owner)
+{
+	return access_sees_all(peer) || peer == owner;
+}
+
+void access_forbidden_msg(uid_t peer, pid_t pid, uid_t owner, char *msg, size_t len)
+{
+	char whose[96], who[96];
+
+	uid_name(owner, whose, sizeof(whose));
+	uid_name(peer, who, sizeof(who));
+	snprintf(msg, len, "PID %d belongs to %s: %s sees only the targets it owns", pid, whose, who);
 }

@@ -27,22 +27,38 @@ static double now_unix(void)
 	return (double)clock_mono_to_unix_ns() / 1e9 + clock_mono_s();
 }
 
+/* Whose event it is: its target's owner; pid 0 (the agent's own) is
+ * everyone's, an unknown pid root's. */
+static uid_t owner_of(const struct agent *a, pid_t pid)
+{
+	uid_t uid = 0;
+
+	if (!pid)
+		return OWNER_EVERYONE;
+	owners_get(a->owners, pid, &uid);
+	return uid;
+}
+
 void agent_publish(struct agent *a, json_t *ev, bool keep)
 {
 	const char *kind = json_string_value(json_object_get(ev, "event"));
 	pid_t pid = (pid_t)json_integer_value(json_object_get(ev, "pid"));
+	uid_t owner = owner_of(a, pid);
 	char k[32];
 	size_t len;
 	char *line;
 
 	snprintf(k, sizeof(k), "%s", kind ? kind : "?");
+	for (size_t i = 0; i < a->ntargets && pid; i++)
+		if (target_pid(a->targets[i]) == pid)
+			target_note_files(a->targets[i], ev);
 	line = proto_event_line(ev, &len);
 	if (!line)
 		return;
-	if (keep && history_add(a->hist, k, pid, now_unix(), line, len))
+	if (keep && history_add(a->hist, k, pid, owner, now_unix(), line, len))
 		log_warn("out of memory: a %s event is not kept in the history", k);
 	if (a->srv)
-		server_publish(a->srv, k, pid, line, len);
+		server_publish(a->srv, k, pid, owner, line, len);
 	recorder_event(a->rec, now_unix(), line, len);
 	free(line);
 }
@@ -100,26 +116,79 @@ void agent_target_gone(struct agent *a, struct target *t, const char *why)
 		agent_stop(a, a->opts.nmasters ? "no target and no master left" : "no target left");
 }
 
+void agent_owner_set(struct agent *a, pid_t pid, uid_t uid)
+{
+	if (owners_set(a->owners, pid, uid))
+		log_warn("out of memory: PID %d's owner is not remembered (only root sees it)", pid);
+}
+
+void agent_owner_gone(struct agent *a, pid_t pid)
+{
+	owners_gone(a->owners, pid, now_unix());
+}
+
+bool agent_client_sees(const struct client *c, const struct target *t)
+{
+	return access_sees(client_uid(c), target_owner(t));
+}
+
+bool agent_client_may(struct agent *a, struct client *c, const json_t *id, pid_t pid)
+{
+	uid_t owner, uid = client_uid(c);
+	char msg[300];
+
+	if (!owners_get(a->owners, pid, &owner) || access_sees(uid, owner))
+		return true;  /* unknown pids are answered as such */
+	access_forbidden_msg(uid, pid, owner, msg, sizeof(msg));
+	if (access_first_refusal(&a->forbidden, access_pair(uid, pid)))
+		log_warn("client %llu: %s (refused; not logged again)",
+			 (unsigned long long)client_id(c), msg);
+	client_error(c, id, "forbidden", msg);
+	return false;
+}
+
+/* The one target c sees, NULL when it sees none or several. */
+static struct target *only_target(struct agent *a, const struct client *c, size_t *seen)
+{
+	struct target *found = NULL;
+
+	*seen = 0;
+	for (size_t i = 0; i < a->ntargets; i++) {
+		if (agent_client_sees(c, a->targets[i])) {
+			found = a->targets[i];
+			++*seen;
+		}
+	}
+	return *seen == 1 ? found : NULL;
+}
+
 struct target *agent_request_target(struct agent *a, struct client *c, const json_t *req,
 				    const json_t *id)
 {
+	struct target *only;
 	char err[160];
 	pid_t pid = 0;
+	size_t seen;
 	int rc = proto_param_pid(req, "pid", &pid, err, sizeof(err));
 
 	if (rc == -EINVAL) {
 		client_error(c, id, "bad_request", err);
 		return NULL;
 	}
-	if (rc == -ENOENT && a->ntargets == 1)
-		return a->targets[0];
+	if (pid && !agent_client_may(a, c, id, pid))
+		return NULL;
+	only = only_target(a, c, &seen);
+	if (rc == -ENOENT && only)
+		return only;
 	for (size_t i = 0; i < a->ntargets && pid; i++)
 		if (target_pid(a->targets[i]) == pid)
 			return a->targets[i];
 	if (pid)
 		snprintf(err, sizeof(err), "PID %d is not watched by this agent (hello lists targets)", pid);
+	else if (!seen && a->ntargets)
+		snprintf(err, sizeof(err), "this agent watches no target of uid %u", (unsigned)client_uid(c));
 	else
-		snprintf(err, sizeof(err), "\"pid\" is required: this agent watches %zu targets", a->ntargets);
+		snprintf(err, sizeof(err), "\"pid\" is required: this agent watches %zu targets", seen);
 	client_error(c, id, "no_target", err);
 	return NULL;
 }
@@ -203,7 +272,10 @@ static void on_prune(uv_timer_t *h)
 {
 	struct agent *a = h->data;
 
-	history_prune(a->hist, now_unix());
+	double now = now_unix();
+
+	history_prune(a->hist, now);
+	owners_prune(a->owners, now - a->opts.retain_s);
 }
 
 /* Root (or the agent's own user) only, unless --allow opens the socket
@@ -371,7 +443,8 @@ int agent_main(const struct agent_opts *opts)
 	a.started = now_unix();
 	a.started_mono = clock_mono_s();
 	a.hist = history_new(opts->retain_s, opts->history_bytes);
-	if (!a.hist)
+	a.owners = owners_new();
+	if (!a.hist || !a.owners)
 		return 1;
 	start_handles(&a);
 	err = open_record(&a);
@@ -394,5 +467,6 @@ int agent_main(const struct agent_opts *opts)
 	recorder_close(a.rec);
 	uv_loop_close(a.loop);
 	history_free(a.hist);
+	owners_free(a.owners);
 	return err ? 1 : 0;
 }

@@ -159,12 +159,13 @@ int agent_attach_later(struct agent *a, pid_t pid)
 	return 0;
 }
 
-json_t *agent_attaching_json(const struct agent *a)
+json_t *agent_attaching_json(const struct agent *a, const struct client *c)
 {
 	json_t *pids = json_array();
 
 	for (const struct attach *q = a->attaching; q; q = q->next)
-		json_array_append_new(pids, json_integer(target_pid(q->t)));
+		if (agent_client_sees(c, q->t))
+			json_array_append_new(pids, json_integer(target_pid(q->t)));
 	return pids;
 }
 

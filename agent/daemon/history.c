@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "access.h"
 #include "history.h"
 
 /* What an entry costs besides its line: the struct and malloc's overhead. */
@@ -11,6 +12,7 @@
 struct entry {
 	char kind[24];
 	pid_t pid;
+	uid_t owner;
 	double ts;
 	char *line;
 	size_t len;
@@ -77,8 +79,8 @@ static int grow(struct history *h)
 	return 0;
 }
 
-int history_add(struct history *h, const char *kind, pid_t pid, double ts, const char *line,
-		size_t len)
+int history_add(struct history *h, const char *kind, pid_t pid, uid_t owner, double ts,
+		const char *line, size_t len)
 {
 	struct entry *e;
 
@@ -99,6 +101,7 @@ int history_add(struct history *h, const char *kind, pid_t pid, double ts, const
 	memcpy(e->line, line, len);
 	e->len = len;
 	e->pid = pid;
+	e->owner = owner;
 	e->ts = ts;
 	snprintf(e->kind, sizeof(e->kind), "%s", kind);
 	h->n++;
@@ -112,14 +115,23 @@ void history_prune(struct history *h, double now)
 		drop_oldest(h);
 }
 
-static bool wanted(const struct entry *e, const struct proto_filter *f, double since)
+/* What a query selects, and who asks. */
+struct want {
+	const struct proto_filter *f;
+	uid_t viewer;
+	double since;
+};
+
+static bool wanted(const struct entry *e, const struct want *w)
 {
-	return e->ts >= since && proto_filter_match(f, e->kind, e->pid);
+	return e->ts >= w->since && proto_filter_match(w->f, e->kind, e->pid) &&
+	       (e->owner == OWNER_EVERYONE || access_sees(w->viewer, e->owner));
 }
 
-char *history_query(const struct history *h, const struct proto_filter *f, double since,
-		    size_t limit, size_t *len)
+char *history_query(const struct history *h, const struct proto_filter *f, uid_t viewer,
+		    double since, size_t limit, size_t *len)
 {
+	const struct want w = { .f = f, .viewer = viewer, .since = since };
 	size_t total = 0, first = h->n, bytes = 64, off, taken = 0;
 	char *out;
 
@@ -127,7 +139,7 @@ char *history_query(const struct history *h, const struct proto_filter *f, doubl
 	for (size_t i = h->n; i-- > 0;) {
 		const struct entry *e = at(h, i);
 
-		if (!wanted(e, f, since))
+		if (!wanted(e, &w))
 			continue;
 		if (total++ < limit) {
 			first = i;
@@ -141,7 +153,7 @@ char *history_query(const struct history *h, const struct proto_filter *f, doubl
 	for (size_t i = first; i < h->n && taken < limit; i++) {
 		const struct entry *e = at(h, i);
 
-		if (!wanted(e, f, since))
+		if (!wanted(e, &w))
 			continue;
 		if (taken++)
 			out[off++] = ',';

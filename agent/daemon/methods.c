@@ -43,7 +43,8 @@ static void m_hello(struct call *k)
 	json_t *targets = json_array(), *events = json_array();
 
 	for (size_t i = 0; i < a->ntargets; i++)
-		json_array_append_new(targets, target_hello_json(a->targets[i]));
+		if (agent_client_sees(k->c, a->targets[i]))
+			json_array_append_new(targets, target_hello_json(a->targets[i]));
 	for (size_t i = 0; proto_event_kinds[i]; i++)
 		json_array_append_new(events, json_string(proto_event_kinds[i]));
 	reply(k, json_pack("{s:i, s:s, s:i, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:I, s:i}}",
@@ -96,7 +97,8 @@ static void m_where(struct call *k)
 		target_queue_job(t, JOB_WHERE, k->c, k->id, task);
 }
 
-/* {"targets":[each(target)...]} for every target, or the one "pid" names. */
+/* {"targets":[each(target)...]} for every target the client sees, or the
+ * one "pid" names. */
 static void per_target(struct call *k, json_t *(*each)(const struct target *))
 {
 	struct agent *a = k->a;
@@ -109,8 +111,12 @@ static void per_target(struct call *k, json_t *(*each)(const struct target *))
 		bad_param(k, err);
 		return;
 	}
+	if (pid && !agent_client_may(a, k->c, k->id, pid)) {
+		json_decref(arr);
+		return;
+	}
 	for (size_t i = 0; i < a->ntargets; i++)
-		if (!pid || target_pid(a->targets[i]) == pid)
+		if (pid ? target_pid(a->targets[i]) == pid : agent_client_sees(k->c, a->targets[i]))
 			json_array_append_new(arr, each(a->targets[i]));
 	reply(k, json_pack("{s:o}", "targets", arr));
 }
@@ -123,6 +129,15 @@ static void m_stalls(struct call *k)
 static void m_lints(struct call *k)
 {
 	per_target(k, target_lints_json);
+}
+
+/* Whether the client may ask about each pid of f (else it was told). */
+static bool may_ask_all(struct call *k, const struct proto_filter *f)
+{
+	for (size_t i = 0; i < f->npids; i++)
+		if (!agent_client_may(k->a, k->c, k->id, f->pids[i]))
+			return false;
+	return true;
 }
 
 /* history: {"kinds":[S],"pids":[N],"since":unix s,"limit":N} */
@@ -147,7 +162,9 @@ static void m_history(struct call *k)
 	}
 	if (s && json_is_number(s))
 		since = json_number_value(s);
-	body = history_query(k->a->hist, &f, since, (size_t)limit, &len);
+	if (!may_ask_all(k, &f))
+		return;
+	body = history_query(k->a->hist, &f, client_uid(k->c), since, (size_t)limit, &len);
 	if (!body) {
 		client_error(k->c, k->id, "internal", "out of memory");
 		return;
@@ -175,7 +192,8 @@ static void m_stats(struct call *k)
 	json_t *targets = json_array(), *doc;
 
 	for (size_t i = 0; i < a->ntargets; i++)
-		json_array_append_new(targets, target_stats_json(a->targets[i]));
+		if (agent_client_sees(k->c, a->targets[i]))
+			json_array_append_new(targets, target_stats_json(a->targets[i]));
 	doc = json_pack("{s:{s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}", "agent",
 		"pid", (int)getpid(), "uptime_s", json_round(clock_mono_s() - a->started_mono, 3),
 		"clients", (json_int_t)server_clients(a->srv),
@@ -188,13 +206,14 @@ static void m_stats(struct call *k)
 		"targets", targets);
 
 	if (doc)
-		json_object_set_new(json_object_get(doc, "agent"), "attaching", agent_attaching_json(a));
+		json_object_set_new(json_object_get(doc, "agent"), "attaching", agent_attaching_json(a, k->c));
 	reply(k, doc);
 }
 
 static void m_source(struct call *k)
 {
 	long long line = 1, context = 20;
+	const struct access_peer *as;
 	const char *file;
 	char err[200];
 	struct target *t;
@@ -210,7 +229,13 @@ static void m_source(struct call *k)
 	}
 	if (!(t = agent_request_target(k->a, k->c, k->req, k->id)))
 		return;
-	doc = source_lines(target_pid(t), file, line, context, err, sizeof(err));
+	/* a target names any file its owner likes: its owner reads what it may */
+	as = access_sees_all(client_uid(k->c)) ? NULL : client_peer(k->c);
+	if (!target_named_file(t, file)) {
+		target_queue_source(t, k->c, k->id, file, line, context, as);  /* its code objects tell */
+		return;
+	}
+	doc = source_lines(target_pid(t), file, line, context, as, err, sizeof(err));
 	if (doc)
 		reply(k, doc);
 	else
@@ -226,6 +251,8 @@ static void m_subscribe(struct call *k)
 		bad_param(k, err);
 		return;
 	}
+	if (!may_ask_all(k, &f))
+		return;
 	client_subscribe(k->c, &f);
 	reply(k, json_pack("{s:b}", "subscribed", true));
 }

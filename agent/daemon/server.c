@@ -233,6 +233,11 @@ uid_t client_uid(const struct client *c)
 	return c->peer.uid;
 }
 
+const struct access_peer *client_peer(const struct client *c)
+{
+	return &c->peer;
+}
+
 void client_subscribe(struct client *c, const struct proto_filter *f)
 {
 	c->filter = *f;
@@ -277,14 +282,23 @@ static void tell_dropped(struct client *c)
 	sbuf_put(b);
 }
 
-void server_publish(struct server *s, const char *kind, pid_t pid, const char *line, size_t len)
+/* Whether c wants the event: subscribed, its filter, and its uid's right
+ * to see the target's events. */
+static bool wants(const struct client *c, const char *kind, pid_t pid, uid_t owner)
+{
+	return c->subscribed && proto_filter_match(&c->filter, kind, pid) &&
+	       (owner == OWNER_EVERYONE || access_sees(c->peer.uid, owner));
+}
+
+void server_publish(struct server *s, const char *kind, pid_t pid, uid_t owner, const char *line,
+		    size_t len)
 {
 	struct sbuf *b = NULL;
 	struct client *next;
 
 	for (struct client *c = s->clients; c; c = next) {
 		next = c->next;  /* queue() may close c */
-		if (!c->subscribed || !proto_filter_match(&c->filter, kind, pid))
+		if (!wants(c, kind, pid, owner))
 			continue;
 		if (c->queued + len > SERVER_EVENT_QUEUE_MAX) {
 			c->dropped++;

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <uv.h>
 #include "access.h"
+#include "owners.h"
 #include "proto.h"
 
 #define SERVER_EVENT_QUEUE_MAX (1u << 20)    /* events beyond this are dropped */
@@ -45,12 +46,16 @@ void client_result_json(struct client *c, const json_t *id, json_t *body);
 void client_error(struct client *c, const json_t *id, const char *code, const char *message);
 uint64_t client_id(const struct client *c);
 uid_t client_uid(const struct client *c);
+/* Its credentials as SO_PEERCRED and SO_PEERGROUPS gave them. */
+const struct access_peer *client_peer(const struct client *c);
 void client_subscribe(struct client *c, const struct proto_filter *f);
 void client_unsubscribe(struct client *c);
 /* The client with that id, NULL once it has gone. */
 struct client *server_client(struct server *s, uint64_t id);
-/* Sends an event line to every subscriber whose filter matches. */
-void server_publish(struct server *s, const char *kind, pid_t pid, const char *line, size_t len);
+/* Sends an event line to every subscriber whose filter matches and who
+ * sees targets of owner (access_sees; OWNER_EVERYONE: all of them). */
+void server_publish(struct server *s, const char *kind, pid_t pid, uid_t owner, const char *line,
+		    size_t len);
 size_t server_clients(const struct server *s);
 /* Events dropped for slow clients so far. */
 uint64_t server_dropped(const struct server *s);

@@ -18,6 +18,7 @@
 #include "lost_output.h"
 #include "output.h"
 #include "proc.h"
+#include "source.h"
 #include "stall_output.h"
 #include "target.h"
 
@@ -211,8 +212,21 @@ static void on_exit_poll(uv_poll_t *h, int status, int events)
 	uv_timer_start(&t->exit_timer, exit_flush, EXIT_FLUSH_MS, 0);
 }
 
+void target_read_owner(struct target *t)
+{
+	uid_t uid;
+
+	if (proc_uid(t->pid, &uid) || uid == t->owner)
+		return;  /* gone: its exit is on its way, the owner stays */
+	log_info("PID %d: now owned by uid %u (was uid %u)", t->pid, (unsigned)uid, (unsigned)t->owner);
+	t->owner = uid;
+	agent_owner_set(t->agent, t->pid, uid);
+}
+
 static void snap_tick(uv_timer_t *h)
 {
+	/* a process started as root may setuid() to its service user */
+	target_read_owner(h->data);
 	target_queue_snapshot(h->data);
 }
 
@@ -330,6 +344,7 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	t->pidfd = proc_pidfd(pid);
 	t->ongoing = json_object();
 	t->lost_sites = lost_sites_new();
+	t->event_files = intern_new();
 	t->reader.diff = task_diff_new(pid);
 	t->sites = lint_sites_new(pid, a->opts.lint.repeat);
 	t->task_lints = json_array();
@@ -343,7 +358,10 @@ int target_new(struct agent *a, pid_t pid, struct target **out)
 	read_cmdline(t);
 	if (t->pidfd < 0)
 		return t->pidfd;
-	return t->ongoing && t->lost_sites && t->reader.diff && t->sites && t->task_lints && t->reader.lints
+	if (proc_uid(pid, &t->owner))
+		return -ESRCH;
+	agent_owner_set(a, pid, t->owner);
+	return t->ongoing && t->lost_sites && t->event_files && t->reader.diff && t->sites && t->task_lints && t->reader.lints
 	       ? 0 : -ENOMEM;
 }
 
@@ -396,6 +414,7 @@ void target_stop(struct target *t)
 	if (t->stopping)
 		return;
 	t->stopping = true;
+	agent_owner_gone(t->agent, t->pid);  /* remembered for the history's sake */
 	close_handle((uv_handle_t *)&t->stall_drv.poll, driver_closed);
 	close_handle((uv_handle_t *)&t->stall_drv.timer, driver_closed);
 	close_handle((uv_handle_t *)&t->lost_drv.poll, driver_closed);
@@ -434,6 +453,7 @@ void target_maybe_free(struct target *t)
 	py_proc_free(t->proc);
 	json_decref(t->ongoing);
 	lost_sites_free(t->lost_sites);
+	intern_free(t->event_files);
 	json_decref(t->task_lints);
 	lint_sites_free(t->sites);
 	free(t);
@@ -442,6 +462,21 @@ void target_maybe_free(struct target *t)
 pid_t target_pid(const struct target *t)
 {
 	return t->pid;
+}
+
+uid_t target_owner(const struct target *t)
+{
+	return t->owner;
+}
+
+bool target_named_file(const struct target *t, const char *file)
+{
+	return intern_has(t->event_files, file);
+}
+
+void target_note_files(struct target *t, const json_t *ev)
+{
+	source_note_files(t->event_files, ev);
 }
 
 json_t *target_hello_json(const struct target *t)

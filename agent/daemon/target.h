@@ -32,7 +32,10 @@ struct job {
 	enum job_kind kind;
 	uint64_t client;
 	json_t *id;
-	char spec[256];
+	char spec[4097];           /* where: the task; source: the file */
+	long long line, context;   /* source */
+	struct access_peer as;     /* source: read only what this peer may */
+	bool as_peer;
 	/* results, made on the pool */
 	char *body;                /* serialized answer, or the ps document to record */
 	size_t body_len;
@@ -76,6 +79,7 @@ struct reader {
 struct target {
 	struct agent *agent;
 	pid_t pid;
+	uid_t owner;               /* its real uid: who may see it (access_sees) */
 	char comm[32];
 	char cmdline[512];
 	struct py_proc *proc;      /* for the lost tracer and hello */
@@ -104,6 +108,7 @@ struct target {
 	struct lost_report report;
 	uint64_t lost_totals[4];
 	struct lost_sites *lost_sites;  /* events to subscribers, per call site */
+	struct intern *event_files;  /* the files its events named (source serves them) */
 	json_t *ongoing;           /* stall id -> its last ongoing report */
 	struct lint_sites *sites;  /* blocking-call */
 	json_t *task_lints;        /* the last snapshot's lints in force */
@@ -130,6 +135,8 @@ void flush_sites(struct target *t, double now);
 /* The stall monitor has read the program the target exec'd (target_exec.c). */
 int target_follow_exec(struct target *t, const struct stall_exec *e);
 
+/* Reads its owner again (it may have called setuid or exec'd). */
+void target_read_owner(struct target *t);
 /* Frees a target once its handles are closed and no job runs. */
 void target_maybe_free(struct target *t);
 /* The snapshot timer's work: queue a snapshot unless one is pending. */

@@ -6,6 +6,7 @@
 #include <math.h>
 #include "clock.h"
 #include "errors.h"
+#include "intern.h"
 #include "log.h"
 #include "stall_output.h"
 #include "target.h"
@@ -97,6 +98,9 @@ int target_follow_exec(struct target *t, const struct stall_exec *e)
 	agent_publish(t->agent, stall_exec_json(t->pid, e, (double)(clock_mono_to_unix_ns() +
 			(int64_t)clock_mono_ns()) / 1e9), true);
 	__atomic_store_n(&t->execs, e->execs, __ATOMIC_RELEASE);
+	target_read_owner(t);  /* a set-user-ID program may run now */
+	intern_free(t->event_files);  /* the old program's: source no longer serves them */
+	t->event_files = intern_new();
 	close_lost(t);
 	lost_report_clear(&t->report);
 	if (t->exec.busy)

@@ -16,10 +16,12 @@
 #include <string.h>
 #include "clock.h"
 #include "errors.h"
+#include "intern.h"
 #include "log.h"
 #include "output.h"
 #include "proc.h"
 #include "snapshot_text.h"
+#include "source.h"
 #include "target.h"
 #include "task_output.h"
 #include "task_tree.h"
@@ -170,6 +172,24 @@ static void run_where(struct target *t, struct job *j)
 		j->body = dumps(where_json(t->reader.p, &t->reader.snap, task), &j->body_len);
 }
 
+/* Only the files the target loaded code from (the code objects the reader
+ * read: every frame the agent showed of it); others, .py files the agent
+ * could read as root included, are not served. */
+static void run_source(struct target *t, struct job *j)
+{
+	char err[300];
+
+	if (!intern_has(t->reader.p->code_files, j->spec)) {
+		fail(j, "not_found", 0, "PID %d has shown no code of %s: only its own files are served",
+		     t->pid, j->spec);
+		return;
+	}
+	j->body = dumps(source_lines(t->pid, j->spec, j->line, j->context, j->as_peer ? &j->as : NULL,
+				     err, sizeof(err)), &j->body_len);
+	if (!j->body)
+		fail(j, "not_found", 0, "%s", err);
+}
+
 /* The target exec'd: the reader opens the new program; its snapshot and
  * task history were of the old one. */
 static void reader_follow_exec(struct target *t)
@@ -220,6 +240,9 @@ static void work(uv_work_t *w)
 		break;
 	case JOB_PSTREE:
 		run_pstree(t, j);
+		break;
+	case JOB_SOURCE:
+		run_source(t, j);
 		break;
 	}
 	if (!j->err_code && !j->body && j->kind != JOB_SNAPSHOT)
@@ -338,8 +361,9 @@ void target_queue_snapshot(struct target *t)
 
 #define MAX_QUEUED_JOBS 64
 
-void target_queue_job(struct target *t, enum job_kind kind, struct client *c, const json_t *id,
-		      const char *spec)
+/* A request's job, not queued yet; NULL after answering why not. */
+static struct job *request_job(struct target *t, enum job_kind kind, struct client *c,
+			       const json_t *id, const char *spec)
 {
 	struct job *j;
 	size_t n = 0;
@@ -348,17 +372,41 @@ void target_queue_job(struct target *t, enum job_kind kind, struct client *c, co
 		n++;
 	if (n >= MAX_QUEUED_JOBS) {
 		client_error(c, id, "busy", "too many requests for this target are waiting: try again");
-		return;
+		return NULL;
 	}
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		client_error(c, id, "internal", "out of memory");
-		return;
+		return NULL;
 	}
 	j->kind = kind;
 	j->client = client_id(c);
 	j->id = id ? json_deep_copy(id) : NULL;
 	snprintf(j->spec, sizeof(j->spec), "%s", spec ? spec : "");
+	return j;
+}
+
+void target_queue_job(struct target *t, enum job_kind kind, struct client *c, const json_t *id,
+		      const char *spec)
+{
+	struct job *j = request_job(t, kind, c, id, spec);
+
+	if (j)
+		enqueue(t, j);
+}
+
+void target_queue_source(struct target *t, struct client *c, const json_t *id, const char *file,
+			 long long line, long long context, const struct access_peer *as)
+{
+	struct job *j = request_job(t, JOB_SOURCE, c, id, file);
+
+	if (!j)
+		return;
+	j->line = line;
+	j->context = context;
+	j->as_peer = as != NULL;
+	if (as)
+		j->as = *as;
 	enqueue(t, j);
 }
 

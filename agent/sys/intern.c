@@ -55,6 +55,11 @@ const char *intern_str(struct intern *t, const char *s)
 	return copy;
 }
 
+bool intern_has(const struct intern *t, const char *s)
+{
+	return t && hashtab_find(&t->strings, hash_str(s), s, same_str) != NULL;
+}
+
 void intern_free(struct intern *t)
 {
 	if (!t)

@@ -5,12 +5,15 @@
 #define LOOPSCOPE_INTERN_H
 
 #include <stddef.h>
+#include <stdbool.h>
 
 struct intern;
 
 struct intern *intern_new(void);
 /* The interned copy of s, or a static "?" when out of memory. */
 const char *intern_str(struct intern *t, const char *s);
+/* Whether s was interned in t. */
+bool intern_has(const struct intern *t, const char *s);
 void intern_free(struct intern *t);
 
 #endif

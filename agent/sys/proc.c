@@ -115,9 +115,11 @@ bool proc_has_thread(pid_t pid, pid_t tid)
 	return tid > 0 && access(path, F_OK) == 0;
 }
 
-int proc_tgid(pid_t pid, pid_t *tgid)
+/* The first number after `key` (e.g. "Tgid:") in /proc/PID/status. */
+static int status_number(pid_t pid, const char *key, unsigned long long *value)
 {
-	char path[64], line[128];
+	char path[64], line[256];
+	size_t klen = strlen(key);
 	int found = 0;
 	FILE *f;
 
@@ -126,9 +128,29 @@ int proc_tgid(pid_t pid, pid_t *tgid)
 	if (!f)
 		return -ESRCH;
 	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "Tgid: %d", tgid) == 1;
+		found = !strncmp(line, key, klen) && sscanf(line + klen, "%llu", value) == 1;
 	fclose(f);
 	return found ? 0 : -ESRCH;
+}
+
+int proc_tgid(pid_t pid, pid_t *tgid)
+{
+	unsigned long long v;
+	int err = status_number(pid, "Tgid:", &v);
+
+	if (!err)
+		*tgid = (pid_t)v;
+	return err;
+}
+
+int proc_uid(pid_t pid, uid_t *uid)
+{
+	unsigned long long v;
+	int err = status_number(pid, "Uid:", &v);  /* real, effective, saved, fs: the first */
+
+	if (!err)
+		*uid = (uid_t)v;
+	return err;
 }
 
 void proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len)

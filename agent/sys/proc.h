@@ -20,6 +20,8 @@ int proc_parse_pid(const char *arg, pid_t *pid);
 /* The process a task (thread) id belongs to (Tgid: in /proc/ID/status):
  * itself for a process; 0 or -ESRCH. */
 int proc_tgid(pid_t pid, pid_t *tgid);
+/* Its real uid (Uid: in /proc/PID/status): who owns it; 0 or -ESRCH. */
+int proc_uid(pid_t pid, uid_t *uid);
 
 /* Whether tid is (still) a thread of pid. */
 bool proc_has_thread(pid_t pid, pid_t tid);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* --allow: who passes the agent's access check on given credentials, what
- * a refused peer is told, bad --allow entries, each refused uid logged once. */
+ * a refused peer is told, bad --allow entries, each refused uid logged once;
+ * who sees which target, and the owners remembered. */
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 #include "access.h"
+#include "owners.h"
 #include "unit.h"
 
 #define NOBODY 65534u
@@ -79,11 +81,50 @@ static void test_logged_once(void)
 	CHECK(!access_first_refusal(&s, 1001));
 }
 
+static void test_who_sees(void)
+{
+	char msg[300];
+
+	CHECK(access_sees(0, 1));
+	CHECK(access_sees(geteuid(), NOBODY));
+	CHECK(access_sees(NOBODY, NOBODY));
+	CHECK(geteuid() == NOBODY || !access_sees(NOBODY, 1));
+	access_forbidden_msg(1, 42, 0, msg, sizeof(msg));
+	CHECK_EQ_STR(msg, "PID 42 belongs to uid 0 (root): uid 1 (daemon) sees only the targets it owns");
+	access_forbidden_msg(4242, 42, 4343, msg, sizeof(msg));
+	CHECK_EQ_STR(msg, "PID 42 belongs to uid 4343: uid 4242 sees only the targets it owns");
+	CHECK(access_first_refusal(&(struct access_seen){ 0 }, access_pair(1, 42)));
+	CHECK(access_pair(1, 42) != access_pair(42, 1));
+}
+
+static void test_owners_kept(void)
+{
+	struct owners *o = owners_new();
+	uid_t uid = 7;
+
+	CHECK(!owners_get(o, 10, &uid) && uid == 7);
+	CHECK_EQ_INT(owners_set(o, 10, 1), 0);
+	for (pid_t pid = 100; pid < 140; pid++)   /* past the first allocation */
+		CHECK_EQ_INT(owners_set(o, pid, 0), 0);
+	CHECK(owners_get(o, 10, &uid) && uid == 1);
+	owners_gone(o, 10, 100.0);
+	owners_prune(o, 50.0);                      /* gone after 50: kept */
+	CHECK(owners_get(o, 10, &uid) && uid == 1);
+	owners_prune(o, 150.0);                     /* gone before 150: forgotten */
+	CHECK(!owners_get(o, 10, &uid));
+	CHECK(owners_get(o, 139, &uid) && uid == 0);  /* still watched: never pruned */
+	CHECK_EQ_INT(owners_set(o, 139, NOBODY), 0);  /* a reused pid: its new owner */
+	CHECK(owners_get(o, 139, &uid) && uid == NOBODY);
+	owners_free(o);
+}
+
 int main(void)
 {
 	RUN(test_who_passes);
 	RUN(test_refusal_message);
 	RUN(test_bad_entries);
 	RUN(test_logged_once);
+	RUN(test_who_sees);
+	RUN(test_owners_kept);
 	return unit_done();
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "history.h"
 #include "proto.h"
 #include "unit.h"
@@ -145,20 +146,41 @@ static void test_history_bounds(void)
 	size_t len;
 	char *q;
 
-	CHECK_EQ_INT(history_add(h, "stall", 1, 100, "{\"n\":1}\n", 8), 0);
-	CHECK_EQ_INT(history_add(h, "stall", 1, 101, "{\"n\":2}\n", 8), 0);
-	CHECK_EQ_INT(history_add(h, "lint", 2, 102, "{\"n\":3}\n", 8), 0);
-	CHECK_EQ_INT(history_add(h, "stall", 1, 103, "no newline", 10), -EINVAL);
+	CHECK_EQ_INT(history_add(h, "stall", 1, OWNER_EVERYONE, 100, "{\"n\":1}\n", 8), 0);
+	CHECK_EQ_INT(history_add(h, "stall", 1, OWNER_EVERYONE, 101, "{\"n\":2}\n", 8), 0);
+	CHECK_EQ_INT(history_add(h, "lint", 2, OWNER_EVERYONE, 102, "{\"n\":3}\n", 8), 0);
+	CHECK_EQ_INT(history_add(h, "stall", 1, OWNER_EVERYONE, 103, "no newline", 10), -EINVAL);
 	CHECK_EQ_INT(history_count(h), 3);
-	q = history_query(h, &all, 0, 2, &len);
+	q = history_query(h, &all, 0, 0, 2, &len);
 	CHECK_EQ_STR(q, "{\"events\":[{\"n\":2},{\"n\":3}],\"total\":3,\"more\":true}");
 	free(q);
-	history_add(h, "stall", 1, 104, "{\"n\":4}\n", 8);
-	history_add(h, "stall", 1, 105, "{\"n\":5}\n", 8);   /* over the byte cap: the oldest goes */
+	history_add(h, "stall", 1, OWNER_EVERYONE, 104, "{\"n\":4}\n", 8);
+	history_add(h, "stall", 1, OWNER_EVERYONE, 105, "{\"n\":5}\n", 8);   /* over the byte cap: the oldest goes */
 	CHECK_EQ_INT(history_count(h), 4);
 	CHECK_EQ_INT(history_evicted(h), 1);
 	history_prune(h, 113.5);                            /* older than 10 s: 100..103 */
 	CHECK_EQ_INT(history_count(h), 2);
+	history_free(h);
+}
+
+/* A non-root viewer reads the entries of its own targets and everyone's. */
+static void test_history_owners(void)
+{
+	struct history *h = history_new(10, 1 << 20);
+	struct proto_filter all = { 0 };
+	size_t len;
+	char *q;
+
+	history_add(h, "stall", 1, 0, 100, "{\"n\":1}\n", 8);
+	history_add(h, "stall", 2, 4242, 101, "{\"n\":2}\n", 8);
+	history_add(h, "agent", 0, OWNER_EVERYONE, 102, "{\"n\":3}\n", 8);
+	q = history_query(h, &all, 4242, 0, 10, &len);
+	CHECK_EQ_STR(q, geteuid() == 4242 ? "{\"events\":[{\"n\":1},{\"n\":2},{\"n\":3}],\"total\":3,\"more\":false}"
+					 : "{\"events\":[{\"n\":2},{\"n\":3}],\"total\":2,\"more\":false}");
+	free(q);
+	q = history_query(h, &all, 0, 0, 10, &len);
+	CHECK_EQ_STR(q, "{\"events\":[{\"n\":1},{\"n\":2},{\"n\":3}],\"total\":3,\"more\":false}");
+	free(q);
 	history_free(h);
 }
 
@@ -172,5 +194,6 @@ int main(void)
 	RUN(test_answers);
 	RUN(test_filter);
 	RUN(test_history_bounds);
+	RUN(test_history_owners);
 	return unit_done();
 }
