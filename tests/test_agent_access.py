@@ -332,6 +332,10 @@ def test_agent_allowed_user_sees_its_own_targets():
 
         hello = ask("hello").get("result", {})
         p.check([x["pid"] for x in hello.get("targets", [])] == [mine.pid], "hello: %s" % str(hello)[:300])
+        p.check([x.get("uid") for x in hello.get("targets", [])] == [pwd.getpwnam("daemon").pw_uid],
+                "hello: the target's owner %s" % [x.get("uid") for x in hello.get("targets", [])])
+        p.check(sorted(x.get("uid") for x in root.result("hello")["targets"]) ==
+                [0, pwd.getpwnam("daemon").pw_uid], "root's hello: owners")
         for method in ("stats", "stalls"):
             got = [x["pid"] for x in ask(method).get("result", {}).get("targets", [])]
             p.check(got == [mine.pid], "%s lists %s" % (method, got))

@@ -483,8 +483,8 @@ json_t *target_hello_json(const struct target *t)
 {
 	const char *loop = !t->stats.loops ? NULL : t->stats.uvloop ? "uvloop" : "asyncio";
 
-	return json_pack("{s:i, s:o, s:o, s:s, s:o, s:{s:b, s:b, s:b, s:b}}", "pid", t->pid,
-		"comm", json_text(t->comm), "cmdline", json_text(t->cmdline),
+	return json_pack("{s:i, s:I, s:o, s:o, s:s, s:o, s:{s:b, s:b, s:b, s:b}}", "pid", t->pid,
+		"uid", (json_int_t)t->owner, "comm", json_text(t->comm), "cmdline", json_text(t->cmdline),
 		"python", t->proc->version, "loop", loop ? json_string(loop) : json_null(),
 		"detectors", "stalls", true,
 		"never_awaited", t->lost && lost_tracer_has_never_awaited(t->lost),
