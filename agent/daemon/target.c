@@ -21,7 +21,6 @@
 #include "stall_output.h"
 #include "target.h"
 
-#define SNAPSHOT_INTERVAL_MS 1000
 #define EXIT_FLUSH_MS 50   /* the exit tracepoint's last stalls reach the ring buffer */
 
 
@@ -213,7 +212,20 @@ static void on_exit_poll(uv_poll_t *h, int status, int events)
 
 static void snap_tick(uv_timer_t *h)
 {
-	target_queue_snapshot(h->data);
+	struct target *t = h->data;
+
+	t->snap_ticked = uv_now(t->agent->loop);
+	target_queue_snapshot(t);
+}
+
+void target_snapshot_every(struct target *t, uint64_t ms)
+{
+	uint64_t since = uv_now(t->agent->loop) - t->snap_ticked;
+
+	if (ms == t->snap_interval_ms || t->stopping)
+		return;
+	t->snap_interval_ms = ms;
+	uv_timer_start(&t->snap_timer, snap_tick, since < ms ? ms - since : 0, ms);
 }
 
 static void read_cmdline(struct target *t)
@@ -306,6 +318,7 @@ static int start_handles(struct target *t)
 		return err;
 	uv_timer_init(loop, &t->snap_timer);
 	open_handle(t, (uv_handle_t *)&t->snap_timer, t);
+	t->snap_interval_ms = SNAPSHOT_INTERVAL_MS;
 	uv_timer_start(&t->snap_timer, snap_tick, 0, SNAPSHOT_INTERVAL_MS);
 	uv_timer_init(loop, &t->exit_timer);
 	open_handle(t, (uv_handle_t *)&t->exit_timer, t);
@@ -527,7 +540,7 @@ json_t *target_stats_json(const struct target *t)
 	json_t *o;
 
 	o = json_pack("{s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, "
-			 "s:I, s:I, s:o, s:I, s:I, s:I}",
+			 "s:I, s:I, s:o, s:I, s:o, s:I, s:I}",
 		"pid", t->pid, "comm", json_text(t->comm), "stalls", summary_json(t),
 		"lost", "never_awaited", (json_int_t)t->lost_totals[LOST_NEVER_AWAITED],
 		"unretrieved_exception", (json_int_t)t->lost_totals[LOST_UNRETRIEVED],
@@ -537,6 +550,7 @@ json_t *target_stats_json(const struct target *t)
 		"cancelled", (json_int_t)s->by_state[AIO_CANCELLED],
 		"loops", (json_int_t)s->loops, "threads", (json_int_t)s->threads,
 		"snapshot_ms", json_round(s->ms, 3), "snapshots", (json_int_t)t->snapshots,
+		"snapshot_interval_s", json_round(t->snap_interval_ms / 1e3, 3),
 		"ended_tasks", (json_int_t)s->ended,
 		"missed_tasks", (json_int_t)s->missed);
 	json_object_set_new(o, "lints", raised_json(t));
