@@ -341,6 +341,6 @@ int aio_read_chain(struct py_proc *p, const struct aio_snapshot *snap, struct ai
 	if (whole)
 		describe_awaited(p, snap, t, inner.code ? &inner : NULL,
 				 is_native_coroutine(p, last) ? 0 : last, awaiting, sizeof(awaiting));
-	t->awaiting = intern_str(p->strings, awaiting);
+	t->awaiting = intern_str(p->names, awaiting);
 	return 0;
 }

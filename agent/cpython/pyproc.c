@@ -337,8 +337,9 @@ int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen)
 		p->pthread_tid_off = pthread_tid_offset();
 	p->pid_ns = ns_tids_nested(pid);
 	p->strings = intern_new();
+	p->names = intern_new();
 	p->codes = code_cache_new();
-	if (!p->strings || !p->codes) {
+	if (!p->strings || !p->names || !p->codes) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -358,5 +359,6 @@ void py_proc_free(struct py_proc *p)
 	ns_tids_free(&p->ns_tids);
 	code_cache_free(p->codes);
 	intern_free(p->strings);
+	intern_free(p->names);
 	free(p);
 }

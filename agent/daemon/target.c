@@ -540,7 +540,7 @@ json_t *target_stats_json(const struct target *t)
 	json_t *o;
 
 	o = json_pack("{s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, "
-			 "s:I, s:I, s:o, s:I, s:o, s:I, s:I}",
+			 "s:I, s:I, s:o, s:I, s:o, s:I, s:I, s:I}",
 		"pid", t->pid, "comm", json_text(t->comm), "stalls", summary_json(t),
 		"lost", "never_awaited", (json_int_t)t->lost_totals[LOST_NEVER_AWAITED],
 		"unretrieved_exception", (json_int_t)t->lost_totals[LOST_UNRETRIEVED],
@@ -552,7 +552,7 @@ json_t *target_stats_json(const struct target *t)
 		"snapshot_ms", json_round(s->ms, 3), "snapshots", (json_int_t)t->snapshots,
 		"snapshot_interval_s", json_round(t->snap_interval_ms / 1e3, 3),
 		"ended_tasks", (json_int_t)s->ended,
-		"missed_tasks", (json_int_t)s->missed);
+		"missed_tasks", (json_int_t)s->missed, "names_held", (json_int_t)s->names);
 	json_object_set_new(o, "lints", raised_json(t));
 	return o;
 }

@@ -50,6 +50,7 @@ struct job {
 		double ms;             /* how long the snapshot took */
 		double cpu_ms;         /* ... of its thread's CPU */
 		uint64_t ended, missed; /* task_diff's counts */
+		size_t names;          /* task names etc. the reader holds */
 	} stats;
 };
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include "clock.h"
 #include "errors.h"
+#include "intern.h"
 #include "log.h"
 #include "output.h"
 #include "proc.h"
@@ -130,6 +131,7 @@ static void run_snapshot(struct target *t, struct job *j)
 		log_warn("PID %d: out of memory: the task lints missed a snapshot", t->pid);
 	j->stats.ended = task_diff_ended(r->diff);
 	j->stats.missed = task_diff_missed(r->diff);
+	j->stats.names = intern_count(r->p->names);
 	j->stats.ms = (clock_mono_s() - t0) * 1e3;
 	j->stats.cpu_ms = thread_cpu_ms() - cpu0;
 }
@@ -320,6 +322,10 @@ static void work_done(uv_work_t *w, int status)
 			answer(t, j);
 	}
 	job_free(j);
+	/* the snapshot's task_done events were made on the pool and are
+	 * freed here, once history and subscribers have their text */
+	if (t->reader.have_snap && t->reader.snap.n >= TRIM_TASKS_MIN)
+		malloc_trim(0);
 	if (t->stopping)
 		target_maybe_free(t);
 	else
