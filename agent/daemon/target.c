@@ -540,7 +540,7 @@ json_t *target_stats_json(const struct target *t)
 	json_t *o;
 
 	o = json_pack("{s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, "
-			 "s:I, s:I, s:o, s:I, s:o, s:I, s:I, s:I}",
+			 "s:I, s:I, s:o, s:o, s:I, s:o, s:I, s:I, s:I}",
 		"pid", t->pid, "comm", json_text(t->comm), "stalls", summary_json(t),
 		"lost", "never_awaited", (json_int_t)t->lost_totals[LOST_NEVER_AWAITED],
 		"unretrieved_exception", (json_int_t)t->lost_totals[LOST_UNRETRIEVED],
@@ -549,7 +549,8 @@ json_t *target_stats_json(const struct target *t)
 		"running", (json_int_t)s->by_state[AIO_RUNNING], "done", (json_int_t)s->by_state[AIO_DONE],
 		"cancelled", (json_int_t)s->by_state[AIO_CANCELLED],
 		"loops", (json_int_t)s->loops, "threads", (json_int_t)s->threads,
-		"snapshot_ms", json_round(s->ms, 3), "snapshots", (json_int_t)t->snapshots,
+		"snapshot_ms", json_round(s->ms, 3), "snapshot_cpu_ms", json_round(s->cpu_ms, 3),
+		"snapshots", (json_int_t)t->snapshots,
 		"snapshot_interval_s", json_round(t->snap_interval_ms / 1e3, 3),
 		"ended_tasks", (json_int_t)s->ended,
 		"missed_tasks", (json_int_t)s->missed, "names_held", (json_int_t)s->names);
