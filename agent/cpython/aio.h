@@ -99,8 +99,14 @@ struct aio_snapshot {
 	uint64_t future_type, task_type;
 };
 
+/* A snapshot's names (tasks', coroutines', awaits', p->names) stay valid
+ * through the next snapshot read and are freed by the one after unless it
+ * saw them again: whoever compares two snapshots (task_diff, the task
+ * lints) holds the last one's names only. */
+#define AIO_NAMES_KEEP 2
+
 /* Reads every pending task of every running loop. -LS_ENOLOOP when the
- * process runs no asyncio loop. */
+ * process runs no asyncio loop. Ages p->names (AIO_NAMES_KEEP). */
 int aio_snapshot_read(struct py_proc *p, struct aio_snapshot *snap);
 /* The task with that address, NULL when none. */
 struct aio_task *aio_snapshot_find(const struct aio_snapshot *snap, uint64_t addr);

@@ -173,12 +173,12 @@ static int read_done(struct py_proc *p, uint64_t addr, const char *buf, size_t s
 	memset(d, 0, sizeof(*d));
 	d->addr = addr;
 	d->state = field_i32(buf, size, A->fut_state) == A->fut_cancelled ? AIO_CANCELLED : AIO_DONE;
-	d->name = intern_str(p->strings, ref.name);
+	d->name = intern_str(p->names, ref.name);
 	/* a finished task lets its coroutine go: "?" then, never compared */
-	d->coro_name = strcmp(ref.coro, "?") ? intern_str(p->strings, ref.coro) : NULL;
+	d->coro_name = strcmp(ref.coro, "?") ? intern_str(p->names, ref.coro) : NULL;
 	if (d->state == AIO_DONE && exc && exc != p->types.none &&
 	    !py_type_name(p, exc, type, sizeof(type)))
-		d->raised = intern_str(p->strings, type);
+		d->raised = intern_str(p->names, type);
 	return 0;
 }
 
@@ -224,8 +224,8 @@ static int read_task(struct py_proc *p, struct aio_snapshot *snap, uint64_t addr
 	err = aio_task_ref(p, addr, &ref);
 	if (err)
 		return err;
-	t->name = intern_str(p->strings, ref.name);
-	t->coro_name = intern_str(p->strings, ref.coro);
+	t->name = intern_str(p->names, ref.name);
+	t->coro_name = intern_str(p->names, ref.coro);
 	return 0;
 }
 
@@ -262,6 +262,7 @@ int aio_snapshot_read(struct py_proc *p, struct aio_snapshot *snap)
 	int err;
 
 	memset(snap, 0, sizeof(*snap));
+	intern_next_generation(p->names, AIO_NAMES_KEEP);
 	err = aio_offsets_ready(p);
 	if (!err)
 		err = remote_snapshot_begin(&p->mem);

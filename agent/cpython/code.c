@@ -219,7 +219,14 @@ int code_unit_offset(int64_t unit)
 
 int code_line(const struct py_proc *p, const struct code_info *ci, int offset)
 {
+	/* the memo is this file's own: ci lives in its cache */
+	struct code_info *memo = (struct code_info *)ci;
+
 	if (offset < 0)
 		return ci->firstlineno;
-	return p->minor >= 11 ? line_311(ci, offset) : line_310(ci, offset);
+	if (offset + 1 == ci->memo_offset)
+		return ci->memo_line;
+	memo->memo_line = p->minor >= 11 ? line_311(ci, offset) : line_310(ci, offset);
+	memo->memo_offset = offset + 1;
+	return ci->memo_line;
 }

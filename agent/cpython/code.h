@@ -19,6 +19,9 @@ struct code_info {
 	int firsttraceable;               /* 3.11+: first traceable code unit */
 	uint8_t *linetable;
 	size_t linetable_len;
+	/* code_line's last answer (offset 0: none yet): the tasks of a
+	 * snapshot wait at a few lines, each decoded once, not per task */
+	int memo_offset, memo_line;
 };
 
 struct cpy_layout;

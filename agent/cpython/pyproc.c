@@ -338,8 +338,9 @@ int py_proc_open(pid_t pid, struct py_proc **out, char *why, size_t whylen)
 	p->pid_ns = ns_tids_nested(pid);
 	p->strings = intern_new();
 	p->code_files = intern_new();
+	p->names = intern_new();
 	p->codes = code_cache_new();
-	if (!p->strings || !p->code_files || !p->codes) {
+	if (!p->strings || !p->code_files || !p->names || !p->codes) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -360,5 +361,6 @@ void py_proc_free(struct py_proc *p)
 	code_cache_free(p->codes);
 	intern_free(p->strings);
 	intern_free(p->code_files);
+	intern_free(p->names);
 	free(p);
 }

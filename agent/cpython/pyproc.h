@@ -41,7 +41,11 @@ struct py_proc {
 	bool asyncio_offsets;     /* 3.14+: AsyncioDebug was read */
 	double asyncio_next_lookup;  /* when to look for it again (monotonic s) */
 	struct py_types types;
-	struct intern *strings;
+	struct intern *strings;   /* code objects' files and names: kept */
+	/* Task names, coroutine names, awaits, exception types: asked for
+	 * again by each snapshot, aged by aio_snapshot_read (a target that
+	 * names each task anew must not grow us without bound). */
+	struct intern *names;
 	struct intern *code_files; /* every code object's co_filename read: the files it loaded */
 	struct code_cache *codes;
 	int pthread_tid_off;      /* 3.10: tid inside glibc's struct pthread */

@@ -40,6 +40,7 @@ struct job {
 	char *body;                /* serialized answer, or the ps document to record */
 	size_t body_len;
 	bool record;               /* snapshot: make the ps document for --record */
+	double interval_s;         /* snapshot: the interval it was taken at */
 	json_t *ended;             /* snapshot: task_done events */
 	json_t *lints_raised;      /* snapshot: lint events that start now */
 	json_t *lints_active;      /* snapshot: the task lints in force */
@@ -50,7 +51,9 @@ struct job {
 		size_t tasks, loops, by_state[4], threads;
 		bool uvloop;
 		double ms;             /* how long the snapshot took */
+		double cpu_ms;         /* ... of its thread's CPU */
 		uint64_t ended, missed; /* task_diff's counts */
+		size_t names;          /* task names etc. the reader holds */
 	} stats;
 };
 
@@ -65,6 +68,10 @@ struct exec_follow {
 	int err;
 	char why[400];
 };
+
+/* Snapshots are this far apart at least; further when they cost more
+ * (target_jobs.c). */
+#define SNAPSHOT_INTERVAL_MS 1000
 
 struct reader {
 	struct py_proc *p;
@@ -122,6 +129,8 @@ struct target {
 	char snap_err_code[32], snap_err[256];
 	struct snap_stats stats;
 	uint64_t snapshots;
+	uint64_t snap_interval_ms; /* snapshots this far apart (target_snapshot_every) */
+	uint64_t snap_ticked;      /* the last tick, in the loop's ms (uv_now) */
 };
 
 /* target.c's, for target_exec.c. */
@@ -139,6 +148,8 @@ int target_follow_exec(struct target *t, const struct stall_exec *e);
 void target_read_owner(struct target *t);
 /* Frees a target once its handles are closed and no job runs. */
 void target_maybe_free(struct target *t);
+/* Snapshots from now on every ms, counted from the last tick. */
+void target_snapshot_every(struct target *t, uint64_t ms);
 /* The snapshot timer's work: queue a snapshot unless one is pending. */
 void target_queue_snapshot(struct target *t);
 void target_jobs_free(struct target *t);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "clock.h"
 #include "errors.h"
 #include "intern.h"
@@ -88,10 +89,21 @@ static void count_states(const struct aio_snapshot *snap, struct snap_stats *s)
 		s->uvloop |= snap->loops[i].uvloop;
 }
 
+/* This thread's CPU time (ms): what a snapshot costs, whatever else the
+ * machine runs meanwhile. */
+static double thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static void run_snapshot(struct target *t, struct job *j)
 {
 	struct reader *r = &t->reader;
 	double t0 = clock_mono_s(), now = (double)clock_mono_to_unix_ns() / 1e9 + t0;
+	double cpu0 = thread_cpu_ms();
 	pid_t *tids = NULL;
 	int err;
 
@@ -112,7 +124,7 @@ static void run_snapshot(struct target *t, struct job *j)
 		j->body = ps_text(r->p, &r->snap, &j->body_len);
 	j->ended = json_array();
 	if (j->ended)
-		task_diff_update(r->diff, &r->snap, now, j->ended);
+		task_diff_update(r->diff, &r->snap, now, j->interval_s, j->ended);
 	j->lints_raised = json_array();
 	j->lints_active = json_array();
 	if (j->lints_raised && j->lints_active &&
@@ -120,7 +132,9 @@ static void run_snapshot(struct target *t, struct job *j)
 		log_warn("PID %d: out of memory: the task lints missed a snapshot", t->pid);
 	j->stats.ended = task_diff_ended(r->diff);
 	j->stats.missed = task_diff_missed(r->diff);
+	j->stats.names = intern_count(r->p->names);
 	j->stats.ms = (clock_mono_s() - t0) * 1e3;
+	j->stats.cpu_ms = thread_cpu_ms() - cpu0;
 }
 
 static void run_dump(struct target *t, struct job *j)
@@ -262,11 +276,32 @@ static void publish_ended(struct target *t, json_t *ended)
 		agent_publish(t->agent, json_incref(ev), true);
 }
 
+/* A snapshot's cost grows with the task count (half a second of a CPU at
+ * 100,000 tasks): the next ones come SNAPSHOT_COST_RATIO times its CPU
+ * time apart, 1 s at least, so that snapshots take at most 2% of a CPU
+ * whatever the count. In tenths of a second, so the interval stays put
+ * while the cost wobbles a little. */
+#define SNAPSHOT_COST_RATIO 50
+#define SNAPSHOT_INTERVAL_MAX_MS 60000
+
+static uint64_t snapshot_interval_ms(double cpu_ms)
+{
+	double ms = cpu_ms * SNAPSHOT_COST_RATIO;
+
+	if (ms <= SNAPSHOT_INTERVAL_MS)
+		return SNAPSHOT_INTERVAL_MS;
+	if (ms >= SNAPSHOT_INTERVAL_MAX_MS)
+		return SNAPSHOT_INTERVAL_MAX_MS;
+	return ((uint64_t)ms + 99) / 100 * 100;
+}
+
 /* The loop thread takes a snapshot's results over. */
 static void snapshot_done(struct target *t, struct job *j)
 {
 	t->snapshots++;
 	t->stats = j->stats;
+	if (!j->err_code)
+		target_snapshot_every(t, snapshot_interval_ms(j->stats.cpu_ms));
 	if (j->body)
 		agent_record_snapshot(t->agent, t->pid, j->body, j->body_len);
 	snprintf(t->snap_err_code, sizeof(t->snap_err_code), "%s", j->err_code ? j->err_code : "");
@@ -309,6 +344,10 @@ static void work_done(uv_work_t *w, int status)
 			answer(t, j);
 	}
 	job_free(j);
+	/* the snapshot's task_done events were made on the pool and are
+	 * freed here, once history and subscribers have their text */
+	if (t->reader.have_snap && t->reader.snap.n >= TRIM_TASKS_MIN)
+		malloc_trim(0);
 	if (t->stopping)
 		target_maybe_free(t);
 	else
@@ -356,6 +395,7 @@ void target_queue_snapshot(struct target *t)
 		return;
 	j->kind = JOB_SNAPSHOT;
 	j->record = agent_recording(t->agent);
+	j->interval_s = t->snap_interval_ms / 1e3;
 	enqueue(t, j);
 }
 

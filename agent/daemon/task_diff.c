@@ -26,6 +26,7 @@ struct task_diff {
 	size_t n;
 	uint64_t max_default_name;  /* highest N of a "Task-N" seen */
 	uint64_t missed, ended;
+	double interval_s;   /* of the snapshot being compared */
 };
 
 struct task_diff *task_diff_new(pid_t pid)
@@ -148,11 +149,15 @@ static void count_missed(struct task_diff *d, const struct aio_snapshot *snap)
 static void end_task(struct task_diff *d, const struct seen *s, const struct aio_snapshot *snap,
 		     double now, json_t *ended)
 {
-	json_array_append_new(ended, ended_json(d, s, snap, now));
+	json_t *ev = ended_json(d, s, snap, now);
+
+	json_object_set_new(ev, "snapshot_interval_s", json_round(d->interval_s, 3));
+	json_array_append_new(ended, ev);
 	d->ended++;
 }
 
-int task_diff_update(struct task_diff *d, const struct aio_snapshot *snap, double now, json_t *ended)
+int task_diff_update(struct task_diff *d, const struct aio_snapshot *snap, double now,
+		     double interval_s, json_t *ended)
 {
 	bool stacks = snap->n <= TASK_DIFF_STACKS_MAX;
 	struct seen *next = calloc(snap->n ? snap->n : 1, sizeof(*next));
@@ -161,6 +166,7 @@ int task_diff_update(struct task_diff *d, const struct aio_snapshot *snap, doubl
 
 	if (!next)
 		return -ENOMEM;
+	d->interval_s = interval_s;
 	for (size_t i = 0; i < snap->n; i++) {
 		const struct aio_task *t = &snap->tasks[i];
 

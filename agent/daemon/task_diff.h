@@ -23,9 +23,12 @@ struct task_diff;
 
 struct task_diff *task_diff_new(pid_t pid);
 void task_diff_free(struct task_diff *d);
-/* Compares snap (taken at Unix time now) with the one before; appends a
- * task_done event to `ended` for each task gone. 0 or -ENOMEM. */
-int task_diff_update(struct task_diff *d, const struct aio_snapshot *snap, double now, json_t *ended);
+/* Compares snap (taken at Unix time now, interval_s after the one before
+ * was due) with the one before; appends a task_done event to `ended` for
+ * each task gone, which says interval_s: the granularity of its
+ * last_seen. 0 or -ENOMEM. */
+int task_diff_update(struct task_diff *d, const struct aio_snapshot *snap, double now,
+		     double interval_s, json_t *ended);
 /* Tasks that were created and ended between snapshots, as far as the
  * default names tell. */
 uint64_t task_diff_missed(const struct task_diff *d);

@@ -64,8 +64,50 @@ static void test_no_table(void)
 	intern_free(NULL);
 }
 
+/* A string asked for in each generation keeps its one copy; the last
+ * generation's strings survive the next one; older ones are freed. */
+static void test_generations_free_what_is_not_asked_again(void)
+{
+	struct intern *t = intern_new();
+	const char *kept = intern_str(t, "Task-1"), *gone = intern_str(t, "req-1");
+
+	intern_next_generation(t, 2);
+	CHECK(intern_count(t) == 2);  /* the last generation's: still valid */
+	CHECK_EQ_STR(gone, "req-1");
+	CHECK(intern_str(t, "Task-1") == kept);
+	intern_next_generation(t, 2);
+	CHECK(intern_count(t) == 1);
+	CHECK(intern_str(t, "Task-1") == kept);
+	CHECK_EQ_STR(kept, "Task-1");
+	intern_free(t);
+}
+
+/* 200,000 unique names over 2,000 generations: the table holds the last
+ * two generations' names, not every name it was ever asked for. */
+static void test_unique_names_stay_bounded(void)
+{
+	struct intern *t = intern_new();
+	char buf[32];
+	size_t most = 0;
+
+	for (int g = 0; g < 2000; g++) {
+		for (int i = 0; i < 100; i++) {
+			snprintf(buf, sizeof(buf), "req-%d", g * 100 + i);
+			CHECK_EQ_STR(intern_str(t, buf), buf);
+		}
+		CHECK_EQ_STR(intern_str(t, "main"), "main");
+		if (intern_count(t) > most)
+			most = intern_count(t);
+		intern_next_generation(t, 2);
+	}
+	CHECK(most <= 201);
+	intern_free(t);
+}
+
 int main(void)
 {
+	RUN(test_generations_free_what_is_not_asked_again);
+	RUN(test_unique_names_stay_bounded);
 	RUN(test_equal_strings_share_one_copy);
 	RUN(test_many_strings_survive_growth);
 	RUN(test_empty_string);
