@@ -93,14 +93,15 @@ struct m_target {
 	json_t *hello;            /* its hello (or target_attached) object */
 	bool gone;
 	char gone_why[128];
-	/* the last ps answer */
-	json_t *ps;
-	struct m_task *tasks;
+	/* the last ps answer, shown whole (task_snap.h): the fields below
+	 * are snap's, all set at once when a snapshot is swapped in */
+	struct task_snap *snap;
+	const json_t *ps;
+	const struct m_task *tasks;
 	size_t ntasks, by_state[M_UNKNOWN + 1];
-	size_t *kids;
+	const size_t *kids;
 	uint64_t tasks_gen;       /* bumped with every snapshot */
 	double snap_time;
-	struct strmap *first_seen;
 	/* stalls, oldest first */
 	struct m_stall *stalls;
 	size_t nstalls;
