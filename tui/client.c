@@ -376,8 +376,9 @@ int client_read(struct client *c, client_msg_fn fn, void *ctx)
 {
 	char buf[65536];
 
-	/* bounded per call, so a flood of events cannot starve the keys */
-	for (int rounds = 0; c->fd >= 0 && rounds < 256; rounds++) {
+	/* bounded per call (2 MiB: a few ms of recv and copying), so neither
+	 * a flood of events nor a 30 MB answer holds the keys */
+	for (int rounds = 0; c->fd >= 0 && rounds < 32; rounds++) {
 		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
 
 		if (n < 0 && errno == EINTR)

@@ -265,6 +265,11 @@ void session_want_tasks(struct session *s, bool on)
 	s->want_tasks = on;
 }
 
+void session_want_order(struct session *s, int sort, bool invert)
+{
+	task_snap_chain_want_order(s->chain, sort, invert);
+}
+
 void session_pause(struct session *s, bool paused)
 {
 	size_t i;

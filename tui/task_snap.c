@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include "strmap.h"
+#include "task_rows.h"
 #include "task_snap.h"
 
 #define CHAIN_TARGETS 64
@@ -84,6 +85,7 @@ static void snap_free(struct task_snap *s, void (*dispose)(json_t *doc, void *ct
 {
 	free(s->tasks);
 	free(s->kids);
+	free(s->order);
 	strmap_free(s->first_seen);
 	if (dispose)
 		dispose(s->ps, ctx);
@@ -138,11 +140,33 @@ void task_snap_unref(struct task_snap *s, void (*dispose)(json_t *doc, void *ctx
 
 struct task_snap_chain {
 	struct task_snap *last[CHAIN_TARGETS];
+	atomic_int want_order;     /* sort * 2 + invert, or -1 */
 };
 
 struct task_snap_chain *task_snap_chain_new(void)
 {
-	return calloc(1, sizeof(struct task_snap_chain));
+	struct task_snap_chain *c = calloc(1, sizeof(*c));
+
+	if (c)
+		atomic_init(&c->want_order, -1);
+	return c;
+}
+
+void task_snap_chain_want_order(struct task_snap_chain *c, int sort, bool invert)
+{
+	atomic_store(&c->want_order, sort < 0 || sort >= TC_COLS ? -1 : sort * 2 + invert);
+}
+
+/* Sorted as the view wants it (no memory: the view sorts it itself). */
+static void sort_as_wanted(struct task_snap *s, int want)
+{
+	if (want < 0 || !(s->order = malloc((s->ntasks + 1) * sizeof(*s->order))))
+		return;
+	s->order_sort = want / 2;
+	s->order_invert = want % 2;
+	for (size_t i = 0; i < s->ntasks; i++)
+		s->order[i] = (uint32_t)i;
+	task_order(s->tasks, (enum task_col)s->order_sort, s->order_invert, s->order, s->ntasks);
 }
 
 void task_snap_chain_free(struct task_snap_chain *c)
@@ -191,6 +215,7 @@ void *task_snap_prepare(const json_t *line, void *chain)
 	s = task_snap_build(body, pid, *slot && (*slot)->pid == pid ? *slot : NULL, wall_now());
 	if (!s)
 		return NULL;
+	sort_as_wanted(s, atomic_load(&((struct task_snap_chain *)chain)->want_order));
 	task_snap_unref(*slot, NULL, NULL);
 	*slot = task_snap_ref(s);
 	return s;

@@ -13,7 +13,9 @@
 #define LOOPSCOPE_TUI_TASK_SNAP_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
 #include "model.h"
@@ -27,6 +29,12 @@ struct task_snap {
 	size_t *kids;              /* children: tasks[i].kid0 .. +nkids */
 	struct strmap *first_seen; /* task id -> first seen (keys borrowed from ps) */
 	double time;               /* when it was built */
+	/* every task, sorted by order_sort (an enum task_col) and
+	 * order_invert: the Tasks view's sort, done on the thread too (NULL:
+	 * not done; the view sorts then) */
+	uint32_t *order;
+	int order_sort;
+	bool order_invert;
 };
 
 /* The snapshot of body (a ps result; a reference is taken) for pid, tasks
@@ -43,6 +51,9 @@ void task_snap_unref(struct task_snap *s, void (*dispose)(json_t *doc, void *ctx
 struct task_snap_chain;
 struct task_snap_chain *task_snap_chain_new(void);
 void task_snap_chain_free(struct task_snap_chain *c);
+/* The sort the Tasks view shows (from the key loop): the next snapshots
+ * come sorted that way (sort < 0: not sorted). */
+void task_snap_chain_want_order(struct task_snap_chain *c, int sort, bool invert);
 /* A line_parser hook, on its thread: for a line that is an answer with a
  * task array ({"id":N,"result":{"pid":P,"tasks":[...]}}), its snapshot
  * (one reference for the caller, one kept in chain); NULL for any other

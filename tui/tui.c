@@ -226,6 +226,7 @@ static void refresh_now(struct tui *t, double now)
 	if (!t->s || t->u.paused)
 		return;
 	session_want_tasks(t->s, t->u.view == V_TASKS || t->u.view == V_TARGETS);
+	session_want_order(t->s, t->u.task_sort, t->u.task_invert);
 	session_refresh(t->s);
 	if (p->fetch)
 		p->fetch(&t->u);
@@ -342,6 +343,7 @@ int tui_run(const struct tui_opts *o)
 	t.m = model_new();
 	t.u.m = t.m;
 	t.u.view = V_TASKS;
+	t.u.task_sort = -1;
 	t.u.ask = no_ask;
 	t.u.asked = strmap_new(NULL);
 	if (!t.m || !t.u.asked || start(&t, o))
