@@ -47,8 +47,9 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* LOOPSCOPE_TUI_TIMINGS=FILE: one line per frame, "apply MS" for what
- * came in and "draw MS" for the redraw (bench/tui reads them). */
+/* LOOPSCOPE_TUI_TIMINGS=FILE: one line per frame, "apply MS AT" for what
+ * came in and "draw MS AT" for the redraw, "key 0 AT" for a key read (AT:
+ * CLOCK_MONOTONIC ms when it began; bench/tui reads them). */
 static FILE *timings;
 
 static double mono_ms(void)
@@ -254,6 +255,7 @@ static int keys(struct tui *t)
 	int ch, flags = 0;
 
 	while ((ch = getch()) != ERR) {
+		timing("key", mono_ms());
 		flags |= handle_key(t, ch);
 		if (flags & H_QUIT)
 			break;
