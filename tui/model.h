@@ -2,7 +2,8 @@
 /* What the TUI knows, built only from the agent's answers and events (live
  * or replayed): per target its tasks, stalls, lost work, lints, threads
  * and ended tasks, plus the connection's state. model.c and model_feed.c
- * change it; panels read it through const pointers and never keep them
+ * change it (a target's tasks only by swapping in a whole task_snap.h
+ * snapshot, most often built on the parser's thread); panels read it through const pointers and never keep them
  * across a message. Strings point into the JSON documents the model
  * holds (valid UTF-8 from jansson, still hostile: drawn through
  * screen_text). */
