@@ -73,10 +73,10 @@ void client_free(struct client *c)
 	free(c);
 }
 
-int client_parse_async(struct client *c)
+int client_parse_async(struct client *c, const struct line_prepare *hook)
 {
 	if (!c->parser)
-		c->parser = line_parser_new();
+		c->parser = line_parser_new(hook);
 	return c->parser ? 0 : -ENOMEM;
 }
 
@@ -250,9 +250,9 @@ static int agent_error(json_t *doc, client_msg_fn fn, void *ctx)
 
 /* An answer ({"id","result"|"error"}) or an event ({"event":S}); doc
  * (NULL: the line was not JSON) is the caller's. */
-static int dispatch(struct client *c, json_t *doc, client_msg_fn fn, void *ctx)
+static int dispatch(struct client *c, json_t *doc, void *prepared, client_msg_fn fn, void *ctx)
 {
-	struct client_msg m = { 0 };
+	struct client_msg m = { .prepared = prepared };
 	json_t *body;
 	struct pending *p;
 
@@ -298,7 +298,7 @@ static int take_line(struct client *c, const char *line, size_t len, client_msg_
 
 	if (!c->parser) {
 		doc = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
-		dispatch(c, doc, fn, ctx);
+		dispatch(c, doc, NULL, fn, ctx);
 		json_decref(doc);
 		return 0;
 	}
@@ -317,10 +317,12 @@ int client_deliver(struct client *c, bool wait, client_msg_fn fn, void *ctx)
 {
 	json_t *doc;
 	size_t len;
+	void *prepared;
 	int n = 0;
 
-	while (c->parser && line_parser_pop(c->parser, wait, &doc, &len)) {
-		dispatch(c, doc, fn, ctx);
+	while (c->parser && line_parser_pop(c->parser, wait, &doc, &len, &prepared)) {
+		dispatch(c, doc, prepared, fn, ctx);
+		line_parser_release(c->parser, prepared);
 		json_decref(doc);
 		n++;
 		if (!wait && len >= HAND_OVER_MIN)
@@ -374,8 +376,9 @@ int client_read(struct client *c, client_msg_fn fn, void *ctx)
 {
 	char buf[65536];
 
-	/* bounded per call, so a flood of events cannot starve the keys */
-	for (int rounds = 0; c->fd >= 0 && rounds < 256; rounds++) {
+	/* bounded per call (2 MiB: a few ms of recv and copying), so neither
+	 * a flood of events nor a 30 MB answer holds the keys */
+	for (int rounds = 0; c->fd >= 0 && rounds < 32; rounds++) {
 		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
 
 		if (n < 0 && errno == EINTR)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
+#include "parser.h"
 
 /* A ps answer for 100k tasks is tens of MB; a line longer than this is
  * dropped (its bytes skipped), not buffered. */
@@ -29,6 +30,9 @@ struct client_msg {
 	pid_t pid;
 	const char *arg;
 	json_t *body;
+	/* What the parser's hook made of the line (client_parse_async), NULL
+	 * when none; borrowed like body. */
+	void *prepared;
 };
 
 typedef void (*client_msg_fn)(const struct client_msg *m, void *ctx);
@@ -57,10 +61,12 @@ bool client_want_write(const struct client *c);
  * request, id null, with method ""). 0, or -EPIPE when the agent closed
  * the connection (then the client is closed). */
 int client_read(struct client *c, client_msg_fn fn, void *ctx);
-/* From now on, whole lines are parsed on a thread of their own (parser.h)
- * and delivered by client_deliver, in order, when client_parse_fd is
- * readable; before, client_read parses them itself. 0 or -ENOMEM. */
-int client_parse_async(struct client *c);
+/* From now on, whole lines are parsed on a thread of their own (parser.h;
+ * hook, may be NULL: what else that thread makes of each line, passed on
+ * as the message's prepared) and delivered by client_deliver, in order,
+ * when client_parse_fd is readable; before, client_read parses them
+ * itself. 0 or -ENOMEM. */
+int client_parse_async(struct client *c, const struct line_prepare *hook);
 /* -1 until client_parse_async. */
 int client_parse_fd(const struct client *c);
 /* Calls fn for the lines parsed so far, in order, stopping after a big

@@ -9,6 +9,7 @@
 #include "model.h"
 #include "model_int.h"
 #include "strmap.h"
+#include "task_snap.h"
 
 const char *j_str(const json_t *o, const char *key)
 {
@@ -113,10 +114,7 @@ struct model *model_new(void)
 static void target_clear(struct m_target *t)
 {
 	json_decref(t->hello);
-	json_decref(t->ps);
-	free(t->tasks);
-	free(t->kids);
-	strmap_free(t->first_seen);
+	task_snap_unref(t->snap, NULL, NULL);
 	for (size_t i = 0; i < t->nstalls; i++)
 		json_decref(t->stalls[i].doc);
 	free(t->stalls);
@@ -242,45 +240,11 @@ static void on_hello(struct model *m, pid_t pid, const char *arg, json_t *body)
 		model_target_info(m, v);
 }
 
-static enum m_state state_of(const char *s)
-{
-	static const char *const names[] = { "pending", "running", "done", "cancelled" };
-
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return (enum m_state)i;
-	return M_UNKNOWN;
-}
-
 const char *model_state_name(enum m_state s)
 {
 	static const char *const names[] = { "pending", "running", "done", "cancelled", "?" };
 
 	return names[s <= M_UNKNOWN ? s : M_UNKNOWN];
-}
-
-static void task_init(struct m_task *k, const json_t *o, struct strmap *old, struct strmap *seen,
-		      double now)
-{
-	const json_t *stack = json_object_get(o, "stack");
-	struct strmap_val *was, *v;
-
-	memset(k, 0, sizeof(*k));
-	k->id = j_str(o, "id");
-	k->name = j_str(o, "name");
-	k->state = j_str(o, "state");
-	k->coro = j_str(o, "coro");
-	k->awaiting = j_str(o, "awaiting");
-	k->stack = json_is_array(stack) ? stack : NULL;
-	k->top = j_user_frame(stack);
-	k->awaited_by = json_object_get(o, "awaited_by");
-	k->st = state_of(k->state);
-	k->parent = (size_t)-1;
-	was = old ? strmap_get(old, k->id) : NULL;
-	k->first_seen = was ? was->d : now;
-	v = seen ? strmap_put(seen, k->id) : NULL;
-	if (v)
-		v->d = k->first_seen;
 }
 
 /* hello says null until the agent's first snapshot found a loop */
@@ -292,44 +256,41 @@ static void loop_type(struct m_target *t, const json_t *loops)
 		snprintf(t->loop, sizeof(t->loop), "%s", type);
 }
 
-static void on_ps(struct model *m, pid_t pid, const char *arg, json_t *body)
+/* Swaps in s (its reference taken) in one step: the panels see the old
+ * snapshot or this one, whole. */
+static void show_snap(struct model *m, struct m_target *t, struct task_snap *s)
 {
-	struct m_target *t = model_target_of(m, pid ? pid : j_pid(body, "pid"), true);
-	const json_t *tasks = json_object_get(body, "tasks");
-	size_t n = json_array_size(tasks);
-	struct m_task *arr;
-	struct strmap *seen;
+	struct task_snap *old = t->snap;
 
-	if (!t || !json_is_array(tasks))
-		return;
-	arr = calloc(n ? n : 1, sizeof(*arr));
-	/* its keys are the ids of body, kept as t->ps as long as the map */
-	seen = strmap_new_borrowing(n);
-	if (!arr || !seen) {
-		free(arr);
-		strmap_free(seen);
-		return;
-	}
-	memset(t->by_state, 0, sizeof(t->by_state));
-	for (size_t i = 0; i < n; i++) {
-		task_init(&arr[i], json_array_get(tasks, i), t->first_seen, seen, m->now);
-		t->by_state[arr[i].st]++;
-	}
-	free(t->tasks);
-	strmap_free(t->first_seen);
-	if (m->dispose)
-		m->dispose(t->ps, m->dispose_ctx);
-	else
-		json_decref(t->ps);
-	t->ps = json_incref(body);
-	t->tasks = arr;
-	t->ntasks = n;
-	t->first_seen = seen;
+	t->snap = s;
+	t->ps = s->ps;
+	t->tasks = s->tasks;
+	t->ntasks = s->ntasks;
+	memcpy(t->by_state, s->by_state, sizeof(t->by_state));
+	t->kids = s->kids;
 	t->snap_time = m->now;
-	loop_type(t, json_object_get(body, "loops"));
-	model_link_tasks(t);
 	t->tasks_gen++;
+	loop_type(t, json_object_get(s->ps, "loops"));
+	task_snap_unref(old, m->dispose, m->dispose_ctx);
 	m->gen++;
+}
+
+/* The rows the parser's thread built from this very answer are swapped
+ * in; without (a replay, another pid, no memory there) they are built
+ * here, from the snapshot shown. */
+static void on_ps(struct model *m, const struct client_msg *msg)
+{
+	struct m_target *t = model_target_of(m, msg->pid ? msg->pid : j_pid(msg->body, "pid"), true);
+	struct task_snap *s = msg->prepared;
+
+	if (!t)
+		return;
+	if (s && s->pid == t->pid && s->ps == msg->body)
+		s = task_snap_ref(s);
+	else
+		s = task_snap_build(msg->body, t->pid, t->snap, m->now);
+	if (s)
+		show_snap(m, t, s);
 }
 
 static void on_dump(struct model *m, pid_t pid, const char *arg, json_t *body)
@@ -461,7 +422,6 @@ static const struct answer {
 	void (*fn)(struct model *m, pid_t pid, const char *arg, json_t *body);
 } answers[] = {
 	{ "hello", on_hello },
-	{ "ps", on_ps },
 	{ "dump", on_dump },
 	{ "stats", on_stats },
 	{ "stalls", on_stats },
@@ -481,6 +441,10 @@ void model_on_msg(const struct client_msg *msg, void *ctx)
 	}
 	if (msg->type == CLIENT_ERROR) {
 		on_error(m, msg);
+		return;
+	}
+	if (!strcmp(msg->method, "ps")) {
+		on_ps(m, msg);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++)

@@ -2,7 +2,8 @@
 /* What the TUI knows, built only from the agent's answers and events (live
  * or replayed): per target its tasks, stalls, lost work, lints, threads
  * and ended tasks, plus the connection's state. model.c and model_feed.c
- * change it; panels read it through const pointers and never keep them
+ * change it (a target's tasks only by swapping in a whole task_snap.h
+ * snapshot, most often built on the parser's thread); panels read it through const pointers and never keep them
  * across a message. Strings point into the JSON documents the model
  * holds (valid UTF-8 from jansson, still hostile: drawn through
  * screen_text). */
@@ -93,14 +94,15 @@ struct m_target {
 	json_t *hello;            /* its hello (or target_attached) object */
 	bool gone;
 	char gone_why[128];
-	/* the last ps answer */
-	json_t *ps;
-	struct m_task *tasks;
+	/* the last ps answer, shown whole (task_snap.h): the fields below
+	 * are snap's, all set at once when a snapshot is swapped in */
+	struct task_snap *snap;
+	const json_t *ps;
+	const struct m_task *tasks;
 	size_t ntasks, by_state[M_UNKNOWN + 1];
-	size_t *kids;
+	const size_t *kids;
 	uint64_t tasks_gen;       /* bumped with every snapshot */
 	double snap_time;
-	struct strmap *first_seen;
 	/* stalls, oldest first */
 	struct m_stall *stalls;
 	size_t nstalls;

@@ -11,8 +11,6 @@ void model_on_event(struct model *m, json_t *ev);
 void model_stall_event(struct model *m, json_t *ev);
 void model_on_history(struct model *m, pid_t pid, const char *arg, json_t *body);
 void model_on_lints(struct model *m, pid_t pid, const char *arg, json_t *body);
-/* Parent and children of every task, from their awaited_by ids. */
-void model_link_tasks(struct m_target *t);
 /* A stall's share of the per-second lag ring. */
 void model_lag_add(struct m_target *t, double ts, double dur_ms);
 

@@ -7,46 +7,6 @@
 #include "model_int.h"
 #include "strmap.h"
 
-/* Children in one array (compressed rows): a task's first awaiter is its
- * parent in the tree, so every task has at most one place in it. */
-void model_link_tasks(struct m_target *t)
-{
-	struct strmap *index = strmap_new_borrowing(t->ntasks);
-	size_t n = t->ntasks, *fill;
-	struct strmap_val *v;
-
-	free(t->kids);
-	t->kids = calloc(n ? n : 1, sizeof(size_t));
-	fill = calloc(n ? n : 1, sizeof(size_t));
-	if (!index || !t->kids || !fill)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		if ((v = strmap_put(index, t->tasks[i].id)))
-			v->d = (double)i;
-	for (size_t i = 0; i < n; i++) {
-		const char *by = json_string_value(json_array_get(t->tasks[i].awaited_by, 0));
-
-		v = by ? strmap_get(index, by) : NULL;
-		if (v && (size_t)v->d != i) {
-			t->tasks[i].parent = (size_t)v->d;
-			t->tasks[(size_t)v->d].nkids++;
-		}
-	}
-	for (size_t i = 0, at = 0; i < n; i++) {
-		t->tasks[i].kid0 = at;
-		at += t->tasks[i].nkids;
-	}
-	for (size_t i = 0; i < n; i++) {
-		size_t p = t->tasks[i].parent;
-
-		if (p != (size_t)-1)
-			t->kids[t->tasks[p].kid0 + fill[p]++] = i;
-	}
-out:
-	free(fill);
-	strmap_free(index);
-}
-
 void model_lag_add(struct m_target *t, double ts, double dur_ms)
 {
 	long first, last;

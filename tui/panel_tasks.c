@@ -171,6 +171,8 @@ static void draw(struct ui *u, struct rect r)
 
 	layout(r.w);
 	draw_head(r);
+	u->task_sort = (int)s.o.sort;
+	u->task_invert = s.o.invert;
 	if (!t || !t->ps) {
 		screen_text(r.y + 1, r.x, r.w, t && t->gone ? "(the target is gone; no snapshot)" :
 			    "(no task snapshot yet)", R_DIM);

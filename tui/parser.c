@@ -12,8 +12,15 @@ struct item {
 	char *line;            /* NULL once the thread took it */
 	size_t len;
 	json_t *doc;
+	void *extra;           /* what the hook made of doc */
 	bool parsed;
 	struct item *next;
+};
+
+/* Prepared things the main thread let go of, released on the thread. */
+struct extra_trash {
+	void *extra;
+	struct extra_trash *next;
 };
 
 struct line_parser {
@@ -23,13 +30,22 @@ struct line_parser {
 	struct item *head, *tail;    /* oldest first */
 	struct item *todo;           /* the first line not taken by the thread */
 	json_t *trash;               /* documents to free (a list: the thread frees it whole) */
+	struct extra_trash *extra_trash;
+	struct line_prepare hook;
 	uint64_t gen;                /* bumped by discard: what the thread holds is stale */
 	int fd;                      /* an eventfd, written when a line is parsed */
 	bool quit;
 };
 
-static void item_free(struct item *it)
+static void release_extra(struct line_parser *p, void *extra)
 {
+	if (extra && p->hook.release)
+		p->hook.release(extra, p->hook.ctx);
+}
+
+static void item_free(struct line_parser *p, struct item *it)
+{
+	release_extra(p, it->extra);
 	free(it->line);
 	json_decref(it->doc);
 	free(it);
@@ -44,14 +60,28 @@ static void wake_main(struct line_parser *p)
 	}
 }
 
+static void release_all(struct line_parser *p, struct extra_trash *e)
+{
+	while (e) {
+		struct extra_trash *next = e->next;
+
+		release_extra(p, e->extra);
+		free(e);
+		e = next;
+	}
+}
+
 /* Frees what the main thread let go, outside the lock. */
 static void empty_trash(struct line_parser *p)
 {
 	json_t *trash = p->trash;
+	struct extra_trash *extras = p->extra_trash;
 
 	p->trash = NULL;
+	p->extra_trash = NULL;
 	pthread_mutex_unlock(&p->lock);
 	json_decref(trash);
+	release_all(p, extras);
 	pthread_mutex_lock(&p->lock);
 }
 
@@ -64,11 +94,13 @@ static bool parse_next(struct line_parser *p)
 	size_t len;
 	json_t *doc;
 
-	while (!p->quit && !p->todo && !p->trash)
+	void *extra = NULL;
+
+	while (!p->quit && !p->todo && !p->trash && !p->extra_trash)
 		pthread_cond_wait(&p->work, &p->lock);
 	if (p->quit)
 		return false;
-	if (p->trash)
+	if (p->trash || p->extra_trash)
 		empty_trash(p);
 	if (!p->todo)
 		return true;
@@ -81,12 +113,18 @@ static bool parse_next(struct line_parser *p)
 	pthread_mutex_unlock(&p->lock);
 	doc = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
 	free(line);
+	if (doc && p->hook.prepare)
+		extra = p->hook.prepare(doc, p->hook.ctx);
 	pthread_mutex_lock(&p->lock);
 	if (gen != p->gen) {         /* discarded meanwhile: it is gone */
+		pthread_mutex_unlock(&p->lock);
+		release_extra(p, extra);
 		json_decref(doc);
+		pthread_mutex_lock(&p->lock);
 		return true;
 	}
 	it->doc = doc;
+	it->extra = extra;
 	it->parsed = true;
 	pthread_cond_broadcast(&p->done);
 	wake_main(p);
@@ -104,12 +142,14 @@ static void *parser_main(void *arg)
 	return NULL;
 }
 
-struct line_parser *line_parser_new(void)
+struct line_parser *line_parser_new(const struct line_prepare *hook)
 {
 	struct line_parser *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
+	if (hook)
+		p->hook = *hook;
 	p->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
@@ -129,7 +169,7 @@ static void drop_all(struct line_parser *p)
 		struct item *it = p->head;
 
 		p->head = it->next;
-		item_free(it);
+		item_free(p, it);
 	}
 	p->tail = p->todo = NULL;
 	p->gen++;
@@ -146,6 +186,7 @@ void line_parser_free(struct line_parser *p)
 	pthread_join(p->thread, NULL);
 	drop_all(p);
 	json_decref(p->trash);
+	release_all(p, p->extra_trash);
 	close(p->fd);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->work);
@@ -176,7 +217,7 @@ int line_parser_push(struct line_parser *p, char *line, size_t len)
 	return 0;
 }
 
-int line_parser_pop(struct line_parser *p, bool wait, json_t **doc, size_t *len)
+int line_parser_pop(struct line_parser *p, bool wait, json_t **doc, size_t *len, void **extra)
 {
 	struct item *it;
 	uint64_t count;
@@ -200,8 +241,10 @@ int line_parser_pop(struct line_parser *p, bool wait, json_t **doc, size_t *len)
 		return 0;
 	*doc = it->doc;
 	*len = it->len;
+	*extra = it->extra;
 	it->doc = NULL;
-	item_free(it);
+	it->extra = NULL;
+	item_free(p, it);
 	return 1;
 }
 
@@ -223,6 +266,25 @@ void line_parser_dispose(struct line_parser *p, json_t *doc)
 		return;
 	}
 	json_array_append_new(p->trash, doc);
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void line_parser_release(struct line_parser *p, void *extra)
+{
+	struct extra_trash *e;
+
+	if (!extra)
+		return;
+	e = malloc(sizeof(*e));
+	if (!e) {                    /* out of memory: released here */
+		release_extra(p, extra);
+		return;
+	}
+	e->extra = extra;
+	pthread_mutex_lock(&p->lock);
+	e->next = p->extra_trash;
+	p->extra_trash = e;
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->lock);
 }

@@ -6,6 +6,7 @@
 #include "client.h"
 #include "session.h"
 #include "strmap.h"
+#include "task_snap.h"
 
 #define HISTORY_LIMIT 5000
 #define HELD_EVENTS_MAX 100000
@@ -13,6 +14,7 @@
 struct session {
 	struct model *m;
 	struct client *c;
+	struct task_snap_chain *chain;   /* the parser thread's, for ps answers */
 	char path[4096];
 	char name[128];            /* "" : the path */
 	const char *dir;
@@ -33,9 +35,13 @@ struct session *session_new(struct model *m, const char *path, const char *dir, 
 			    const char *name)
 {
 	struct session *s = calloc(1, sizeof(*s));
+	struct line_prepare hook = { task_snap_prepare, task_snap_release, NULL };
 
-	if (!s || !(s->c = client_new()) || client_parse_async(s->c) || !(s->inflight = strmap_new(NULL)) ||
-	    !(s->held = json_array())) {
+	/* ps answers are made into task rows on the parser's thread too */
+	if (s)
+		hook.ctx = s->chain = task_snap_chain_new();
+	if (!s || !s->chain || !(s->c = client_new()) || client_parse_async(s->c, &hook) ||
+	    !(s->inflight = strmap_new(NULL)) || !(s->held = json_array())) {
 		session_free(s);
 		return NULL;
 	}
@@ -59,7 +65,8 @@ void session_free(struct session *s)
 		return;
 	if (s->m)
 		model_set_dispose(s->m, NULL, NULL);
-	client_free(s->c);
+	client_free(s->c);   /* its thread first: the chain is that thread's */
+	task_snap_chain_free(s->chain);
 	strmap_free(s->inflight);
 	json_decref(s->held);
 	free(s);
@@ -256,6 +263,11 @@ void session_refresh(struct session *s)
 void session_want_tasks(struct session *s, bool on)
 {
 	s->want_tasks = on;
+}
+
+void session_want_order(struct session *s, int sort, bool invert)
+{
+	task_snap_chain_want_order(s->chain, sort, invert);
 }
 
 void session_pause(struct session *s, bool paused)

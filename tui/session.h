@@ -40,6 +40,9 @@ void session_ask(void *s, const char *method, pid_t pid, const char *arg, json_t
 /* Whether the current target's snapshot is wanted every refresh (its
  * tasks are shown) or only now and then. */
 void session_want_tasks(struct session *s, bool on);
+/* The Tasks view's sort (task_snap_chain_want_order): ps answers come
+ * sorted so off the key loop. */
+void session_want_order(struct session *s, int sort, bool invert);
 /* While paused, events wait (bounded) and are applied on resume. */
 void session_pause(struct session *s, bool paused);
 

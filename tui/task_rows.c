@@ -4,6 +4,7 @@
 #include <string.h>
 #include "strmap.h"
 #include "task_rows.h"
+#include "task_snap.h"
 #include "ui.h"
 
 bool task_matches(const struct m_task *k, const char *filter)
@@ -12,10 +13,6 @@ bool task_matches(const struct m_task *k, const char *filter)
 	       text_match(k->top.file, filter) || text_match(k->awaiting, filter) ||
 	       text_match(k->id, filter) || text_match(k->top.func, filter);
 }
-
-/* qsort has no context argument: the sort is single-threaded and short. */
-static const struct m_task *sort_tasks;
-static const struct task_rows_opts *sort_opts;
 
 /* The task holding the loop first, then the waiting ones. */
 static int state_rank(enum m_state s)
@@ -28,13 +25,21 @@ static int cmp_num(double a, double b)
 	return a < b ? -1 : a > b;
 }
 
-static int cmp_tasks(const void *pa, const void *pb)
+struct sort_by {
+	const struct m_task *tasks;
+	enum task_col col;
+	bool invert;
+};
+
+/* qsort_r's: the parser's thread sorts at the same time as the key loop. */
+static int cmp_tasks(const void *pa, const void *pb, void *ctx)
 {
+	const struct sort_by *by = ctx;
 	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-	const struct m_task *x = &sort_tasks[a], *y = &sort_tasks[b];
+	const struct m_task *x = &by->tasks[a], *y = &by->tasks[b];
 	int c = 0;
 
-	switch (sort_opts->sort) {
+	switch (by->col) {
 	case TC_ID: c = strcmp(x->id, y->id); break;
 	case TC_NAME: c = strcmp(x->name, y->name); break;
 	case TC_STATE: c = cmp_num(state_rank(x->st), state_rank(y->st));
@@ -51,30 +56,56 @@ static int cmp_tasks(const void *pa, const void *pb)
 	case TC_AGE: c = cmp_num(y->first_seen, x->first_seen); break;
 	default: break;
 	}
-	if (sort_opts->invert)
+	if (by->invert)
 		c = -c;
 	return c ? c : cmp_num(a, b);   /* stable: snapshot order breaks ties */
 }
 
-static void sort_index(const struct m_target *t, const struct task_rows_opts *o, uint32_t *idx, size_t n)
+void task_order(const struct m_task *tasks, enum task_col col, bool invert, uint32_t *idx, size_t n)
 {
-	sort_tasks = t->tasks;
-	sort_opts = o;
-	qsort(idx, n, sizeof(*idx), cmp_tasks);
+	struct sort_by by = { tasks, col, invert };
+
+	qsort_r(idx, n, sizeof(*idx), cmp_tasks, &by);
+}
+
+/* The snapshot's order, when it was sorted this way on the parser's
+ * thread: then any subset of it in that order is sorted too. */
+static const uint32_t *presorted(const struct m_target *t, const struct task_rows_opts *o)
+{
+	const struct task_snap *snap = t->snap;
+
+	return snap && snap->order && snap->order_sort == (int)o->sort && snap->order_invert == o->invert ?
+	       snap->order : NULL;
+}
+
+/* idx[0..n) (task indexes), sorted; keep: which to keep (NULL: all
+ * matching the filter). Without a presorted order, sorted here. */
+static size_t sorted_subset(const struct m_target *t, const struct task_rows_opts *o, const bool *keep,
+			    uint32_t *idx)
+{
+	const uint32_t *order = presorted(t, o);
+	size_t k = 0;
+
+	for (size_t j = 0; j < t->ntasks; j++) {
+		uint32_t i = order ? order[j] : (uint32_t)j;
+
+		if (keep ? keep[i] : task_matches(&t->tasks[i], o->filter))
+			idx[k++] = i;
+	}
+	if (!order)
+		task_order(t->tasks, o->sort, o->invert, idx, k);
+	return k;
 }
 
 static int build_flat(const struct m_target *t, const struct task_rows_opts *o, struct task_row *rows,
 		      size_t *n)
 {
 	uint32_t *idx = malloc((t->ntasks + 1) * sizeof(*idx));
-	size_t k = 0;
+	size_t k;
 
 	if (!idx)
 		return -ENOMEM;
-	for (size_t i = 0; i < t->ntasks; i++)
-		if (task_matches(&t->tasks[i], o->filter))
-			idx[k++] = (uint32_t)i;
-	sort_index(t, o, idx, k);
+	k = sorted_subset(t, o, NULL, idx);
 	for (size_t i = 0; i < k; i++)
 		rows[i] = (struct task_row){ .task = idx[i] };
 	*n = k;
@@ -148,18 +179,17 @@ static int build_tree(const struct m_target *t, const struct task_rows_opts *o, 
 {
 	size_t nt = t->ntasks;
 	uint32_t *roots = malloc((nt + 1) * sizeof(*roots));
-	bool *show = calloc(nt + 1, 1), *seen = calloc(nt + 1, 1);
+	bool *show = calloc(nt + 1, 1), *seen = calloc(nt + 1, 1), *root = calloc(nt + 1, 1);
 	struct walk w = { t, o, show, seen, rows, 0, malloc((nt + 1) * sizeof(struct task_row)) };
 	size_t nr = 0;
 	int err = -ENOMEM;
 
-	if (!roots || !show || !seen || !w.stack)
+	if (!roots || !show || !seen || !root || !w.stack)
 		goto out;
 	mark_matches(t, o->filter, show);
 	for (size_t i = 0; i < nt; i++)
-		if (show[i] && t->tasks[i].parent == (size_t)-1)
-			roots[nr++] = (uint32_t)i;
-	sort_index(t, o, roots, nr);
+		root[i] = show[i] && t->tasks[i].parent == (size_t)-1;
+	nr = sorted_subset(t, o, root, roots);
 	for (size_t i = 0; i < nr; i++)
 		walk_from(&w, roots[i]);
 	/* tasks only reachable through a cycle: shown as roots of their own */
@@ -172,6 +202,7 @@ out:
 	free(roots);
 	free(show);
 	free(seen);
+	free(root);
 	free(w.stack);
 	return err;
 }

@@ -32,6 +32,9 @@ struct task_rows_opts {
 /* rows: malloc'd, replaced; 0 or -ENOMEM. */
 int task_rows_build(const struct m_target *t, const struct task_rows_opts *o,
 		    struct task_row **rows, size_t *n);
+/* Sorts idx (n indexes into tasks) by col: ties in snapshot order. Safe
+ * on any thread. */
+void task_order(const struct m_task *tasks, enum task_col col, bool invert, uint32_t *idx, size_t n);
 /* Whether task i matches the filter (name, coroutine, location, awaiting, id). */
 bool task_matches(const struct m_task *k, const char *filter);
 

@@ -47,8 +47,9 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* LOOPSCOPE_TUI_TIMINGS=FILE: one line per frame, "apply MS" for what
- * came in and "draw MS" for the redraw (bench/tui reads them). */
+/* LOOPSCOPE_TUI_TIMINGS=FILE: one line per frame, "apply MS AT" for what
+ * came in and "draw MS AT" for the redraw, "key 0 AT" for a key read (AT:
+ * CLOCK_MONOTONIC ms when it began; bench/tui reads them). */
 static FILE *timings;
 
 static double mono_ms(void)
@@ -226,6 +227,7 @@ static void refresh_now(struct tui *t, double now)
 	if (!t->s || t->u.paused)
 		return;
 	session_want_tasks(t->s, t->u.view == V_TASKS || t->u.view == V_TARGETS);
+	session_want_order(t->s, t->u.task_sort, t->u.task_invert);
 	session_refresh(t->s);
 	if (p->fetch)
 		p->fetch(&t->u);
@@ -253,6 +255,7 @@ static int keys(struct tui *t)
 	int ch, flags = 0;
 
 	while ((ch = getch()) != ERR) {
+		timing("key", mono_ms());
 		flags |= handle_key(t, ch);
 		if (flags & H_QUIT)
 			break;
@@ -342,6 +345,7 @@ int tui_run(const struct tui_opts *o)
 	t.m = model_new();
 	t.u.m = t.m;
 	t.u.view = V_TASKS;
+	t.u.task_sort = -1;
 	t.u.ask = no_ask;
 	t.u.asked = strmap_new(NULL);
 	if (!t.m || !t.u.asked || start(&t, o))

@@ -56,6 +56,10 @@ struct ui {
 	void (*ask)(void *ctx, const char *method, pid_t pid, const char *arg, json_t *params);
 	void *ask_ctx;
 	struct strmap *asked; /* source keys already asked for */
+	/* what the Tasks view sorts by (an enum task_col, -1 before it is
+	 * drawn): the parser's thread sorts the next snapshots so */
+	int task_sort;
+	bool task_invert;
 };
 
 extern const struct panel_class panel_targets, panel_tasks, panel_stalls, panel_warnings,

@@ -122,7 +122,7 @@ static void test_client_async(void)
 	int sv[2], n;
 
 	CHECK(line && !socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	CHECK(!client_parse_async(c) && client_parse_fd(c) >= 0);
+	CHECK(!client_parse_async(c, NULL) && client_parse_fd(c) >= 0);
 	CHECK(!client_adopt(c, sv[0]));
 	CHECK(!client_request(c, "ps", 7, NULL, NULL));
 	CHECK(!client_flush(c));
