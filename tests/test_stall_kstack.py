@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Whole stacks of on-CPU stalls in generator-heavy code: a `yield from`
+chain that yields at every step, and json.dumps(indent=2) (the pure-Python
+encoder's _iterencode* generators). Their frames relink faster than a
+reader outside the process can walk them, so the stack is read in the
+kernel, at a cpu-clock sample of the stopped thread; the stall must report
+every generator frame, in order, under the marked line."""
+import os
+import signal
+
+import lib
+from lib import Loopscope, Problems, Target
+
+GEN_STALL_PY = os.path.join(lib.TARGETS_DIR, "gen_stall.py")
+
+
+def overlapping(stalls, rec, tid):
+    end = rec["start"] + rec["duration_ms"] / 1000
+    return [s for s in stalls if s["tid"] == tid and s["ts"] < end and
+            s["ts"] + s["duration_ms"] / 1000 > rec["start"]]
+
+
+def short(stack):
+    return ["%s:%s" % (f.get("func"), f.get("line")) for f in stack[:16]]
+
+
+def marked_at(stack, func, line):
+    """The index of the frame of func at line, -1 when there is none."""
+    for i, f in enumerate(stack):
+        if f.get("func", "").endswith(func) and f.get("line") == line:
+            return i
+    return -1
+
+
+def check_chain(p, stack, info, what):
+    """leaf, then depth+1 link frames, then crunch at the marked line."""
+    at = marked_at(stack, "crunch", info["lines"]["chain"])
+    if not p.check(at >= 0, "%s: no crunch at line %s in %s" % (
+            what, info["lines"]["chain"], short(stack))):
+        return
+    want = ["leaf"] + ["link"] * (info["depth"] + 1)
+    got = [f.get("func", "") for f in stack[:at]]
+    p.check(got == want, "%s: generator frames above the marked line %s, want %s" % (
+        what, got, want))
+
+
+def check_json(p, stack, info, what):
+    """The encoder's generators, then encode, dumps, render at the mark."""
+    at = marked_at(stack, "render", info["lines"]["json"])
+    if not p.check(at >= 0, "%s: no render at line %s in %s" % (
+            what, info["lines"]["json"], short(stack))):
+        return
+    funcs = [f.get("func", "").rsplit(".", 1)[-1] for f in stack[:at]]
+    gens = [f for f in funcs if f.startswith("_iterencode")]
+    p.check(funcs[-2:] == ["encode", "dumps"],
+            "%s: the frames under render are %s, want encode, dumps" % (what, funcs[-2:]))
+    p.check(len(gens) >= 4 and funcs[:len(gens)] == gens,
+            "%s: %d _iterencode frames innermost (want 4 or more): %s" % (what, len(gens), funcs))
+
+
+CHECKS = {"chain": check_chain, "json": check_json}
+
+
+def run(interp, kinds):
+    p = Problems("generator stall stacks on %s" % interp.name)
+    with Target([interp.path, GEN_STALL_PY, "--kinds", ",".join(kinds)],
+                name="gen_stall@%s" % interp.name, ready_timeout=30) as t:
+        with Loopscope.stalls(t.pid, threshold=100, duration=60) as ls:
+            ls.wait_attached()
+            t.go()
+            t.wait_event("all_done", 40)
+            ls.signal(signal.SIGINT)
+            p.check(ls.wait(10) == 0, "loopscope exit %s" % ls.returncode)
+        stalls = [o for _, o in ls.events() if o["event"] == "stall"]
+        recs = t.stalls()
+        p.check(len(recs) == 3 * len(kinds), "the target made %d stalls" % len(recs))
+        for rec in recs:
+            what = "%s stall at %.3f" % (rec["kind"], rec["start"])
+            over = overlapping(stalls, rec, t.info["loop_tid"])
+            if not p.check(over, "%s: not reported" % what):
+                continue
+            for s in over:  # its reports while it lasted too
+                kind = "ongoing" if s["ongoing"] else "final"
+                CHECKS[rec["kind"]](p, s.get("stack") or [], t.info, "%s (%s)" % (what, kind))
+    p.raise_if_any()
+
+
+@lib.timeout(90)
+@lib.each_python()
+def test_generator_chain_stall_stack_is_whole(interp):
+    run(interp, ["chain"])
+
+
+@lib.timeout(90)
+@lib.each_python()
+def test_json_dumps_stall_stack_is_whole(interp):
+    run(interp, ["json"])
