@@ -87,6 +87,9 @@ $(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/%.h $(OUTPUT)/vmlinux.h
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
+# The programs that read Python stacks share one walker.
+$(OUTPUT)/lost.bpf.o $(OUTPUT)/stall_sample.bpf.o: bpf/pyframes.h bpf/pyframes.bpf.h
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
