@@ -105,6 +105,7 @@ $(OUTPUT)/syscall_names.h: | $(DEPS_STAMP)
 # Only the objects that include a generated header wait for it; the rest
 # rebuild from their own -MMD dependencies.
 $(OUTPUT)/obj/agent/stall/stall_tracer.o: $(OUTPUT)/stall.skel.h
+$(OUTPUT)/obj/agent/stall/stall_kstack.o: $(OUTPUT)/stall_sample.skel.h
 $(OUTPUT)/obj/agent/lost/lost_tracer.o: $(OUTPUT)/lost.skel.h
 $(OUTPUT)/obj/agent/sys/syscalls.o: $(OUTPUT)/syscall_names.h
 

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "modules.h"
 #include "pyproc.h"
+#include "stall_kstack.h"
 #include "stall_sampler.h"
 
 #define SAMPLE_DEPTH 256  /* a stall's culprit is near the top */
@@ -15,6 +16,10 @@
 
 struct stall_sampler {
 	struct py_proc *proc;
+	struct stall_kstack *kstack;  /* NULL: stacks are read from user space only */
+	struct stall_sample decoded;  /* the kernel's sample being handed over */
+	stall_kernel_fn kernel_fn;
+	void *kernel_ctx;
 	struct py_thread *threads;  /* the last thread list read, any length */
 	size_t nthreads;
 	struct beat_source {
@@ -24,6 +29,43 @@ struct stall_sampler {
 		uint64_t found_at;
 	} beats[MAX_BEATS];
 };
+
+static const struct py_thread *thread_of_tid(struct stall_sampler *s, pid_t tid, bool refresh);
+
+/* The kernel's frames as a stack, with the task running on it. */
+static int decode_kernel_sample(struct stall_sampler *s, const struct kstack_event *e,
+				struct stall_sample *out)
+{
+	const struct py_thread *t = thread_of_tid(s, (pid_t)e->tid, false);
+	uint32_t n = e->stack.nframes < PYFRAMES_MAX ? e->stack.nframes : PYFRAMES_MAX;
+
+	py_stack_clear(&out->stack);
+	py_stack_clear(&out->holder_stack);
+	out->has_task = false;
+	out->gil_holder = 0;
+	out->wait = STALL_WAIT_NONE;
+	out->futex = 0;
+	if (!t || e->stack.faulted)
+		return -LS_ECHANGED;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct py_raw_frame *f = &e->stack.frames[i];
+		int err = py_frame_push(s->proc, &out->stack, f->frame, f->code, f->lasti, f->owner);
+
+		if (err)
+			return err;
+	}
+	out->stack.truncated = e->stack.truncated;
+	out->has_task = aio_task_on_stack(s->proc, t->tstate, &out->stack, &out->task) == 0;
+	return 0;
+}
+
+static void on_kernel_sample(const struct kstack_event *e, void *ctx)
+{
+	struct stall_sampler *s = ctx;
+	bool whole = decode_kernel_sample(s, e, &s->decoded) == 0;
+
+	s->kernel_fn((pid_t)e->tid, e->ts, whole ? &s->decoded : NULL, s->kernel_ctx);
+}
 
 int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t whylen)
 {
@@ -37,6 +79,8 @@ int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t w
 		free(s);
 		return err;
 	}
+	if (stall_kstack_new(s->proc, on_kernel_sample, s, &s->kstack))
+		s->kstack = NULL;
 	*out = s;
 	return 0;
 }
@@ -52,6 +96,8 @@ void stall_sampler_free(struct stall_sampler *s)
 {
 	if (!s)
 		return;
+	stall_kstack_free(s->kstack);
+	stall_sample_free(&s->decoded);
 	py_proc_free(s->proc);
 	free(s->threads);
 	free(s);
@@ -220,6 +266,34 @@ int stall_sampler_loops(struct stall_sampler *s, struct sampler_loop *out, size_
 		(*n)++;
 	}
 	return 0;
+}
+
+bool stall_sampler_kernel_keep(struct stall_sampler *s, const pid_t *tids, size_t n)
+{
+	uint64_t tstates[KSTACK_MAX_THREADS];
+	pid_t found[KSTACK_MAX_THREADS];
+	size_t nfound = 0;
+
+	if (!s->kstack)
+		return false;
+	for (size_t i = 0; i < n && nfound < KSTACK_MAX_THREADS; i++) {
+		const struct py_thread *t = thread_of_tid(s, tids[i], false);
+
+		if (!t)
+			continue;
+		found[nfound] = tids[i];
+		tstates[nfound++] = t->tstate;
+	}
+	return stall_kstack_keep(s->kstack, found, tstates, nfound) == 0;
+}
+
+void stall_sampler_kernel_drain(struct stall_sampler *s, stall_kernel_fn fn, void *ctx)
+{
+	if (!s->kstack)
+		return;
+	s->kernel_fn = fn;
+	s->kernel_ctx = ctx;
+	stall_kstack_drain(s->kstack);
 }
 
 void stall_sample_free(struct stall_sample *smp)
