@@ -33,14 +33,16 @@ def marked_at(stack, func, line):
 
 
 def check_chain(p, stack, info, what):
-    """leaf, then depth+1 link frames, then crunch at the marked line."""
+    """leaf, then depth+1 link frames, then crunch at the marked line. The
+    chain yields at every step, so much of its time is spent passing values
+    up: the innermost link (with leaf suspended) may be the hot spot."""
     at = marked_at(stack, "crunch", info["lines"]["chain"])
     if not p.check(at >= 0, "%s: no crunch at line %s in %s" % (
             what, info["lines"]["chain"], short(stack))):
         return
     want = ["leaf"] + ["link"] * (info["depth"] + 1)
     got = [f.get("func", "") for f in stack[:at]]
-    p.check(got == want, "%s: generator frames above the marked line %s, want %s" % (
+    p.check(got in (want, want[1:]), "%s: generator frames above the marked line %s, want %s" % (
         what, got, want))
 
 

@@ -387,11 +387,23 @@ void span_profile_add(struct span_profile *sp, const struct stall_sample *smp)
 	}
 }
 
-/* A stack read whole beats any number of torn ones: a thread running a
- * chain of generators (json's pure-Python encoder) switches frames under
- * the reader so often that most samples are cut after their top frame,
- * which would hide the line that called them. */
-const struct span_bucket *span_profile_top(const struct span_profile *sp)
+/* b's stack runs under under's: deeper, the same outer frames; never a
+ * torn one under a whole one. */
+static bool runs_under(const struct span_bucket *b, const struct span_bucket *under)
+{
+	if (b->sample.stack.partial && !under->sample.stack.partial)
+		return false;
+	return py_stack_extends(&b->sample.stack, &under->sample.stack);
+}
+
+/* The most frequent reading among those that run under `under` (all of
+ * them when NULL); a stack read whole beats any number of torn ones: a
+ * thread running a chain of generators (json's pure-Python encoder)
+ * switches frames under a reader from outside so often that most such
+ * reads are cut after their top frame, which would hide the line that
+ * called them. */
+static const struct span_bucket *most_frequent(const struct span_profile *sp,
+					       const struct span_bucket *under)
 {
 	const struct span_bucket *top = NULL;
 
@@ -400,9 +412,37 @@ const struct span_bucket *span_profile_top(const struct span_profile *sp)
 		bool better_kind = top && top->sample.stack.partial && !b->sample.stack.partial;
 		bool same_kind = top && top->sample.stack.partial == b->sample.stack.partial;
 
+		if (under && !runs_under(b, under))
+			continue;
 		if (!top || better_kind || (same_kind && b->count > top->count))
 			top = b;
 	}
+	return top;
+}
+
+/* How many samples ran deeper than b's stack, under it. */
+static int samples_under(const struct span_profile *sp, const struct span_bucket *b)
+{
+	int n = 0;
+
+	for (int i = 0; i < sp->nbuckets; i++)
+		if (runs_under(&sp->buckets[i], b))
+			n += sp->buckets[i].count;
+	return n;
+}
+
+/* The hot path, as a flame graph shows it: from the most frequent reading,
+ * down into what runs under it while that took more samples than it did.
+ * Generator code spreads its time over many distinct deep stacks, while
+ * the moments between two resumptions (a C consumer such as list() or
+ * sum() running, a chain half relinked) all read as the same shallow one,
+ * which would otherwise win on count alone. */
+const struct span_bucket *span_profile_top(const struct span_profile *sp)
+{
+	const struct span_bucket *top = most_frequent(sp, NULL);
+
+	while (top && samples_under(sp, top) > top->count)
+		top = most_frequent(sp, top);
 	return top;
 }
 

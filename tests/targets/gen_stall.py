@@ -8,8 +8,9 @@ chain,json), each printed as {"event": "stall", "kind": S, "start": F,
 
 - chain: a `yield from` chain DEPTH generators deep that yields at every
   step of its arithmetic, so the frame chain relinks every few hundred ns;
-- json: json.dumps(doc, indent=2) of a deeply nested document (indent
-  makes it the pure-Python encoder: its _iterencode* generators).
+- json: json.dumps(doc, indent=2) of a deeply nested document with the
+  pure-Python encoder (its _iterencode* generators; indent makes it that
+  one before 3.13, the C encoder is switched off for 3.13+).
 """
 import asyncio
 import json
@@ -41,10 +42,7 @@ def link(n, depth):
 
 
 def crunch(n):
-    total = 0
-    for v in link(n, DEPTH):  # CHAIN
-        total += v
-    return total
+    return sum(link(n, DEPTH))  # CHAIN
 
 
 def nested_doc(levels):
@@ -55,6 +53,9 @@ def nested_doc(levels):
 
 
 def render(doc):
+    # 3.13+ has the C encoder with indent too: the pure-Python one is the
+    # generator-heavy case (as indent makes it before 3.13)
+    json.encoder.c_make_encoder = None
     return json.dumps(doc, indent=2)  # JSON
 
 
