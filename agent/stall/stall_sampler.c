@@ -32,6 +32,17 @@ struct stall_sampler {
 
 static const struct py_thread *thread_of_tid(struct stall_sampler *s, pid_t tid, bool refresh);
 
+/* Nothing read yet. */
+static void sample_clear(struct stall_sample *out)
+{
+	py_stack_clear(&out->stack);
+	py_stack_clear(&out->holder_stack);
+	out->has_task = false;
+	out->gil_holder = 0;
+	out->wait = STALL_WAIT_NONE;
+	out->futex = 0;
+}
+
 /* The kernel's frames as a stack, with the task running on it. */
 static int decode_kernel_sample(struct stall_sampler *s, const struct kstack_event *e,
 				struct stall_sample *out)
@@ -39,12 +50,7 @@ static int decode_kernel_sample(struct stall_sampler *s, const struct kstack_eve
 	const struct py_thread *t = thread_of_tid(s, (pid_t)e->tid, false);
 	uint32_t n = e->stack.nframes < PYFRAMES_MAX ? e->stack.nframes : PYFRAMES_MAX;
 
-	py_stack_clear(&out->stack);
-	py_stack_clear(&out->holder_stack);
-	out->has_task = false;
-	out->gil_holder = 0;
-	out->wait = STALL_WAIT_NONE;
-	out->futex = 0;
+	sample_clear(out);
 	if (!t || e->stack.faulted)
 		return -LS_ECHANGED;
 	for (uint32_t i = 0; i < n; i++) {
@@ -177,12 +183,7 @@ int stall_sampler_read(struct stall_sampler *s, pid_t tid, uint64_t futex, struc
 	const struct py_thread *t = thread_of_tid(s, tid, false);
 	int err;
 
-	py_stack_clear(&out->stack);
-	py_stack_clear(&out->holder_stack);
-	out->has_task = false;
-	out->gil_holder = 0;
-	out->wait = STALL_WAIT_NONE;
-	out->futex = 0;
+	sample_clear(out);
 	if (!t)
 		return -LS_ENOTFOUND;
 	err = py_proc_stack(s->proc, t->tstate, &out->stack, SAMPLE_DEPTH);
