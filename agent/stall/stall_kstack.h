@@ -19,7 +19,8 @@ struct stall_kstack;
 
 typedef void (*kstack_fn)(const struct kstack_event *e, void *ctx);
 
-/* Loads the program for p's layout; events go to cb from stall_kstack_drain. */
+/* Loads the program for p's layout (the sampler does at its first stall);
+ * events go to cb from stall_kstack_drain. */
 int stall_kstack_new(const struct py_proc *p, kstack_fn cb, void *ctx, struct stall_kstack **out);
 /* Samples exactly these threads (host tids and their thread states) from
  * now on: events are opened for new ones, closed for the others. */

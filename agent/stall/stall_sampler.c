@@ -16,7 +16,8 @@
 
 struct stall_sampler {
 	struct py_proc *proc;
-	struct stall_kstack *kstack;  /* NULL: stacks are read from user space only */
+	struct stall_kstack *kstack;  /* loaded at the first stall; NULL: not yet, or */
+	int kstack_err;               /* it cannot be: user-space reads only */
 	struct stall_sample decoded;  /* the kernel's sample being handed over */
 	stall_kernel_fn kernel_fn;
 	void *kernel_ctx;
@@ -85,8 +86,6 @@ int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t w
 		free(s);
 		return err;
 	}
-	if (stall_kstack_new(s->proc, on_kernel_sample, s, &s->kstack))
-		s->kstack = NULL;
 	*out = s;
 	return 0;
 }
@@ -275,6 +274,8 @@ bool stall_sampler_kernel_keep(struct stall_sampler *s, const pid_t *tids, size_
 	pid_t found[KSTACK_MAX_THREADS];
 	size_t nfound = 0;
 
+	if (!s->kstack && n && !s->kstack_err)
+		s->kstack_err = stall_kstack_new(s->proc, on_kernel_sample, s, &s->kstack);
 	if (!s->kstack)
 		return false;
 	for (size_t i = 0; i < n && nfound < KSTACK_MAX_THREADS; i++) {
