@@ -114,3 +114,34 @@ def test_generator_chain_stall_stack_is_whole(interp):
 @lib.each_python()
 def test_json_dumps_stall_stack_is_whole(interp):
     run(interp, ["json"])
+
+
+@lib.timeout(60)
+def test_pid_namespace_target_stack_is_whole():
+    """A target in its own PID namespace (tid 1 there): the kernel samples
+    it by its host tid, which the thread list maps through NSpid."""
+    from test_containers import child_of, start, stop, wait_ready
+    interp = lib.python("3.14")
+    p = Problems("generator stall stacks in a PID namespace")
+    proc = start(["unshare", "--pid", "--fork", "--mount-proc", "chroot", interp.root,
+                  interp.exe, GEN_STALL_PY, "--kinds", "chain"])
+    try:
+        info = wait_ready(proc)
+        pid = child_of(proc.pid)
+        p.check(info["loop_tid"] == 1, "the loop's tid in its namespace is %s, not 1" % info["loop_tid"])
+        with Loopscope.stalls(pid, threshold=100, duration=60) as ls:
+            ls.wait_attached()
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            done = next((l for l in iter(proc.stdout.readline, "") if "all_done" in l), None)
+            p.check(done, "the target ended without all_done")
+            ls.signal(signal.SIGINT)
+            p.check(ls.wait(10) == 0, "loopscope exit %s" % ls.returncode)
+        stalls = ls.finished_stalls()
+        p.check(len(stalls) >= 3 and all(s["tid"] == pid for s in stalls),
+                "stalls on tids %s, want 3 or more on %d" % ([s["tid"] for s in stalls], pid))
+        for s in stalls:
+            check_chain(p, s.get("stack") or [], info, "stall at %.3f" % s["ts"])
+    finally:
+        stop(proc)
+    p.raise_if_any()
