@@ -292,6 +292,17 @@ static bool kernel_covers(const struct stall_monitor *m, int slot, const struct 
 	return span_key_eq(k->span, c->span) && !k->faulted && !c->loop.off_since;
 }
 
+/* Where the kernel samples the span, a read from user space is taken only
+ * while the thread is off CPU: if it ran during the read (it is not off
+ * CPU since the same time), the read raced it and may be torn. */
+static bool ran_while_read(const struct stall_monitor *m, int slot, const struct slot_copy *c,
+			   const volatile struct ls_loop *now)
+{
+	if (!span_key_eq(m->kernel[slot].span, c->span) || !c->loop.off_since)
+		return false;
+	return now->off_since != c->loop.off_since;
+}
+
 /* Samples the stack of every loop thread busy for over half the threshold
  * (and only theirs, in the kernel as well); true when there was one. A
  * reading counts only if the span is still the same one afterwards: a
@@ -320,7 +331,8 @@ static bool sample_busy(struct stall_monitor *m, uint64_t now)
 		m->last_sample_ns[i] = now;
 		if (stall_sampler_read(m->sampler, c->span.tid, futex_waited(&c->loop), &m->scratch))
 			continue;
-		if (loops[i].tid == c->loop.tid && span_unchanged(&loops[i], c))
+		if (loops[i].tid == c->loop.tid && span_unchanged(&loops[i], c) &&
+		    !ran_while_read(m, i, c, &loops[i]))
 			span_profile_add(prof, &m->scratch);
 	}
 	stall_sampler_kernel_keep(m->sampler, stalling, nstalling);
