@@ -87,6 +87,9 @@ $(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/%.h $(OUTPUT)/vmlinux.h
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
+# The programs that read Python stacks share one walker.
+$(OUTPUT)/lost.bpf.o $(OUTPUT)/stall_sample.bpf.o: bpf/pyframes.h bpf/pyframes.bpf.h
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
@@ -102,6 +105,7 @@ $(OUTPUT)/syscall_names.h: | $(DEPS_STAMP)
 # Only the objects that include a generated header wait for it; the rest
 # rebuild from their own -MMD dependencies.
 $(OUTPUT)/obj/agent/stall/stall_tracer.o: $(OUTPUT)/stall.skel.h
+$(OUTPUT)/obj/agent/stall/stall_kstack.o: $(OUTPUT)/stall_sample.skel.h
 $(OUTPUT)/obj/agent/lost/lost_tracer.o: $(OUTPUT)/lost.skel.h
 $(OUTPUT)/obj/agent/sys/syscalls.o: $(OUTPUT)/syscall_names.h
 

@@ -21,6 +21,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile struct lost_config cfg = {};
 
+#include "pyframes.bpf.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1024 * 1024);
@@ -33,21 +35,6 @@ __u64 task_type = 0;
 
 #define MAX_CHAIN 16
 #define MAX_TB 64
-
-/* Typed reads of target memory: 0 when unreadable (a freed object reads
- * as zeros, which every caller treats as "none"). */
-#define DEFINE_RD(name, type)						\
-	static __always_inline type name(__u64 addr)			\
-	{								\
-		type v = 0;						\
-									\
-		bpf_probe_read_user(&v, sizeof(v), (void *)addr);	\
-		return v;						\
-	}
-DEFINE_RD(rd_ptr, __u64)
-DEFINE_RD(rd_i64, __s64)
-DEFINE_RD(rd_i32, __s32)
-DEFINE_RD(rd_i8, __s8)
 
 static __always_inline __u64 type_of(__u64 obj)
 {
@@ -146,19 +133,6 @@ static __noinline void copy_str(struct lost_str *out, __u64 obj)
 	out->len = n / kind;
 }
 
-static __always_inline void push_frame(struct lost_event *e, __u64 code, __s32 lasti, __s32 line,
-				       __s32 owner)
-{
-	__u32 n = e->nframes;
-
-	if (n >= LOST_MAX_FRAMES) {
-		e->truncated = 1;
-		return;
-	}
-	e->frames[n & (LOST_MAX_FRAMES - 1)] = (struct lost_frame){ code, lasti, line, owner, 0 };
-	e->nframes = n + 1;
-}
-
 /* The thread running the finalizer holds the GIL: its thread state is the
  * GIL's last holder. */
 static __u64 current_tstate(void)
@@ -170,20 +144,6 @@ static __u64 current_tstate(void)
 	interp = rd_ptr(cfg.runtime + cfg.rt_interpreters_head);
 	gil = rd_ptr(interp + cfg.is_gil);
 	return gil ? rd_ptr(gil + cfg.gil_holder) : 0;
-}
-
-static __s32 iframe_lasti(__u64 frame, __u64 code)
-{
-	__u64 instr = rd_ptr(frame + cfg.if_instr);
-
-	return (__s32)(((__s64)instr - (__s64)(code + cfg.co_code_adaptive)) >> 1);
-}
-
-/* 3.14+: the object a _PyStackRef refers to (tag bits off); a pointer as
- * it is before. */
-static __u64 stackref(__u64 ref)
-{
-	return ref & ~(__u64)cfg.stackref_tag_bits;
 }
 
 /* What a 3.11+ frame suspended in an await awaits: frame_yf_depth slots
@@ -210,27 +170,6 @@ static __u64 iframe_awaited(__u64 frame, __s8 state)
 	return stackref(rd_ptr(base + (__u64)depth * 8));
 }
 
-static void walk_thread(struct lost_event *e, __u64 tstate)
-{
-	__u64 frame = rd_ptr(tstate + cfg.ts_frame);
-
-	if (cfg.cf_current_frame >= 0 && frame)
-		frame = rd_ptr(frame + cfg.cf_current_frame);
-	for (int i = 0; i < LOST_MAX_FRAMES && frame; i++) {
-		__u64 code;
-
-		if (cfg.minor < 11) {
-			code = rd_ptr(frame + cfg.fo_code);
-			push_frame(e, code, rd_i32(frame + cfg.fo_lasti), -1, -1);
-			frame = rd_ptr(frame + cfg.fo_back);
-			continue;
-		}
-		code = stackref(rd_ptr(frame + cfg.if_code));
-		push_frame(e, code, iframe_lasti(frame, code), -1, rd_i8(frame + cfg.if_owner));
-		frame = rd_ptr(frame + cfg.if_previous);
-	}
-}
-
 /* The coroutine chain from the task's own coroutine down to what it
  * awaits: each suspended frame's top of stack is the awaited object. */
 static void walk_coro_chain(struct lost_event *e, __u64 coro)
@@ -247,7 +186,7 @@ static void walk_coro_chain(struct lost_event *e, __u64 coro)
 			if (!frame)
 				return;
 			code = rd_ptr(frame + cfg.fo_code);
-			push_frame(e, code, rd_i32(frame + cfg.fo_lasti), -1, -1);
+			pyframes_push(&e->stack, frame, code, rd_i32(frame + cfg.fo_lasti), -1, -1);
 			state = rd_i8(frame + cfg.fo_state);
 			depth = rd_i32(frame + cfg.fo_stackdepth);
 			if (state != cfg.frame_suspended_yf || depth <= 0 || depth > 4096)
@@ -262,10 +201,10 @@ static void walk_coro_chain(struct lost_event *e, __u64 coro)
 			/* The garbage collector may finalize (close) the coroutine
 			 * before its task: its frame still says where it stood. */
 			if (i == 0 && code)
-				push_frame(e, code, iframe_lasti(frame, code), -1, cfg.owner_generator);
+				pyframes_push(&e->stack, frame, code, iframe_lasti(frame, code), -1, cfg.owner_generator);
 			return;
 		}
-		push_frame(e, code, iframe_lasti(frame, code), -1, cfg.owner_generator);
+		pyframes_push(&e->stack, frame, code, iframe_lasti(frame, code), -1, cfg.owner_generator);
 		coro = iframe_awaited(frame, state);
 	}
 }
@@ -327,7 +266,7 @@ static void walk_traceback(struct lost_event *e, __u64 tb)
 			code = rd_ptr(fobj + cfg.fo_code);
 		else
 			code = stackref(rd_ptr(rd_ptr(fobj + cfg.fo_frame) + cfg.if_code));
-		push_frame(e, code, rd_i32(tb + cfg.tb_lasti), rd_i32(tb + cfg.tb_lineno), -1);
+		pyframes_push(&e->stack, fobj, code, rd_i32(tb + cfg.tb_lasti), rd_i32(tb + cfg.tb_lineno), -1);
 		tb = rd_ptr(tb + cfg.tb_next);
 	}
 }
@@ -344,8 +283,9 @@ static struct lost_event *new_event(__u32 kind, __u64 obj)
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->ts = bpf_ktime_get_ns();
 	e->obj = obj;
-	e->nframes = 0;
-	e->truncated = 0;
+	e->stack.nframes = 0;
+	e->stack.truncated = 0;
+	e->stack.faulted = 0;
 	e->coro.kind = e->name.kind = 0;
 	e->coro.len = e->name.len = 0;
 	e->exc_type[0] = 0;
@@ -412,7 +352,7 @@ int lost_never_awaited(struct pt_regs *ctx)
 	copy_coro(e, coro);
 	tstate = current_tstate();
 	if (tstate)
-		walk_thread(e, tstate);
+		pyframes_walk_thread(&e->stack, tstate);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -3,8 +3,8 @@
 #ifndef LOOPSCOPE_LOSTWORK_H
 #define LOOPSCOPE_LOSTWORK_H
 
-#define LOST_MAX_FRAMES 64   /* a power of two: indexes are masked */
-_Static_assert((LOST_MAX_FRAMES & (LOST_MAX_FRAMES - 1)) == 0, "LOST_MAX_FRAMES must be a power of two");
+#include "pyframes.h"
+
 #define LOST_STR_MAX    128
 #define LOST_TYPE_MAX   64
 
@@ -12,17 +12,6 @@ enum lost_kind {
 	LOST_NEVER_AWAITED = 1,
 	LOST_UNRETRIEVED = 2,
 	LOST_DESTROYED_PENDING = 3,
-};
-
-/* A Python frame as the probe saw it: user space turns the code object and
- * instruction offset into func/file/line (code objects outlive the event:
- * they belong to functions, not to the dying coroutine). */
-struct lost_frame {
-	__u64 code;
-	__s32 lasti;      /* in code units; tracebacks: in bytes */
-	__s32 line;       /* a traceback's tb_lineno when known, else -1 */
-	__s32 owner;      /* 3.11+ frame owner (incomplete frames are skipped) */
-	__s32 pad;
 };
 
 /* lost_str.kind of an int copied instead of a str (as_int holds it), of a
@@ -61,10 +50,6 @@ struct lost_event {
 	__u32 tid;
 	__u64 ts;          /* CLOCK_MONOTONIC */
 	__u64 obj;         /* the coroutine, task or future */
-	__u32 nframes;     /* never awaited: the dropping thread's stack;
-			      destroyed: the coroutine chain; unretrieved: the
-			      traceback (innermost first, all three) */
-	__u32 truncated;
 	struct lost_str coro;
 	struct lost_str name;
 	char exc_type[LOST_TYPE_MAX];
@@ -80,7 +65,12 @@ struct lost_event {
 	__u32 norigin;
 	__u32 pad2;
 	struct lost_origin origin[LOST_ORIGIN_MAX];
-	struct lost_frame frames[LOST_MAX_FRAMES];
+	/* Frames as the probe saw them: user space turns each code object
+	 * and offset into func/file/line (code objects outlive the event:
+	 * they belong to functions, not to the dying coroutine). Never
+	 * awaited: the dropping thread's stack; destroyed: the coroutine
+	 * chain; unretrieved: the traceback (innermost first, all three). */
+	struct py_raw_stack stack;
 };
 
 /* Where an inlined probe site keeps the coroutine pointer (BPF cookie):
@@ -102,12 +92,10 @@ struct lost_event {
  * list makes both the fields of struct lost_config and the copy. */
 #define LOST_CONFIG_FIELDS(L, A)						\
 	L(rt_interpreters_head) L(rt_gil_holder) L(is_gil) L(gil_holder)	\
-	L(ts_frame) L(cf_current_frame)						\
-	L(fo_back) L(fo_code) L(fo_lasti) L(fo_frame) L(fo_state)		\
-	L(fo_stackdepth) L(fo_valuestack)					\
-	L(if_previous) L(if_code) L(if_instr) L(if_owner) L(if_stacktop)	\
-	L(if_stackpointer) L(stackref_tag_bits) L(frame_completed) L(frame_yf_depth) \
-	L(if_localsplus) L(co_code_adaptive)					\
+	PYFRAMES_CONFIG_FIELDS(L)						\
+	L(fo_frame) L(fo_state) L(fo_stackdepth) L(fo_valuestack)		\
+	L(if_stacktop) L(if_stackpointer) L(frame_completed) L(frame_yf_depth)	\
+	L(if_localsplus)							\
 	L(ob_type) L(tp_name) L(tp_base) L(ob_size) L(tuple_item)		\
 	L(long_digits) L(long_tag)						\
 	L(u_length) L(u_state) L(u_ascii_size) L(u_compact_size)		\

@@ -32,6 +32,22 @@ static int push_frame(struct py_proc *p, struct py_stack *out, const struct code
 	return py_stack_push(out, ci->func, ci->file, code_line(p, ci, byte_offset), frame);
 }
 
+int py_frame_push(struct py_proc *p, struct py_stack *out, uint64_t frame, uint64_t code,
+		  int lasti, int owner)
+{
+	const struct code_info *ci;
+	int err;
+
+	if (cpy_frame_is_shim(&p->L, owner))
+		return 0;
+	ci = code_get(p, code, &err);
+	if (!ci) /* 3.13+: f_executable is not always a code object */
+		return err == -LS_EBADDATA && p->minor >= 13 ? 0 : err;
+	if (cpy_frame_incomplete(&p->L, owner, lasti, ci->firsttraceable))
+		return 0;
+	return push_frame(p, out, ci, code_unit_offset(lasti), frame);
+}
+
 /* 3.10: f_back chain of frame objects; f_lasti counts code units. */
 static int walk_310(struct py_proc *p, uint64_t frame, struct py_stack *out, size_t max_depth)
 {
@@ -42,7 +58,6 @@ static int walk_310(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 	if (size > sizeof(f))
 		return -LS_EBADDATA;
 	while (frame) {
-		const struct code_info *ci;
 		int err;
 
 		if (out->depth >= max_depth) {
@@ -52,10 +67,8 @@ static int walk_310(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 		err = remote_read(&p->mem, frame, f, size);
 		if (err)
 			return err;
-		ci = code_get(p, field_ptr(f, size, L->fo_code), &err);
-		if (!ci)
-			return err;
-		err = push_frame(p, out, ci, code_unit_offset(field_i32(f, size, L->fo_lasti)), frame);
+		err = py_frame_push(p, out, frame, field_ptr(f, size, L->fo_code),
+				    field_i32(f, size, L->fo_lasti), -1);
 		if (err)
 			return err;
 		frame = field_ptr(f, size, L->fo_back);
@@ -74,10 +87,8 @@ static int walk_311(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 	if (size > sizeof(f))
 		return -LS_EBADDATA;
 	while (frame) {
-		const struct code_info *ci;
-		uint64_t code, instr, here;
-		int8_t owner;
-		int err, lasti;
+		uint64_t code, here;
+		int err;
 
 		if (out->depth >= max_depth || ++steps > 4 * max_depth) {
 			out->truncated = true;
@@ -88,21 +99,10 @@ static int walk_311(struct py_proc *p, uint64_t frame, struct py_stack *out, siz
 			return err;
 		here = frame;
 		frame = field_ptr(f, size, L->if_previous);
-		owner = field_i8(f, size, L->if_owner);
-		if (cpy_frame_is_shim(L, owner))
-			continue;
 		code = cpy_stackref_ptr(L, field_ptr(f, size, L->if_code));
-		ci = code_get(p, code, &err);
-		if (!ci) {
-			if (err == -LS_EBADDATA && p->minor >= 13)
-				continue; /* f_executable is not always a code object */
-			return err;
-		}
-		instr = field_ptr(f, size, L->if_instr);
-		lasti = code_instr_unit(L, code, instr);
-		if (cpy_frame_incomplete(L, owner, lasti, ci->firsttraceable))
-			continue;
-		err = push_frame(p, out, ci, code_unit_offset(lasti), here);
+		err = py_frame_push(p, out, here, code,
+				    code_instr_unit(L, code, field_ptr(f, size, L->if_instr)),
+				    field_i8(f, size, L->if_owner));
 		if (err)
 			return err;
 	}

@@ -102,6 +102,12 @@ int py_proc_gil_waits_on(struct py_proc *p, uint64_t interp, uint64_t futex, boo
 /* The stack of a thread, innermost first. -ESRCH when the target is gone,
  * -LS_ECHANGED when it changed too much under the reader to be trusted. */
 int py_proc_stack(struct py_proc *p, uint64_t tstate, struct py_stack *out, size_t max_depth);
+/* One frame as a reader took it (its address, code object, offset in code
+ * units, 3.11+ owner, -1 before): pushed onto out, or skipped when it runs
+ * no user code (a shim, one still being set up); an error when its code
+ * object cannot be read. Every stack reader decodes frames through it. */
+int py_frame_push(struct py_proc *p, struct py_stack *out, uint64_t frame, uint64_t code,
+		  int lasti, int owner);
 
 /* Which str() an exception type has, by its tp_str slot: the one of
  * BaseException (str of args), OSError's, KeyError's (repr of its one

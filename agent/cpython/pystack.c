@@ -35,16 +35,30 @@ int py_stack_copy(struct py_stack *dst, const struct py_stack *src)
 }
 
 /* Strings come from one interning cache, so pointers compare. */
+static bool same_frame(const struct py_frame *x, const struct py_frame *y)
+{
+	return x->line == y->line && x->func == y->func && x->file == y->file;
+}
+
 bool py_stack_equal(const struct py_stack *a, const struct py_stack *b)
 {
 	if (a->depth != b->depth)
 		return false;
-	for (size_t i = 0; i < a->depth; i++) {
-		const struct py_frame *x = &a->frames[i], *y = &b->frames[i];
-
-		if (x->line != y->line || x->func != y->func || x->file != y->file)
+	for (size_t i = 0; i < a->depth; i++)
+		if (!same_frame(&a->frames[i], &b->frames[i]))
 			return false;
-	}
+	return true;
+}
+
+bool py_stack_extends(const struct py_stack *s, const struct py_stack *outer)
+{
+	size_t skip = s->depth - outer->depth;
+
+	if (s->depth <= outer->depth)
+		return false;
+	for (size_t i = 0; i < outer->depth; i++)
+		if (!same_frame(&s->frames[skip + i], &outer->frames[i]))
+			return false;
 	return true;
 }
 

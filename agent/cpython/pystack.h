@@ -34,6 +34,9 @@ struct py_task_ref {
 int py_stack_push(struct py_stack *s, const char *func, const char *file, int line, uint64_t addr);
 int py_stack_copy(struct py_stack *dst, const struct py_stack *src);
 bool py_stack_equal(const struct py_stack *a, const struct py_stack *b);
+/* Whether s is deeper than outer and its outermost frames are outer's:
+ * outer is what s runs under. */
+bool py_stack_extends(const struct py_stack *s, const struct py_stack *outer);
 /* Innermost first <-> outermost first. */
 void py_stack_reverse(struct py_stack *s);
 void py_stack_clear(struct py_stack *s);

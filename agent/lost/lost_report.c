@@ -36,40 +36,31 @@ static void decode_str(const struct lost_str *s, char *buf, size_t len)
 		strcat(buf, "...");
 }
 
-static bool skip_frame(const struct py_proc *p, const struct lost_frame *f, const struct code_info *ci)
-{
-	if (p->L.owner_generator < 0 || f->owner < 0) /* 3.10, or no owner read */
-		return false;
-	return cpy_frame_incomplete(&p->L, f->owner, f->lasti, ci->firsttraceable);
-}
-
 static void decode_frames(struct py_proc *p, const struct lost_event *e, struct py_stack *out)
 {
 	bool traceback = e->kind == LOST_UNRETRIEVED;
-	uint32_t n = e->nframes < LOST_MAX_FRAMES ? e->nframes : LOST_MAX_FRAMES;
+	uint32_t n = e->stack.nframes < PYFRAMES_MAX ? e->stack.nframes : PYFRAMES_MAX;
 
 	py_stack_clear(out);
 	for (uint32_t i = 0; i < n; i++) {
-		const struct lost_frame *f = &e->frames[i];
+		const struct py_raw_frame *f = &e->stack.frames[i];
 		const struct code_info *ci;
 		int err, line;
 
-		if (cpy_frame_is_shim(&p->L, f->owner))
+		if (!traceback) {
+			if (py_frame_push(p, out, f->frame, f->code, f->lasti, f->owner))
+				py_stack_push(out, "?", "?", -1, 0);
 			continue;
+		}
 		ci = code_get(p, f->code, &err);
 		if (!ci) {
 			py_stack_push(out, "?", "?", -1, 0);
 			continue;
 		}
-		if (skip_frame(p, f, ci))
-			continue;
-		if (traceback)
-			line = f->line > 0 ? f->line : code_line(p, ci, f->lasti);
-		else
-			line = code_line(p, ci, code_unit_offset(f->lasti));
+		line = f->line > 0 ? f->line : code_line(p, ci, f->lasti);
 		py_stack_push(out, ci->func, ci->file, line, 0);
 	}
-	out->truncated = e->truncated;
+	out->truncated = e->stack.truncated;
 }
 
 static void decode_definition(struct py_proc *p, const struct lost_event *e, struct lost_report *r)

@@ -245,35 +245,98 @@ static bool sample_due(struct stall_monitor *m, int slot, uint64_t now)
 	return now - m->last_sample_ns[slot] >= SLOW_SAMPLE_NS;
 }
 
-/* Reads the stack of every loop thread busy for over half the threshold;
- * true when there was one. A reading counts only if the span is still the
- * same one afterwards: a stack must never come from after the stall ended. */
+/* A stack the kernel read at a cpu-clock sample: it counts for the span
+ * of its thread's slot if taken inside it, and the span still runs (as
+ * for a read from user space). */
+static void on_kernel_sample(pid_t tid, uint64_t ts, const struct stall_sample *smp, void *ctx)
+{
+	struct stall_monitor *m = ctx;
+	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
+
+	for (int i = 0; i < LS_MAX_LOOPS; i++) {
+		const struct slot_copy *c = &m->copies[i];
+
+		if (!c->valid || c->span.tid != tid || !span_key_eq(m->profiles[i].key, c->span))
+			continue;
+		if (ts < c->span.start || ts > m->kernel_until)
+			return;
+		if (!smp) {
+			m->kernel[i].faulted = true;
+			return;
+		}
+		m->kernel[i].span = c->span;
+		if (!sample_due(m, i, m->kernel_until) || loops[i].tid != c->loop.tid ||
+		    !span_unchanged(&loops[i], c))
+			return;
+		m->last_sample_ns[i] = m->kernel_until;
+		span_profile_add(&m->profiles[i], smp);
+		return;
+	}
+}
+
+static void drain_kernel_samples(struct stall_monitor *m, uint64_t now)
+{
+	for (int i = 0; i < LS_MAX_LOOPS; i++)
+		m->kernel[i].faulted = false;
+	m->kernel_until = now;
+	stall_sampler_kernel_drain(m->sampler, on_kernel_sample, m);
+}
+
+/* The kernel samples this span on CPU: a read from user space would race
+ * the running thread and is taken only while it is off CPU (where no
+ * sample fires) or when the kernel's read failed this tick. */
+static bool kernel_covers(const struct stall_monitor *m, int slot, const struct slot_copy *c)
+{
+	const struct kernel_reads *k = &m->kernel[slot];
+
+	return span_key_eq(k->span, c->span) && !k->faulted && !c->loop.off_since;
+}
+
+/* Where the kernel samples the span, a read from user space is taken only
+ * while the thread is off CPU: if it ran during the read (it is not off
+ * CPU since the same time), the read raced it and may be torn. */
+static bool ran_while_read(const struct stall_monitor *m, int slot, const struct slot_copy *c,
+			   const volatile struct ls_loop *now)
+{
+	if (!span_key_eq(m->kernel[slot].span, c->span) || !c->loop.off_since)
+		return false;
+	return now->off_since != c->loop.off_since;
+}
+
+/* Samples the stack of every loop thread busy for over half the threshold
+ * (and only theirs, in the kernel as well); true when there was one. A
+ * reading counts only if the span is still the same one afterwards: a
+ * stack must never come from after the stall ended. */
 static bool sample_busy(struct stall_monitor *m, uint64_t now)
 {
 	const volatile struct ls_loop *loops = stall_tracer_loops(m->tracer);
 	uint64_t half = m->opts.threshold_ns / 2;
-	bool sampling = false;
+	pid_t stalling[LS_MAX_LOOPS];
+	size_t nstalling = 0;
 
 	if (!m->sampler || !m->opts.stacks)
 		return false;
+	drain_kernel_samples(m, now);
 	for (int i = 0; i < LS_MAX_LOOPS; i++) {
 		const struct slot_copy *c = &m->copies[i];
 		struct span_profile *prof = &m->profiles[i];
 
 		if (!span_runs_long(m, i, c, now, half))
 			continue;
-		sampling = true;
+		stalling[nstalling++] = c->span.tid;
 		if (!span_key_eq(prof->key, c->span))
 			span_profile_reset(prof, c->span);
-		if (!sample_due(m, i, now))
+		if (!sample_due(m, i, now) || kernel_covers(m, i, c))
 			continue;
 		m->last_sample_ns[i] = now;
 		if (stall_sampler_read(m->sampler, c->span.tid, futex_waited(&c->loop), &m->scratch))
 			continue;
-		if (loops[i].tid == c->loop.tid && span_unchanged(&loops[i], c))
+		if (loops[i].tid == c->loop.tid && span_unchanged(&loops[i], c) &&
+		    !ran_while_read(m, i, c, &loops[i]))
 			span_profile_add(prof, &m->scratch);
 	}
-	return sampling;
+	stall_sampler_kernel_keep(m->sampler, stalling, nstalling);
+	return nstalling > 0;
 }
 
 /* Some loop has run for half the threshold without coming back (and is not

@@ -19,6 +19,12 @@ struct slot_reports {
 	struct span_key done;   /* the last span of this slot already finished */
 };
 
+/* What the kernel's samples gave a slot (stall_sampler_kernel_drain). */
+struct kernel_reads {
+	struct span_key span;   /* the last span they fed, start 0: none */
+	bool faulted;           /* one failed this tick: read from user space */
+};
+
 struct stall_monitor {
 	struct stall_monitor_opts opts;
 	struct stall_tracer *tracer;
@@ -37,6 +43,8 @@ struct stall_monitor {
 	uint64_t unfinished;                /* stalls still under way then */
 	uint64_t due_ns;                    /* when the timed work is next due */
 	struct slot_reports slots[LS_MAX_LOOPS];
+	struct kernel_reads kernel[LS_MAX_LOOPS];
+	uint64_t kernel_until;              /* samples taken after it wait (this tick's now) */
 	struct slot_copy copies[LS_MAX_LOOPS]; /* of the kernel's slots, at the last look */
 	struct ls_totals cuts;              /* iterations cut by the heartbeat */
 	struct ls_totals voided;            /* spans the kernel counted that ran no loop */

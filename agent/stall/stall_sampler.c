@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "modules.h"
 #include "pyproc.h"
+#include "stall_kstack.h"
 #include "stall_sampler.h"
 
 #define SAMPLE_DEPTH 256  /* a stall's culprit is near the top */
@@ -15,6 +16,11 @@
 
 struct stall_sampler {
 	struct py_proc *proc;
+	struct stall_kstack *kstack;  /* loaded at the first stall; NULL: not yet, or */
+	int kstack_err;               /* it cannot be: user-space reads only */
+	struct stall_sample decoded;  /* the kernel's sample being handed over */
+	stall_kernel_fn kernel_fn;
+	void *kernel_ctx;
 	struct py_thread *threads;  /* the last thread list read, any length */
 	size_t nthreads;
 	struct beat_source {
@@ -24,6 +30,49 @@ struct stall_sampler {
 		uint64_t found_at;
 	} beats[MAX_BEATS];
 };
+
+static const struct py_thread *thread_of_tid(struct stall_sampler *s, pid_t tid, bool refresh);
+
+/* Nothing read yet. */
+static void sample_clear(struct stall_sample *out)
+{
+	py_stack_clear(&out->stack);
+	py_stack_clear(&out->holder_stack);
+	out->has_task = false;
+	out->gil_holder = 0;
+	out->wait = STALL_WAIT_NONE;
+	out->futex = 0;
+}
+
+/* The kernel's frames as a stack, with the task running on it. */
+static int decode_kernel_sample(struct stall_sampler *s, const struct kstack_event *e,
+				struct stall_sample *out)
+{
+	const struct py_thread *t = thread_of_tid(s, (pid_t)e->tid, false);
+	uint32_t n = e->stack.nframes < PYFRAMES_MAX ? e->stack.nframes : PYFRAMES_MAX;
+
+	sample_clear(out);
+	if (!t || e->stack.faulted)
+		return -LS_ECHANGED;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct py_raw_frame *f = &e->stack.frames[i];
+		int err = py_frame_push(s->proc, &out->stack, f->frame, f->code, f->lasti, f->owner);
+
+		if (err)
+			return err;
+	}
+	out->stack.truncated = e->stack.truncated;
+	out->has_task = aio_task_on_stack(s->proc, t->tstate, &out->stack, &out->task) == 0;
+	return 0;
+}
+
+static void on_kernel_sample(const struct kstack_event *e, void *ctx)
+{
+	struct stall_sampler *s = ctx;
+	bool whole = decode_kernel_sample(s, e, &s->decoded) == 0;
+
+	s->kernel_fn((pid_t)e->tid, e->ts, whole ? &s->decoded : NULL, s->kernel_ctx);
+}
 
 int stall_sampler_new(pid_t pid, struct stall_sampler **out, char *why, size_t whylen)
 {
@@ -52,6 +101,8 @@ void stall_sampler_free(struct stall_sampler *s)
 {
 	if (!s)
 		return;
+	stall_kstack_free(s->kstack);
+	stall_sample_free(&s->decoded);
 	py_proc_free(s->proc);
 	free(s->threads);
 	free(s);
@@ -131,12 +182,7 @@ int stall_sampler_read(struct stall_sampler *s, pid_t tid, uint64_t futex, struc
 	const struct py_thread *t = thread_of_tid(s, tid, false);
 	int err;
 
-	py_stack_clear(&out->stack);
-	py_stack_clear(&out->holder_stack);
-	out->has_task = false;
-	out->gil_holder = 0;
-	out->wait = STALL_WAIT_NONE;
-	out->futex = 0;
+	sample_clear(out);
 	if (!t)
 		return -LS_ENOTFOUND;
 	err = py_proc_stack(s->proc, t->tstate, &out->stack, SAMPLE_DEPTH);
@@ -220,6 +266,36 @@ int stall_sampler_loops(struct stall_sampler *s, struct sampler_loop *out, size_
 		(*n)++;
 	}
 	return 0;
+}
+
+bool stall_sampler_kernel_keep(struct stall_sampler *s, const pid_t *tids, size_t n)
+{
+	uint64_t tstates[KSTACK_MAX_THREADS];
+	pid_t found[KSTACK_MAX_THREADS];
+	size_t nfound = 0;
+
+	if (!s->kstack && n && !s->kstack_err)
+		s->kstack_err = stall_kstack_new(s->proc, on_kernel_sample, s, &s->kstack);
+	if (!s->kstack)
+		return false;
+	for (size_t i = 0; i < n && nfound < KSTACK_MAX_THREADS; i++) {
+		const struct py_thread *t = thread_of_tid(s, tids[i], false);
+
+		if (!t)
+			continue;
+		found[nfound] = tids[i];
+		tstates[nfound++] = t->tstate;
+	}
+	return stall_kstack_keep(s->kstack, found, tstates, nfound) == 0;
+}
+
+void stall_sampler_kernel_drain(struct stall_sampler *s, stall_kernel_fn fn, void *ctx)
+{
+	if (!s->kstack)
+		return;
+	s->kernel_fn = fn;
+	s->kernel_ctx = ctx;
+	stall_kstack_drain(s->kstack);
 }
 
 void stall_sample_free(struct stall_sample *smp)
@@ -313,11 +389,23 @@ void span_profile_add(struct span_profile *sp, const struct stall_sample *smp)
 	}
 }
 
-/* A stack read whole beats any number of torn ones: a thread running a
- * chain of generators (json's pure-Python encoder) switches frames under
- * the reader so often that most samples are cut after their top frame,
- * which would hide the line that called them. */
-const struct span_bucket *span_profile_top(const struct span_profile *sp)
+/* b's stack runs under under's: deeper, the same outer frames; never a
+ * torn one under a whole one. */
+static bool runs_under(const struct span_bucket *b, const struct span_bucket *under)
+{
+	if (b->sample.stack.partial && !under->sample.stack.partial)
+		return false;
+	return py_stack_extends(&b->sample.stack, &under->sample.stack);
+}
+
+/* The most frequent reading among those that run under `under` (all of
+ * them when NULL); a stack read whole beats any number of torn ones: a
+ * thread running a chain of generators (json's pure-Python encoder)
+ * switches frames under a reader from outside so often that most such
+ * reads are cut after their top frame, which would hide the line that
+ * called them. */
+static const struct span_bucket *most_frequent(const struct span_profile *sp,
+					       const struct span_bucket *under)
 {
 	const struct span_bucket *top = NULL;
 
@@ -326,9 +414,37 @@ const struct span_bucket *span_profile_top(const struct span_profile *sp)
 		bool better_kind = top && top->sample.stack.partial && !b->sample.stack.partial;
 		bool same_kind = top && top->sample.stack.partial == b->sample.stack.partial;
 
+		if (under && !runs_under(b, under))
+			continue;
 		if (!top || better_kind || (same_kind && b->count > top->count))
 			top = b;
 	}
+	return top;
+}
+
+/* How many samples ran deeper than b's stack, under it. */
+static int samples_under(const struct span_profile *sp, const struct span_bucket *b)
+{
+	int n = 0;
+
+	for (int i = 0; i < sp->nbuckets; i++)
+		if (runs_under(&sp->buckets[i], b))
+			n += sp->buckets[i].count;
+	return n;
+}
+
+/* The hot path, as a flame graph shows it: from the most frequent reading,
+ * down into what runs under it while that took more samples than it did.
+ * Generator code spreads its time over many distinct deep stacks, while
+ * the moments between two resumptions (a C consumer such as list() or
+ * sum() running, a chain half relinked) all read as the same shallow one,
+ * which would otherwise win on count alone. */
+const struct span_bucket *span_profile_top(const struct span_profile *sp)
+{
+	const struct span_bucket *top = most_frequent(sp, NULL);
+
+	while (top && samples_under(sp, top) > top->count)
+		top = most_frequent(sp, top);
 	return top;
 }
 

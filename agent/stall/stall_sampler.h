@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Python stacks of stalled loop threads. While a span is under way and
- * past half the threshold, the monitor reads the loop thread's stack about
- * every millisecond; a stall reports the stack seen most often, the task
- * that was running, and the GIL holder when the loop was waiting for it. */
+ * past half the threshold, the monitor takes the loop thread's stack about
+ * every millisecond: on CPU in the kernel, at a cpu-clock sample of the
+ * stopped thread (stall_kstack.h), off CPU (or when that read fails) from
+ * user space; a stall reports the stack seen most often, the task that was
+ * running, and the GIL holder when the loop was waiting for it. */
 #ifndef LOOPSCOPE_STALL_SAMPLER_H
 #define LOOPSCOPE_STALL_SAMPLER_H
 
@@ -75,6 +77,18 @@ bool stall_sampler_runs_no_loop(struct stall_sampler *s, pid_t tid);
  * for loops without one we can read (uvloop), -LS_ENOLOOP when the thread
  * runs no loop now. */
 int stall_sampler_heartbeat(struct stall_sampler *s, pid_t tid, uint64_t now_ns, uint64_t *beat);
+
+/* A stack read in the kernel at a cpu-clock sample of a loop thread
+ * (CLOCK_MONOTONIC ts): whole, since the thread was stopped. smp is NULL
+ * when the walk failed (memory not resident at the interrupt): that tick
+ * falls back on a read from user space. */
+typedef void (*stall_kernel_fn)(pid_t tid, uint64_t ts, const struct stall_sample *smp, void *ctx);
+/* Samples these loop threads in the kernel from now on, and only them
+ * (none: no perf event is open, nothing costs). False when the kernel
+ * cannot sample them (user-space reads are all there is). */
+bool stall_sampler_kernel_keep(struct stall_sampler *s, const pid_t *tids, size_t n);
+/* Hands the kernel's samples taken so far to fn. */
+void stall_sampler_kernel_drain(struct stall_sampler *s, stall_kernel_fn fn, void *ctx);
 
 void stall_sample_free(struct stall_sample *smp);
 

@@ -207,6 +207,49 @@ static void test_whole_stacks_beat_torn_ones(void)
 	s.stack.partial = false;
 }
 
+/* Adds, `times` times, the stack of funcs (innermost first, each at line
+ * 10 + its index, then encode:200 and <module>:1). */
+static void add_under_encode(const char **funcs, int n, int times)
+{
+	const char *file = intern_str(names, "app.py");
+
+	py_stack_clear(&s.stack);
+	py_stack_clear(&s.holder_stack);
+	for (int i = 0; i < n; i++)
+		py_stack_push(&s.stack, intern_str(names, funcs[i]), file, 10 + i, 0);
+	py_stack_push(&s.stack, intern_str(names, "encode"), file, 200, 0);
+	py_stack_push(&s.stack, intern_str(names, "<module>"), file, 1, 0);
+	s.has_task = false;
+	s.gil_holder = 0;
+	for (int i = 0; i < times; i++)
+		span_profile_add(&sp, &s);
+}
+
+/* Generators spread their time over distinct deep stacks; the moments a
+ * C consumer runs between them all read as one shallow stack. The report
+ * follows the hot path down while what runs under a reading outweighs it. */
+static void test_hot_path_under_a_consumer(void)
+{
+	const char *a[] = { "_iterencode_list", "_iterencode_dict", "_iterencode" };
+	const char *b[] = { "_iterencode_dict", "_iterencode_list", "_iterencode_dict", "_iterencode" };
+	const char *c[] = { "_iterencode_dict", "_iterencode" };
+	const struct span_bucket *top;
+
+	add_under_encode(NULL, 0, 5);  /* encode in list(): the shallow one */
+	add_under_encode(a, 3, 2);
+	add_under_encode(b, 4, 3);
+	add_under_encode(c, 2, 1);
+	top = span_profile_top(&sp);
+	CHECK_EQ_STR(top_func(top), "_iterencode_dict");
+	CHECK(top && top->sample.stack.depth == 6 && top->count == 3);
+	span_profile_reset(&sp, span_key_of(1, 1));
+	add_under_encode(NULL, 0, 5);  /* what runs under it is less: it stays */
+	add_under_encode(a, 3, 2);
+	add_under_encode(b, 4, 2);
+	top = span_profile_top(&sp);
+	CHECK_EQ_STR(top_func(top), "encode");
+}
+
 int main(void)
 {
 	names = intern_new();
@@ -220,6 +263,7 @@ int main(void)
 	RUN_SPAN(test_lock_wait_majority);
 	RUN_SPAN(test_reset_between_spans);
 	RUN_SPAN(test_whole_stacks_beat_torn_ones);
+	RUN_SPAN(test_hot_path_under_a_consumer);
 	intern_free(names);
 	return unit_done();
 }
