@@ -106,3 +106,11 @@ class Client:
                 return None
             if "event" in msg:
                 self.events.append((time.time(), msg))
+
+    def wait_events(self, pred, count, timeout):
+        """Waits until `count` events match pred; returns those that do
+        (fewer after timeout)."""
+        def matching():
+            return [ev for _, ev in self.events if pred(ev)]
+        self.wait_event(lambda ev: pred(ev) and len(matching()) >= count, timeout)
+        return matching()

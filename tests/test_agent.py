@@ -95,6 +95,15 @@ def test_agent_subscribe_ongoing():
         p.raise_if_any()
 
 
+def wait_task_history(c, names, timeout=10):
+    """The task_done history by task name, once it holds every one of names
+    (a snapshot saw each done or gone), or as it is after timeout."""
+    def history():
+        return {e["name"]: e for e in c.result("history", kinds=["task_done"])["events"]}
+    return lib.wait_until(lambda: (lambda h: h if names <= set(h) else None)(history()),
+                          timeout, 0.2) or history()
+
+
 @lib.timeout(120)
 @lib.each_python()
 def test_agent_task_history(interp):
@@ -108,10 +117,8 @@ def test_agent_task_history(interp):
         c = a.client()
         t.go()
         t.wait_event("all_done", 30)
-        time.sleep(2.2)  # two more snapshots
         finished = [r for _, r in t.records if r.get("event") == "task_finished"]
-        hist = c.result("history", kinds=["task_done"])["events"]
-        by_name = {e["name"]: e for e in hist}
+        by_name = wait_task_history(c, {r["name"] for r in finished})
         p = Problems("task history")
         line = t.info["sleep_line"]
         for r in finished:

@@ -33,7 +33,9 @@ def test_agent_lints(interp):
         c.result("subscribe", kinds=["lint"])
         t.go()
         t.wait_event("stalls_done", 30)
-        time.sleep(4.5)  # past --lint-await, and a snapshot after it
+        # the long-awaits come in the first snapshot past --lint-await, with
+        # any wrong one (the guarded waits started with them): 4 lint events
+        c.wait_events(lambda e: e["event"] == "lint", 4, 15)
         made = [r for _, r in t.records if r.get("event") == "stall"]
         ans = c.result("lints")["targets"][0]
         lints = ans["lints"]

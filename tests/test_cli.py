@@ -165,9 +165,13 @@ def test_target_killed_while_attaching():
     rng = random.Random(7)
     outcomes = {}
     for i in range(30):
-        target = subprocess.Popen([interp.path, "-c", "import asyncio; asyncio.run(asyncio.sleep(60))"])
+        # says so once its loop runs, so that the kill lands in the attach
+        target = subprocess.Popen([interp.path, "-c", "import asyncio\n"
+                                   "async def main():\n print('up', flush=True)\n"
+                                   " await asyncio.sleep(60)\nasyncio.run(main())"],
+                                  stdout=subprocess.PIPE, text=True)
         try:
-            time.sleep(0.25)
+            target.stdout.readline()
             ls = subprocess.Popen([lib.loopscope_bin(), "ps" if i % 2 else "dump", str(target.pid)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             time.sleep(rng.uniform(0, 0.006))

@@ -124,9 +124,11 @@ def test_watch_follows_an_exec(first, nxt):
 @lib.params([pyenv_pair("3.11", "3.13")])
 def test_agent_follows_an_exec(interp, nxt):
     """The agent publishes target_exec, then the new program's stall and lost
-    work, and says the new Python in hello; ps reads the new program."""
+    work, and says the new Python in hello; ps reads the new program. The
+    new program stalls as soon as it is told to go after target_exec: its
+    loop must be known by then, though it started after its interpreter."""
     from agentlib import Agent
-    argv = [interp.path, REEXEC_PY, "--next", nxt.path]
+    argv = [interp.path, REEXEC_PY, "--next", nxt.path, "--pause-ms", 0]
     with Target(argv, name="reexec@%s" % interp.name, ready_timeout=30) as t, Agent([t.pid]) as a:
         a.wait_listening()
         c = a.client()

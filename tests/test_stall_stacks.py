@@ -91,9 +91,10 @@ def check_lock_stalls(p, t, stalls, what):
 @lib.each_python()
 def test_stall_lock_wait_is_not_the_gil(interp):
     """The `lock` stall of stalls.py (a threading.Lock a helper thread holds):
-    a futex wait that is not the GIL's, in JSON and in text."""
+    a futex wait that is not the GIL's, in JSON, and in text on Debian's
+    python3.11 (the text says what the JSON does, on any version)."""
     p = Problems("lock wait on %s" % interp.name)
-    for json_out in (True, False):
+    for json_out in (True, False) if interp.name == "debian-3.11" else (True,):
         with Target.python(interp, "--kinds", "lock", "--repeat", 2, "--stall-ms", 250) as t:
             with Loopscope.stalls(t.pid, threshold=100, duration=30, json_out=json_out) as ls:
                 ls.wait_attached()

@@ -310,9 +310,13 @@ def test_target_marker_lines():
 @lib.timeout(60)
 @lib.each_python()
 def test_stall_kinds(interp):
-    """Every kind of blocking call, twice, on one interpreter, default asyncio loop."""
-    n = len(KINDS) * REPEAT
-    with Target.python(interp, "--kinds", ",".join(KINDS), "--repeat", REPEAT,
+    """Every kind of blocking call on one interpreter, default asyncio loop:
+    each once (the stacks, task and syscalls are read per version), and
+    twice on Debian's python3.11 (a loop's second stall of a kind reuses
+    what its first left: that is no version's business)."""
+    repeat = REPEAT if interp.name == "debian-3.11" else 1
+    n = len(KINDS) * repeat
+    with Target.python(interp, "--kinds", ",".join(KINDS), "--repeat", repeat,
                        "--stall-ms", STALL_MS, "--gap-ms", GAP_MS) as target:
         run_session(target, lambda k: expected_syscalls(k, interp.version), 1, n,
                     schedule_seconds(n))
@@ -428,6 +432,24 @@ def test_hang_reported_while_ongoing(name, use_uvloop):
     p.raise_if_any()
 
 
+def machine_stalls(stalls, target, p):
+    """The stalls the target measured too, as lags of its own (its "late"
+    records: the machine ran something else, a real stall of the loop);
+    each must be mostly off the CPU, as such a stall is. Those are logged
+    and returned; any other one is no stall of this healthy target."""
+    lates = target.events("late")
+
+    def late_during(s):
+        return any(min(s["ts"] + s["duration_ms"] / 1e3, l["start"] + l["duration_ms"] / 1e3) -
+                   max(s["ts"], l["start"]) > 0 for l in lates)
+    excused = [s for s in stalls if late_during(s)]
+    for s in excused:
+        lib.log("a stall the target lagged through too (the machine's): %s" % fmt_stall(s))
+        p.check(s["on_cpu_ms"] < 0.5 * s["duration_ms"],
+                "a stall the target lagged through was on the CPU: %s" % fmt_stall(s))
+    return excused
+
+
 @lib.timeout(45)
 @lib.params(LOOP_CASES)
 def test_healthy_busy_target_has_no_stalls(name, use_uvloop):
@@ -445,11 +467,14 @@ def test_healthy_busy_target_has_no_stalls(name, use_uvloop):
     p = Problems("healthy target, threshold 50 ms, 5 s")
     p.check(rc == 0, "loopscope exited %s" % rc)
     stalls = [o for _, o in ls.events() if o["event"] == "stall"]
+    excused = machine_stalls(ls.finished_stalls(), target, p)
+    wrong = [s for s in stalls if not any(s["id"] == e["id"] for e in excused)]
     own_lag = max((l["max_lag_ms"] for l in lags), default=None)
-    p.check(not stalls, "%d stall event(s) on a healthy loop (the target's own worst lag: %s ms): %s" % (
-        len(stalls), own_lag, "; ".join(fmt_stall(s) for s in stalls[:5])))
+    p.check(not wrong, "%d stall event(s) on a healthy loop (the target's own worst lag: %s ms): %s" % (
+        len(wrong), own_lag, "; ".join(fmt_stall(s) for s in wrong[:5])))
     summ = ls.summary()
-    p.check(summ["stalls"] == 0 and summ["worst_ms"] == 0,
+    worst = max((s["duration_ms"] for s in excused), default=0)
+    p.check(summ["stalls"] == len(excused) and abs(summ["worst_ms"] - worst) < 0.01,
             "summary says stalls %s, worst %s ms" % (summ["stalls"], summ["worst_ms"]))
     p.check(abs(summ["duration_s"] - 5) < 0.5, "duration_s %s for --duration 5" % summ["duration_s"])
     p.check(summ.get("loops", 1) == 1, "loops %s" % summ.get("loops"))
@@ -488,11 +513,12 @@ def test_spinning_loop_has_no_phantom_stalls(extra):
     own_lag = max((l["max_lag_ms"] for l in lags), default=None)
     p.check(not absurd, "%d stall event(s) with an impossible duration (an iteration that began "
             "after loopscope read the clock?): %s" % (len(absurd), "; ".join(fmt_stall(s) for s in absurd[:3])))
-    real = [s for s in stalls if s not in absurd]
+    excused = machine_stalls([s for s in ls.finished_stalls() if s not in absurd], target, p)
+    real = [s for s in stalls if s not in absurd and not any(s["id"] == e["id"] for e in excused)]
     p.check(not real, "%d stall event(s) on a loop that never blocks (its own worst lag: %s ms): %s" % (
         len(real), own_lag, "; ".join(fmt_stall(s) for s in real[:3])))
     summ = ls.summary()
-    p.check(summ["stalls"] == 0, "summary stalls %s" % summ["stalls"])
+    p.check(summ["stalls"] == len(excused), "summary stalls %s" % summ["stalls"])
     p.check(summ["mode"] == ("precise" if precise else "light"), "mode %r" % summ["mode"])
     if precise:
         p.check(summ["iterations"] > 30000, "only %s iterations: the loop did not spin" % summ["iterations"])

@@ -40,8 +40,7 @@ def test_tui_terminated_ended():
         ui.wait_for("Tasks ", 20)
         t.go()
         t.wait_event("all_done", 30)
-        time.sleep(2.2)  # two more snapshots
-        ui.keys("5")
+        ui.keys("5")  # each task shows up once a snapshot saw it done or gone
         finished = [r for _, r in t.records if r.get("event") == "task_finished"]
         names = [r["name"] for r in finished]
         scr = ui.wait_for(lambda s: all(re.search(r"\b%s\b" % n, s) for n in names), 15, "every task in %s" % names)

@@ -195,7 +195,8 @@ def test_watch_repeated_site_is_rate_limited(interp):
     repeat = 60
     if debian_dbg_missing(interp):
         raise lib.Skip("never-awaited needs python3.11-dbg")
-    with lostwork_target(interp, "--repeat", str(repeat)) as t:
+    # 60 calls over 3 s: three rate-limit windows
+    with lostwork_target(interp, "--repeat", str(repeat), "--pace-ms", "50") as t:
         ls, rc = run_watch(t, timeout=60)
         events = [e for _, e in ls.events()]
         site = [e for e in events if e["event"] == "never_awaited" and e["coro"] == "forgotten"

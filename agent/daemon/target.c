@@ -282,12 +282,20 @@ static int open_lost(struct target *t, char *why, size_t whylen)
 	return err ? err : watch_lost(t);
 }
 
+/* The target's lost tracer, no longer watched nor its own: the caller frees it. */
+struct lost_tracer *unwatch_lost(struct target *t)
+{
+	struct lost_tracer *l = t->lost;
+
+	if (l && t->lost_epfd >= 0)
+		epoll_ctl(t->lost_epfd, EPOLL_CTL_DEL, lost_tracer_fd(l), NULL);
+	t->lost = NULL;
+	return l;
+}
+
 void close_lost(struct target *t)
 {
-	if (t->lost && t->lost_epfd >= 0)
-		epoll_ctl(t->lost_epfd, EPOLL_CTL_DEL, lost_tracer_fd(t->lost), NULL);
-	lost_tracer_free(t->lost);
-	t->lost = NULL;
+	lost_tracer_free(unwatch_lost(t));
 }
 
 static int open_detectors(struct target *t)
@@ -438,11 +446,8 @@ void target_stop(struct target *t)
 	/* the probes go now, not when the last job ends; on the thread pool,
 	 * since detaching uprobes takes the kernel ~0.7 s that the loop (and
 	 * every other target and client) must not wait */
-	if (t->lost && t->lost_epfd >= 0)
-		epoll_ctl(t->lost_epfd, EPOLL_CTL_DEL, lost_tracer_fd(t->lost), NULL);
-	t->dying_lost = t->lost;
+	t->dying_lost = unwatch_lost(t);
 	t->dying_stalls = t->stalls;
-	t->lost = NULL;
 	t->stalls = NULL;
 	t->detaching = t->agent->loop && (t->dying_lost || t->dying_stalls);
 	t->detach_work.data = t;

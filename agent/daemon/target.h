@@ -65,6 +65,9 @@ struct exec_follow {
 	bool again;                /* exec'd again meanwhile: open anew */
 	struct py_proc *proc;
 	struct lost_tracer *lost;
+	/* the old program's probes, freed on the pool first: removing
+	 * uprobes takes the kernel hundreds of ms too */
+	struct lost_tracer *old_lost;
 	int err;
 	char why[400];
 };
@@ -139,6 +142,7 @@ void on_lost(const struct lost_event *e, void *ctx);
 /* The lost tracer's fd in ours (lost_epfd), which the loop polls. */
 int watch_lost(struct target *t);
 void close_lost(struct target *t);
+struct lost_tracer *unwatch_lost(struct target *t);
 /* The sites' held events due at now (INFINITY: all) to subscribers. */
 void flush_sites(struct target *t, double now);
 /* The stall monitor has read the program the target exec'd (target_exec.c). */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Following a target's exec: the event at once, then the new program's
- * reader and lost-work probes made on the thread pool (placing uprobes
- * takes the kernel hundreds of ms) and installed on the loop; a second
- * exec meanwhile, or the target's stop, discards them, on the pool too. */
+/* Following a target's exec: the event at once, then the old program's
+ * lost-work probes removed and the new program's reader and probes made
+ * on the thread pool (placing or removing uprobes takes the kernel
+ * hundreds of ms, which the loop, sampling the new program's stalls,
+ * cannot spare) and installed on the loop; a second exec meanwhile, or
+ * the target's stop, discards them, on the pool too. */
 #include <math.h>
 #include "clock.h"
 #include "errors.h"
@@ -11,13 +13,15 @@
 #include "stall_output.h"
 #include "target.h"
 
-/* On the pool: the new program's reader and lost-work probes (uprobes take
- * the kernel hundreds of ms to place). */
+/* On the pool: the old program's probes go, the new program's reader and
+ * lost-work probes come (uprobes take the kernel hundreds of ms either way). */
 static void exec_open(uv_work_t *w)
 {
 	struct target *t = w->data;
 	struct exec_follow *x = &t->exec;
 
+	lost_tracer_free(x->old_lost);
+	x->old_lost = NULL;
 	x->why[0] = 0;
 	x->err = py_proc_open(t->pid, &x->proc, x->why, sizeof(x->why));
 	if (!x->err)
@@ -29,9 +33,11 @@ static void exec_discard(uv_work_t *w)
 {
 	struct target *t = w->data;
 
+	lost_tracer_free(t->exec.old_lost);
 	lost_tracer_free(t->exec.lost);
 	py_proc_free(t->exec.proc);
 	t->exec.lost = NULL;
+	t->exec.old_lost = NULL;
 	t->exec.proc = NULL;
 }
 
@@ -101,12 +107,14 @@ int target_follow_exec(struct target *t, const struct stall_exec *e)
 	target_read_owner(t);  /* a set-user-ID program may run now */
 	intern_free(t->event_files);  /* the old program's: source no longer serves them */
 	t->event_files = intern_new();
-	close_lost(t);
 	lost_report_clear(&t->report);
-	if (t->exec.busy)
+	if (t->exec.busy) {
+		close_lost(t);  /* the pool holds the follow: a second exec in a row, rare */
 		t->exec.again = true;
-	else
-		exec_queue(t, exec_open);
+		return 0;
+	}
+	t->exec.old_lost = unwatch_lost(t);
+	exec_queue(t, exec_open);
 	return 0;
 }
 

@@ -24,6 +24,12 @@
 #define HEARTBEAT_AFTER_NS 2000000ULL
 
 #define DISCOVERY_EVERY_NS 1000000000ULL
+/* Until Python shows a loop, this often for the first seconds: a program
+ * just started or exec'd makes its loop a moment after its interpreter,
+ * and a loop found a second late has its first stalls unseen (the kernel
+ * side does not know its epoll fd yet). */
+#define DISCOVERY_EAGER_NS 20000000ULL
+#define DISCOVERY_EAGER_FOR_NS 3000000000ULL
 
 /* What Python told us about the loop of one slot's thread. */
 struct loop_slot {
@@ -40,6 +46,8 @@ struct stall_loops {
 	struct stall_tracer *tracer;
 	struct stall_sampler *sampler;      /* NULL: no Python view */
 	uint64_t next_discovery;            /* when to look for loops from Python */
+	uint64_t first_discovery;           /* when it first did */
+	bool loop_found;                    /* ... and whether one was ever there */
 	struct loop_slot slots[LS_MAX_LOOPS];
 	char note[256];                     /* for the user */
 	bool note_pending;                  /* ... not taken yet */
@@ -201,9 +209,13 @@ void stall_loops_discover(struct stall_loops *l, const struct slot_copy *copies,
 
 	if (!l->sampler || now < l->next_discovery)
 		return;
-	l->next_discovery = now + DISCOVERY_EVERY_NS;
+	if (!l->first_discovery)
+		l->first_discovery = now;
 	if (stall_sampler_loops(l->sampler, loops, 64, &n))
-		return;
+		n = 0;
+	l->loop_found = l->loop_found || n > 0;
+	l->next_discovery = now + (!l->loop_found && now - l->first_discovery < DISCOVERY_EAGER_FOR_NS ?
+				   DISCOVERY_EAGER_NS : DISCOVERY_EVERY_NS);
 	for (size_t i = 0; i < n; i++) {
 		int slot = slot_of(copies, loops[i].tid);
 

@@ -6,7 +6,11 @@ loopscope should report ({"event": "expect", "kind": ..., "coro": ...,
 "func": ..., "line": ...}) and commits it; "done" closes the run. Warnings
 and logging are silenced, so only loopscope can see the bugs.
 
-    lostwork.py [--repeat N] [--healthy N] [--sites N] [--spew S] [--uvloop] [--origin]
+    lostwork.py [--repeat N [--pace-ms MS]] [--healthy N] [--sites N] [--spew S] [--uvloop] [--origin]
+
+--repeat N: the first bug (a never-awaited coroutine at one line) N times,
+each followed by a few garbage collections (~0.2 s), or with --pace-ms by
+a sleep of MS ms only.
 
 --origin: coroutine origin tracking on (sys.set_coroutine_origin_tracking_depth,
 as asyncio's debug mode does), so loopscope can say where each was created.
@@ -89,12 +93,15 @@ async def settle():
         gc.collect()
 
 
-async def bugs(repeat):
+async def bugs(repeat, pace_ms=None):
     for i in range(repeat):
         expect("never_awaited", "forgotten", "bugs", "NEVER-CORO", defined=forgotten,
                created="NEVER-CORO")
         forgotten()  # NEVER-CORO
-        await settle()
+        if pace_ms is None or i == repeat - 1:
+            await settle()
+        else:  # the coroutine was freed at once: no cycle for the collector
+            await asyncio.sleep(pace_ms / 1000)
     expect("never_awaited", "Service.save", "Service.handle" if QUALNAMES else "handle",
            "NEVER-METHOD", defined=Service.save, created="NEVER-METHOD")
     await Service().handle()
@@ -184,6 +191,7 @@ async def spew(seconds):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--pace-ms", type=float, default=None)
     ap.add_argument("--healthy", type=int, default=0)
     ap.add_argument("--uvloop", action="store_true")
     ap.add_argument("--sites", type=int, default=0)
@@ -204,7 +212,7 @@ def main():
     elif args.healthy:
         asyncio.run(healthy(args.healthy))
     else:
-        asyncio.run(bugs(args.repeat))
+        asyncio.run(bugs(args.repeat, args.pace_ms))
         shutdown_with_pending_task()
     print(json.dumps({"event": "done"}), flush=True)
     sys.stdin.readline()

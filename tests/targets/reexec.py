@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """An asyncio program that replaces itself with exec, keeping its PID.
 
-    reexec.py [--next PYTHON]
+    reexec.py [--next PYTHON] [--pause-ms MS]
 
 READY {"pid": N, "python": S, "lines": {...}}, then after "go" on stdin: one
 ~250 ms time.sleep stall of the loop ({"event": "stall", "phase": 1, ...}),
 then os.execv(PYTHON (default: this interpreter), [PYTHON, reexec.py,
-"--phase", "2"]). The new program starts a loop and prints {"event":
-"exec_ready", "python": S, "executable": S}, waits for a second "go", then
-stalls its loop the same way ({"event": "stall", "phase": 2, ...}), calls a
+"--phase", "2", "--pause-ms", MS]). The new program starts a loop and prints {"event":
+"exec_ready", "python": S, "executable": S}, waits for a second "go", then MS ms
+(default 300) later stalls its loop the same way ({"event": "stall", "phase": 2, ...}), calls a
 coroutine it never awaits, lets a task fail with nobody retrieving its
 exception ({"event": "lost", "kind": K, "line": N} for each), prints
 {"event": "all_done"} and idles until killed. Stall records carry the
@@ -81,7 +81,7 @@ async def ticker():
         await asyncio.sleep(0.005)
 
 
-async def phase1(nxt):
+async def phase1(nxt, pause_ms):
     tick = asyncio.ensure_future(ticker())
     print("READY " + json.dumps({"pid": os.getpid(), "python": sys.version.split()[0],
                                  "lines": LINES, "tid": threading.get_native_id()}), flush=True)
@@ -91,15 +91,15 @@ async def phase1(nxt):
     await asyncio.sleep(0.3)
     tick.cancel()
     sys.stdout.flush()
-    os.execv(nxt, [nxt, __file__, "--phase", "2"])
+    os.execv(nxt, [nxt, __file__, "--phase", "2", "--pause-ms", str(pause_ms)])
 
 
-async def phase2():
+async def phase2(pause_ms):
     tick = asyncio.ensure_future(ticker())
     emit({"event": "exec_ready", "python": sys.version.split()[0],
           "executable": sys.executable, "tid": threading.get_native_id()})
     await asyncio.get_running_loop().run_in_executor(None, wait_go)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(pause_ms / 1000)
     stall2()
     await asyncio.sleep(0.3)
     lose_work()
@@ -117,8 +117,9 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--next", default=sys.executable)
     p.add_argument("--phase", type=int, default=1)
+    p.add_argument("--pause-ms", type=float, default=300)
     args = p.parse_args()
-    asyncio.run(phase1(args.next) if args.phase == 1 else phase2())
+    asyncio.run(phase1(args.next, args.pause_ms) if args.phase == 1 else phase2(args.pause_ms))
 
 
 if __name__ == "__main__":

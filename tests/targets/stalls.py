@@ -27,7 +27,8 @@ Modes:
   stalls   the schedule above (--kinds, --repeat, --stall-ms, --gap-ms)
   hang     one coroutine spins in a `while` loop for --hang-ms
   healthy  --tasks busy tasks (and --spin-tasks tasks that only yield), never
-           stalling; prints its own worst loop lag every second
+           stalling; prints its own worst loop lag every second, and each
+           lag over 20 ms (the machine did not run it) as a "late" record
   exit     a stall during which another thread ends the process (os._exit)
   plain    no event loop at all: a time.sleep loop
 --no-loop-ms M first spends M ms without any event loop (time.sleep steps)
@@ -207,17 +208,32 @@ class LoopCtx:
         os.close(self.fifo_w)
 
 
+def thread_sleeps(tid):
+    """Whether thread tid waits in the kernel, but not on a futex (the GIL):
+    past held.set(), it can only be so in its time.sleep, GIL released."""
+    try:
+        with open("/proc/self/task/%d/wchan" % tid) as f:
+            wchan = f.read().strip()
+    except OSError:
+        return False
+    return wchan not in ("", "0") and "futex" not in wchan
+
+
 async def prepare_lock(ctx, ms):
-    """Makes a helper thread hold ctx.lock for ms, without blocking the loop."""
+    """Makes a helper thread hold ctx.lock for ms, without blocking the loop.
+    Returns once the helper sleeps: until then it may hold the GIL, and the
+    loop would wait for the GIL (not the lock) at the start of its stall."""
     held = threading.Event()
+    tid = []
 
     def holder():
         with ctx.lock:
+            tid.append(threading.get_native_id())
             held.set()
             time.sleep(ms / 1000.0)
 
     threading.Thread(target=holder, daemon=True).start()
-    while not held.is_set():
+    while not (held.is_set() and thread_sleeps(tid[0])):
         await asyncio.sleep(0.001)
 
 
@@ -238,14 +254,23 @@ async def spinner(ctx):
         ctx.steps += 1
 
 
+LATE_MS = 20.0   # a lag the lag monitor reports on its own (a "late" record)
+
+
 async def lag_monitor(ctx, period_ms=10):
-    """Measures the loop's own lag: how late a short sleep wakes up."""
+    """Measures the loop's own lag: how late a short sleep wakes up. A lag
+    over LATE_MS (the machine did not run the loop meanwhile) is told with
+    its wall-clock span: {"event": "late", "start": T, "duration_ms": F}."""
     while True:
-        t0 = time.monotonic()
+        wall, t0 = time.time(), time.monotonic()
         await asyncio.sleep(period_ms / 1000.0)
-        lag = (time.monotonic() - t0) * 1000.0 - period_ms
+        took = (time.monotonic() - t0) * 1000.0
+        lag = took - period_ms
         if lag > ctx.max_lag_ms:
             ctx.max_lag_ms = lag
+        if lag > LATE_MS:
+            emit({"event": "late", "loop": ctx.index, "tid": ctx.tid, "start": wall,
+                  "duration_ms": took})
 
 
 async def wait_go():
