@@ -36,6 +36,8 @@ import subprocess
 import sys
 import time
 
+from bpfstats import bpf_stats, loopscope_bpf_ns
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 COMPONENTS = {
@@ -153,8 +155,10 @@ class Attached:
             self.p.wait()
 
 
-def one_round(b, seconds):
-    """Offered load for `seconds`: the server's ns per answered request."""
+def one_round(b, seconds, bpf=False):
+    """Offered load for `seconds`: the server's ns per answered request
+    (bpf: and the run time of loopscope's BPF programs per request)."""
+    bpf0 = loopscope_bpf_ns() if bpf else None
     ns0 = server_ns(b.server.pid)
     r = subprocess.run([b.client, str(b.port), str(b.rate), "%g" % seconds, "16"],
                        capture_output=True, text=True, timeout=seconds + 30,
@@ -162,6 +166,9 @@ def one_round(b, seconds):
     ns = server_ns(b.server.pid) - ns0
     res = json.loads(r.stdout)
     res["server_ns_per_req"] = ns / max(res["done"], 1)
+    bpf1 = loopscope_bpf_ns() if bpf0 is not None else None
+    if bpf1 is not None:
+        res["bpf_ns_per_req"] = (bpf1 - bpf0) / max(res["done"], 1)
     return res
 
 
@@ -174,7 +181,7 @@ def pair(b, name, seconds):
         ls = Attached(b, name, COMPONENTS[name]) if which != "base" and COMPONENTS[name] else None
         time.sleep(0.2)
         t0 = time.monotonic()
-        res = one_round(b, seconds)
+        res = one_round(b, seconds, bpf=ls is not None)
         if ls:
             res["loopscope_cpu"] = ls.own_ns() / 1e9 / (time.monotonic() - t0)
             ls.stop()
@@ -194,9 +201,12 @@ def summarise(name, pairs):
     ratios = [p[name]["server_ns_per_req"] / p["base"]["server_ns_per_req"] for p in pairs]
     lo, hi = median_ci(ratios)
     own = [p[name].get("loopscope_cpu", 0.0) for p in pairs]
+    bpf = [p[name]["bpf_ns_per_req"] / p["base"]["server_ns_per_req"] for p in pairs
+           if "bpf_ns_per_req" in p[name]]
     late = sum(p[k]["late"] + p[k]["errors"] for p in pairs for k in ("base", name))
     return {"component": name, "median": statistics.median(ratios), "ci": [lo, hi],
             "pairs": len(ratios), "loopscope_cpu": statistics.median(own),
+            "bpf_share": statistics.median(bpf) if bpf else None,
             "base_us_per_req": statistics.median(p["base"]["server_ns_per_req"] for p in pairs) / 1e3,
             "late_or_errors": late}
 
@@ -211,12 +221,16 @@ def verdict(s):
 
 
 def print_table(rows):
-    print("%-10s %8s  %-17s %6s  %10s  %s" % ("component", "ratio", "95% CI", "pairs",
-                                               "own CPU", "verdict"))
+    print("%-10s %8s  %-17s %6s  %10s  %8s  %s" % ("component", "ratio", "95% CI", "pairs",
+                                                    "own CPU", "BPF", "verdict"))
     for s in rows:
-        print("%-10s %8.4f  [%.4f, %.4f] %6d  %9.2f%%  %s" % (
+        bpf = "-" if s.get("bpf_share") is None else "%.2f%%" % (100 * s["bpf_share"])
+        print("%-10s %8.4f  [%.4f, %.4f] %6d  %9.2f%%  %8s  %s" % (
             s["component"], s["median"], s["ci"][0], s["ci"][1], s["pairs"],
-            100 * s["loopscope_cpu"], "bias (want 1.0)" if s["component"] == "A/A" else verdict(s)))
+            100 * s["loopscope_cpu"], bpf, "bias (want 1.0)" if s["component"] == "A/A" else verdict(s)))
+    print("BPF: the run time of loopscope's BPF programs (the kernel's bpf_stats, every run on the\n"
+          "machine, the load generator's included) per request, as a share of the server's CPU per\n"
+          "request: an exact upper bound on what the programs cost the server, free of round noise.")
 
 
 def run(b, components, pairs, seconds):
@@ -224,7 +238,12 @@ def run(b, components, pairs, seconds):
     machine spread over all of them; returns the summary rows."""
     results = {c: [] for c in components}
     plan = [c for _ in range(pairs) for c in components]
-    for i, c in enumerate(plan):
-        results[c].append(pair(b, c, seconds))
-        print("  pair %d/%d %s" % (i + 1, len(plan), c), file=sys.stderr, flush=True)
+    stats_before = bpf_stats(True)
+    try:
+        for i, c in enumerate(plan):
+            results[c].append(pair(b, c, seconds))
+            print("  pair %d/%d %s" % (i + 1, len(plan), c), file=sys.stderr, flush=True)
+    finally:
+        if stats_before is not None:
+            bpf_stats(stats_before == "1")
     return [summarise(c, results[c]) for c in components], results

@@ -42,6 +42,8 @@ import subprocess
 import sys
 import time
 
+from bpfstats import bpf_stats, loopscope_bpf_ns  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TARGET = 0.99
@@ -178,34 +180,6 @@ def tracing_progs():
         out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True,
                              text=True, timeout=10).stdout
         return sum(1 for p in json.loads(out) if p.get("type") in TRACE_TYPES)
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return None
-
-
-BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
-
-
-def bpf_stats(enable):
-    """Turns the kernel's per-program run time accounting on or off (it
-    costs two clock reads per program run, paid in the attached mode only);
-    returns the previous setting, None when it cannot be changed."""
-    try:
-        with open(BPF_STATS) as f:
-            old = f.read().strip()
-        with open(BPF_STATS, "w") as f:
-            f.write("1" if enable else "0")
-        return old
-    except OSError:
-        return None
-
-
-def loopscope_bpf_ns():
-    """Total run time so far of loopscope's BPF programs (named ls_*)."""
-    try:
-        out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True,
-                             text=True, timeout=10).stdout
-        return sum(p.get("run_time_ns", 0) for p in json.loads(out)
-                   if p.get("name", "").startswith("ls_"))
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
 
