@@ -314,6 +314,9 @@ def test_agent_allowed_user_sees_its_own_targets():
                                stdout=subprocess.PIPE, text=True)
         first = json.loads(sub.stdout.readline() or "{}")
         p.check(first.get("result") == {"subscribed": True}, "daemon's subscribe: %s" % first)
+        # both loops found before they stall: what is tested here is who
+        # sees which stall, not how soon after attaching a loop is found
+        lib.wait_until(lambda: all(x.get("loops", 0) >= 1 for x in root.result("stats")["targets"]), 10)
         for t in (mine, theirs):
             t.go()
         for t in (mine, theirs):
