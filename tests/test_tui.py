@@ -75,11 +75,7 @@ def test_tui_task_detail_source():
     require_tui()
     with tasks_target() as t, started(t) as a, Tui(["--socket", a.socket]) as ui:
         ui.wait_for("chain-a", 20)
-        ui.keys("/")
-        ui.type("worker-0")
-        ui.keys("Enter")
-        ui.wait_for(lambda s: "worker-1" not in s and "worker-0" in s, 5, "only worker-0")
-        ui.keys("Enter")
+        ui.open_filtered("worker-0", lambda s: "worker-1" not in s and "worker-0" in s, "only worker-0")
         frame = [k for k in t.info["tasks"] if k["name"] == "worker-0"][0]["frame"]
         text = source_line(frame["file"], frame["line"])
         scr = ui.wait_for(text, 10)
@@ -157,11 +153,8 @@ def test_tui_warning_says_where_it_was_created():
         t.wait_event("done", 30)
         exp = [r for r in t.events("expect") if r.get("task") == "fire-and-forget"][0]
         ui.wait_for("fire-and-forget", 10)
-        ui.keys("/")
-        ui.type("fire-and-forget")
-        ui.keys("Enter")
-        ui.wait_for(lambda s: "forgotten" not in s and "exception lost" in s, 5, "only the lost exception")
-        ui.keys("Enter")
+        ui.open_filtered("fire-and-forget", lambda s: "forgotten" not in s and "exception lost" in s,
+                         "only the lost exception")
         defined = "coroutine defined at %s:%d" % (LOSTWORK_PY, exp["defined"])
         scr = ui.wait_for(lambda s: defined in s and "Created at:" in s, 10, defined)
         after = scr.split("Created at:", 1)[1]

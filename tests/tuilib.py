@@ -99,6 +99,15 @@ class Tui:
     def type(self, text):
         self.keys(text, literal=True)
 
+    def open_filtered(self, text, shown, what):
+        """`/` text Enter, until shown(screen) holds, then Enter on the row
+        left selected: the details of what the filter kept."""
+        self.keys("/")
+        self.type(text)
+        self.keys("Enter")
+        self.wait_for(shown, 5, what)
+        self.keys("Enter")
+
     def resize(self, width, height):
         self.tmux("resize-window", "-t", "t", "-x", str(width), "-y", str(height))
         time.sleep(0.3)
