@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <stdlib.h>
+#include "clock.h"
 #include "lost_sites.h"
 
 /* Past this many sites, every event of a new site goes out as it comes:
@@ -15,15 +16,14 @@ struct site {
 };
 
 struct lost_sites {
-	struct site *v;
-	size_t n;
+	struct lost_site_table t;  /* of struct site */
 };
 
 struct lost_sites *lost_sites_new(void)
 {
 	struct lost_sites *s = calloc(1, sizeof(*s));
 
-	if (s && !(s->v = calloc(MAX_SITES, sizeof(*s->v)))) {
+	if (s && lost_site_table_init(&s->t, sizeof(struct site), MAX_SITES)) {
 		free(s);
 		return NULL;
 	}
@@ -34,21 +34,10 @@ void lost_sites_free(struct lost_sites *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++)
-		json_decref(s->v[i].latest);
-	free(s->v);
+	for (size_t i = 0; i < s->t.n; i++)
+		json_decref(((struct site *)lost_site_table_at(&s->t, i))->latest);
+	lost_site_table_done(&s->t);
 	free(s);
-}
-
-static struct site *site_of(struct lost_sites *s, const struct lost_report *r)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (lost_site_is(&s->v[i].key, r))
-			return &s->v[i];
-	if (s->n == MAX_SITES)
-		return NULL;
-	lost_site_of(r, &s->v[s->n].key);
-	return &s->v[s->n++];
 }
 
 /* The site's held occurrences as one event: the last of them, with how many. */
@@ -65,7 +54,7 @@ static json_t *take_held(struct site *x, double now)
 
 json_t *lost_sites_event(struct lost_sites *s, const struct lost_report *r, json_t *ev, double now)
 {
-	struct site *x = s ? site_of(s, r) : NULL;
+	struct site *x = s ? lost_site_table_of(&s->t, r) : NULL;
 
 	if (!x || !ev)
 		return ev;
@@ -81,8 +70,8 @@ json_t *lost_sites_event(struct lost_sites *s, const struct lost_report *r, json
 
 void lost_sites_flush(struct lost_sites *s, double now, json_t *out)
 {
-	for (size_t i = 0; s && i < s->n; i++) {
-		struct site *x = &s->v[i];
+	for (size_t i = 0; s && i < s->t.n; i++) {
+		struct site *x = lost_site_table_at(&s->t, i);
 
 		if (x->latest && now - x->last_sent >= LOST_SITES_INTERVAL)
 			json_array_append_new(out, take_held(x, now));
@@ -93,14 +82,12 @@ int lost_sites_next_ms(const struct lost_sites *s, double now)
 {
 	double next = -1;
 
-	for (size_t i = 0; s && i < s->n; i++) {
-		const struct site *x = &s->v[i];
+	for (size_t i = 0; s && i < s->t.n; i++) {
+		const struct site *x = lost_site_table_at(&s->t, i);
 		double at = x->last_sent + LOST_SITES_INTERVAL;
 
 		if (x->latest && (next < 0 || at < next))
 			next = at;
 	}
-	if (next < 0)
-		return -1;
-	return next <= now ? 0 : (int)((next - now) * 1000.0) + 1;
+	return clock_ms_between(now, next);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "code.h"
 #include "exc_text.h"
@@ -154,10 +156,48 @@ void lost_site_of(const struct lost_report *r, struct lost_site *k)
 	k->line = f ? f->line : -1;
 }
 
-bool lost_site_is(const struct lost_site *k, const struct lost_report *r)
+static bool same_site(const struct lost_site *a, const struct lost_site *b)
 {
-	const struct py_frame *f = lost_report_site(r);
+	return a->kind == b->kind && a->file == b->file && a->line == b->line && !strcmp(a->coro, b->coro);
+}
 
-	return k->kind == r->kind && k->file == (f ? f->file : "") && k->line == (f ? f->line : -1) &&
-	       !strcmp(k->coro, r->coro);
+int lost_site_table_init(struct lost_site_table *t, size_t esize, size_t max)
+{
+	t->v = calloc(max, esize);
+	t->esize = esize;
+	t->n = 0;
+	t->max = max;
+	return t->v ? 0 : -ENOMEM;
+}
+
+void lost_site_table_done(struct lost_site_table *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+void *lost_site_table_at(const struct lost_site_table *t, size_t i)
+{
+	return i < t->n ? t->v + i * t->esize : NULL;
+}
+
+/* The key is made once per event, not once per site compared: making it
+ * walks the stack for the innermost frame outside asyncio. */
+void *lost_site_table_of(struct lost_site_table *t, const struct lost_report *r)
+{
+	struct lost_site key;
+	char *e;
+
+	lost_site_of(r, &key);
+	for (size_t i = 0; i < t->n; i++) {
+		e = t->v + i * t->esize;
+		if (same_site((const struct lost_site *)e, &key))
+			return e;
+	}
+	if (t->n == t->max)
+		return NULL;
+	e = t->v + t->n++ * t->esize;
+	*(struct lost_site *)e = key;
+	return e;
 }

@@ -51,6 +51,20 @@ struct lost_site {
 };
 
 void lost_site_of(const struct lost_report *r, struct lost_site *k);
-bool lost_site_is(const struct lost_site *k, const struct lost_report *r);
+
+/* Up to max call sites, each an entry of esize bytes that starts with its
+ * struct lost_site: the per-site state watch's output and the agent's
+ * aggregation keep. */
+struct lost_site_table {
+	char *v;
+	size_t esize, n, max;
+};
+
+int lost_site_table_init(struct lost_site_table *t, size_t esize, size_t max);
+void lost_site_table_done(struct lost_site_table *t);
+/* r's site's entry, zeroed but for its key when new; NULL once the table
+ * is full (a new site past max). */
+void *lost_site_table_of(struct lost_site_table *t, const struct lost_report *r);
+void *lost_site_table_at(const struct lost_site_table *t, size_t i);
 
 #endif

@@ -3,6 +3,7 @@
  * that fires again and again is shown once, then as a running count. */
 #include <stdlib.h>
 #include <string.h>
+#include "clock.h"
 #include "lost_output.h"
 #include "output.h"
 #include "text.h"
@@ -22,8 +23,7 @@ struct site {
 
 struct lost_output {
 	bool json;
-	size_t nsites;
-	struct site *sites;
+	struct lost_site_table sites;  /* of struct site */
 	uint64_t totals[4];
 	uint64_t unlisted;   /* events at sites past the first MAX_SITES */
 };
@@ -35,8 +35,7 @@ struct lost_output *lost_output_new(bool json)
 	if (!o)
 		return NULL;
 	o->json = json;
-	o->sites = calloc(MAX_SITES, sizeof(*o->sites));
-	if (!o->sites) {
+	if (lost_site_table_init(&o->sites, sizeof(struct site), MAX_SITES)) {
 		free(o);
 		return NULL;
 	}
@@ -47,22 +46,16 @@ void lost_output_free(struct lost_output *o)
 {
 	if (!o)
 		return;
-	free(o->sites);
+	lost_site_table_done(&o->sites);
 	free(o);
 }
 
 static struct site *site_of(struct lost_output *o, const struct lost_report *r)
 {
-	struct site *s;
+	struct site *s = lost_site_table_of(&o->sites, r);
 
-	for (size_t i = 0; i < o->nsites; i++)
-		if (lost_site_is(&o->sites[i].key, r))
-			return &o->sites[i];
-	if (o->nsites == MAX_SITES)
-		return NULL;
-	s = &o->sites[o->nsites++];
-	lost_site_of(r, &s->key);
-	s->last_shown = -1e9;
+	if (s && !s->count)  /* new */
+		s->last_shown = -1e9;
 	return s;
 }
 
@@ -173,9 +166,11 @@ void lost_output_tick(struct lost_output *o, FILE *f, double now)
 {
 	bool printed = false;
 
-	for (size_t i = 0; !o->json && i < o->nsites; i++) {
-		if (repeat_due(&o->sites[i], now)) {
-			print_repeat(f, &o->sites[i], now);
+	for (size_t i = 0; !o->json && i < o->sites.n; i++) {
+		struct site *s = lost_site_table_at(&o->sites, i);
+
+		if (repeat_due(s, now)) {
+			print_repeat(f, s, now);
 			printed = true;
 		}
 	}
@@ -187,16 +182,14 @@ int lost_output_next_ms(const struct lost_output *o, double now)
 {
 	double next = -1;
 
-	for (size_t i = 0; !o->json && i < o->nsites; i++) {
-		const struct site *s = &o->sites[i];
+	for (size_t i = 0; !o->json && i < o->sites.n; i++) {
+		const struct site *s = lost_site_table_at(&o->sites, i);
 		double at = s->last_shown + TEXT_REPEAT_INTERVAL;
 
 		if (s->count > s->shown && (next < 0 || at < next))
 			next = at;
 	}
-	if (next < 0)
-		return -1;
-	return next <= now ? 0 : (int)((next - now) * 1000.0) + 1;
+	return clock_ms_between(now, next);
 }
 
 void lost_output_event(struct lost_output *o, FILE *f, struct lost_report *r, double now)
@@ -243,8 +236,8 @@ uint64_t lost_output_total(const struct lost_output *o, int kind)
 
 void lost_output_sites_print(const struct lost_output *o, FILE *f)
 {
-	for (size_t i = 0; i < o->nsites; i++) {
-		const struct site *s = &o->sites[i];
+	for (size_t i = 0; i < o->sites.n; i++) {
+		const struct site *s = lost_site_table_at(&o->sites, i);
 
 		fprintf(f, "  %-22s %6llu x  %s at %s:%d\n", lost_kind_name(s->key.kind),
 			(unsigned long long)s->count, s->key.coro[0] ? text_safe(s->key.coro) : "-",

@@ -22,6 +22,13 @@ int clock_ms_until(uint64_t due_ns)
 	return now >= due_ns ? 0 : (int)((due_ns - now + 999999) / 1000000);
 }
 
+int clock_ms_between(double now_s, double due_s)
+{
+	if (due_s < 0)
+		return -1;
+	return due_s <= now_s ? 0 : (int)((due_s - now_s) * 1000.0) + 1;
+}
+
 int64_t clock_mono_to_unix_ns(void)
 {
 	struct timespec rt, mono;

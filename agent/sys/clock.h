@@ -14,5 +14,8 @@ int64_t clock_mono_to_unix_ns(void);
 /* Whole milliseconds from now until monotonic time due_ns, rounded up
  * (a poll timeout that does not wake before due_ns); 0 once it is past. */
 int clock_ms_until(uint64_t due_ns);
+/* The same for times in seconds (due_s < 0: nothing due, -1): what a
+ * poll loop waits for an event that is due at due_s, now being now_s. */
+int clock_ms_between(double now_s, double due_s);
 
 #endif
