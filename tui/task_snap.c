@@ -10,10 +10,8 @@
 
 static enum m_state state_of(const char *s)
 {
-	static const char *const names[] = { "pending", "running", "done", "cancelled" };
-
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
+	for (int i = 0; i < M_UNKNOWN; i++)
+		if (!strcmp(s, model_state_name((enum m_state)i)))
 			return (enum m_state)i;
 	return M_UNKNOWN;
 }
