@@ -22,11 +22,6 @@
 #define PRUNE_INTERVAL_MS 5000
 #define FLUSH_TIMEOUT_MS 1000
 
-static double now_unix(void)
-{
-	return (double)clock_mono_to_unix_ns() / 1e9 + clock_mono_s();
-}
-
 /* Whose event it is: its target's owner; pid 0 (the agent's own) is
  * everyone's, an unknown pid root's. */
 static uid_t owner_of(const struct agent *a, pid_t pid)
@@ -55,11 +50,11 @@ void agent_publish(struct agent *a, json_t *ev, bool keep)
 	line = proto_event_line(ev, &len);
 	if (!line)
 		return;
-	if (keep && history_add(a->hist, k, pid, owner, now_unix(), line, len))
+	if (keep && history_add(a->hist, k, pid, owner, clock_unix_s(), line, len))
 		log_warn("out of memory: a %s event is not kept in the history", k);
 	if (a->srv)
 		server_publish(a->srv, k, pid, owner, line, len);
-	recorder_event(a->rec, now_unix(), line, len);
+	recorder_event(a->rec, clock_unix_s(), line, len);
 	free(line);
 }
 
@@ -70,7 +65,7 @@ bool agent_recording(const struct agent *a)
 
 void agent_record_snapshot(struct agent *a, pid_t pid, const char *ps, size_t len)
 {
-	recorder_snapshot(a->rec, now_unix(), pid, ps, len);
+	recorder_snapshot(a->rec, clock_unix_s(), pid, ps, len);
 }
 
 static int open_record(struct agent *a)
@@ -98,6 +93,12 @@ static void remove_target(struct agent *a, struct target *t)
 	}
 }
 
+void agent_publish_exit(struct agent *a, pid_t pid, const char *why)
+{
+	agent_publish(a, json_pack("{s:s, s:i, s:o, s:s}", "event", "target_exit", "pid", pid,
+				   "ts", json_round(clock_unix_s(), 6), "reason", why), true);
+}
+
 void agent_target_gone(struct agent *a, struct target *t, const char *why)
 {
 	pid_t pid = target_pid(t);
@@ -108,8 +109,7 @@ void agent_target_gone(struct agent *a, struct target *t, const char *why)
 	a->gone_next = (a->gone_next + 1) % AGENT_MAX_TARGETS;
 	if (a->ngone < AGENT_MAX_TARGETS)
 		a->ngone++;
-	agent_publish(a, json_pack("{s:s, s:i, s:o, s:s}", "event", "target_exit", "pid", pid,
-				   "ts", json_round(now_unix(), 6), "reason", why), true);
+	agent_publish_exit(a, pid, why);
 	remove_target(a, t);
 	target_stop(t);
 	if (!a->ntargets && !children_masters(a->kids))
@@ -124,7 +124,7 @@ void agent_owner_set(struct agent *a, pid_t pid, uid_t uid)
 
 void agent_owner_gone(struct agent *a, pid_t pid)
 {
-	owners_gone(a->owners, pid, now_unix());
+	owners_gone(a->owners, pid, clock_unix_s());
 }
 
 bool agent_client_sees(const struct client *c, const struct target *t)
@@ -248,7 +248,7 @@ void agent_stop(struct agent *a, const char *reason)
 	a->stopping = true;
 	log_info("stopping: %s", reason);
 	agent_publish(a, json_pack("{s:s, s:i, s:o, s:s}", "event", "agent_exit", "pid", 0,
-				   "ts", json_round(now_unix(), 6), "reason", reason), false);
+				   "ts", json_round(clock_unix_s(), 6), "reason", reason), false);
 	while (a->ntargets)
 		target_stop(a->targets[--a->ntargets]);
 	agent_attach_stop(a);
@@ -272,7 +272,7 @@ static void on_prune(uv_timer_t *h)
 {
 	struct agent *a = h->data;
 
-	double now = now_unix();
+	double now = clock_unix_s();
 
 	history_prune(a->hist, now);
 	owners_prune(a->owners, now - a->opts.retain_s);
@@ -440,7 +440,7 @@ int agent_main(const struct agent_opts *opts)
 	 * 100,000 tasks until every arena had its own). */
 	mallopt(M_ARENA_MAX, 1);
 	json_object_seed(0);  /* now, on this thread: the pool's threads build JSON too */
-	a.started = now_unix();
+	a.started = clock_unix_s();
 	a.started_mono = clock_mono_s();
 	a.hist = history_new(opts->retain_s, opts->history_bytes);
 	a.owners = owners_new();

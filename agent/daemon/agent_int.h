@@ -56,6 +56,8 @@ void agent_record_snapshot(struct agent *a, pid_t pid, const char *ps, size_t le
 /* A target is gone (exited, or its detectors failed): drops it; the agent
  * stops when none is left. */
 void agent_target_gone(struct agent *a, struct target *t, const char *why);
+/* The target_exit event of pid, for why (kept in the history). */
+void agent_publish_exit(struct agent *a, pid_t pid, const char *why);
 /* The target a request names ("pid"; optional with one target), or NULL
  * after answering the error. */
 struct target *agent_request_target(struct agent *a, struct client *c, const json_t *req,

@@ -7,7 +7,6 @@
  * once attached; one that exits meanwhile is dropped with a target_exit. */
 #include <errno.h>
 #include <stdlib.h>
-#include "clock.h"
 #include "errors.h"
 #include "log.h"
 #include "output.h"
@@ -72,9 +71,7 @@ static void start_next(struct agent *a);
 static void exited_meanwhile(struct agent *a, pid_t pid)
 {
 	log_info("PID %d: exited while it was being attached", pid);
-	agent_publish(a, json_pack("{s:s, s:i, s:o, s:s}", "event", "target_exit", "pid", pid,
-				   "ts", json_round((double)clock_mono_to_unix_ns() / 1e9 + clock_mono_s(), 6),
-				   "reason", "exited while it was being attached"), true);
+	agent_publish_exit(a, pid, "exited while it was being attached");
 }
 
 static void finish(struct agent *a, struct attach *q)

@@ -101,8 +101,7 @@ static void exec_opened(uv_work_t *w, int status)
  * (on the pool) and the pool's reader opens it at its next job. */
 int target_follow_exec(struct target *t, const struct stall_exec *e)
 {
-	agent_publish(t->agent, stall_exec_json(t->pid, e, (double)(clock_mono_to_unix_ns() +
-			(int64_t)clock_mono_ns()) / 1e9), true);
+	agent_publish(t->agent, stall_exec_json(t->pid, e, clock_unix_s()), true);
 	__atomic_store_n(&t->execs, e->execs, __ATOMIC_RELEASE);
 	target_read_owner(t);  /* a set-user-ID program may run now */
 	intern_free(t->event_files);  /* the old program's: source no longer serves them */

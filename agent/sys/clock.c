@@ -15,6 +15,11 @@ double clock_mono_s(void)
 	return (double)clock_mono_ns() / 1e9;
 }
 
+double clock_unix_s(void)
+{
+	return (double)clock_mono_to_unix_ns() / 1e9 + clock_mono_s();
+}
+
 int clock_ms_until(uint64_t due_ns)
 {
 	uint64_t now = clock_mono_ns();

@@ -11,6 +11,9 @@ uint64_t clock_mono_ns(void);
 double clock_mono_s(void);
 /* CLOCK_REALTIME - CLOCK_MONOTONIC, in ns: add it to a monotonic time. */
 int64_t clock_mono_to_unix_ns(void);
+/* Now, in Unix seconds, on the monotonic clock plus that offset: the
+ * time base of every event's "ts". */
+double clock_unix_s(void);
 /* Whole milliseconds from now until monotonic time due_ns, rounded up
  * (a poll timeout that does not wake before due_ns); 0 once it is past. */
 int clock_ms_until(uint64_t due_ns);
