@@ -91,16 +91,11 @@ static void decode_origin(struct py_proc *p, const struct lost_event *e, struct 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct lost_origin *o = &e->origin[i];
 
-		const char *ifile, *ifunc;
-
 		if (py_read_str(p, o->file, file, sizeof(file)) ||
 		    py_read_str(p, o->func, func, sizeof(func)))
 			break;
-		ifile = intern_str(p->strings, file);
-		ifunc = intern_str(p->strings, func);
-		if (!ifile || !ifunc)
-			break;
-		py_stack_push(out, ifunc, ifile, o->line > 0 && o->line < (1 << 30) ? (int)o->line : -1, 0);
+		py_stack_push(out, intern_str(p->strings, func), intern_str(p->strings, file),
+			      o->line > 0 && o->line < (1 << 30) ? (int)o->line : -1, 0);
 	}
 }
 
